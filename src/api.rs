@@ -1,0 +1,252 @@
+//! The native API (API.md): routes, request parsing into core commands, and
+//! rendering of outcomes. Errors are rendered once, by [`crate::http::error_response`].
+
+use crate::config::Config;
+use crate::destination::Channel;
+use crate::error::ApiError;
+use crate::http::RequestHead;
+use crate::json::Fields;
+use crate::message::Locale;
+use crate::ports::{Entropy, Transport};
+use crate::purpose::Purpose;
+use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::store::Kv;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    Send,
+    Check,
+}
+
+impl Route {
+    /// 404 for an unknown path, 405 (with `Allow`) for a known path and wrong method.
+    pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
+        let (route, allow) = match path {
+            "/healthz" => (Route::Health, "GET"),
+            "/v1/verifications" => (Route::Send, "POST"),
+            "/v1/verifications/check" => (Route::Check, "POST"),
+            _ => return Err(ApiError::NotFound),
+        };
+        if method != allow {
+            return Err(ApiError::MethodNotAllowed { allow });
+        }
+        Ok(route)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Health => "healthz",
+            Route::Send => "send",
+            Route::Check => "check",
+        }
+    }
+
+    pub fn takes_body(self) -> bool {
+        self != Route::Health
+    }
+}
+
+/// A successful answer, plus what the request log may say about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub outcome: &'static str,
+    pub channel: Option<Channel>,
+    pub calling_code: Option<String>,
+    pub provider: Option<&'static str>,
+}
+
+fn enumerated<T>(
+    fields: &mut Fields,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+    message: &'static str,
+) -> Result<Option<T>, ApiError> {
+    fields
+        .string(name)?
+        .map(|v| parse(&v).ok_or_else(|| ApiError::invalid_field(name, message)))
+        .transpose()
+}
+
+fn purpose_field(fields: &mut Fields) -> Result<Option<Purpose>, ApiError> {
+    enumerated(
+        fields,
+        "purpose",
+        Purpose::parse,
+        "Must be login, signup, reset_password or update_userinfo.",
+    )
+}
+
+pub fn parse_send(
+    head: &RequestHead,
+    body: &[u8],
+    default_locale: Locale,
+) -> Result<SendCommand, ApiError> {
+    let mut fields = Fields::parse(body)?;
+    let to = fields.required_string("to")?;
+    let channel = enumerated(&mut fields, "channel", Channel::parse, "Must be sms or email.")?;
+    let purpose = purpose_field(&mut fields)?.unwrap_or(Purpose::Login);
+    let locale = enumerated(&mut fields, "locale", Locale::parse, "Must be en-US or zh-CN.")?;
+    let ttl = fields.unsigned("ttl")?;
+    fields.finish()?;
+    let locale = locale
+        .or_else(|| head.header("accept-language").and_then(Locale::from_accept_language))
+        .unwrap_or(default_locale);
+    Ok(SendCommand {
+        to,
+        channel,
+        purpose,
+        locale,
+        ttl,
+        client: String::new(),
+        client_ip: head.header("cf-connecting-ip").map(str::to_owned),
+    })
+}
+
+pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
+    let mut fields = Fields::parse(body)?;
+    let command = CheckCommand {
+        verification_id: fields.required_string("verification_id")?,
+        code: fields.required_string("code")?,
+        to: fields.string("to")?,
+        purpose: purpose_field(&mut fields)?,
+    };
+    fields.finish()?;
+    Ok(command)
+}
+
+pub async fn handle<K: Kv, T: Transport, E: Entropy>(
+    route: Route,
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, T, E>,
+    now: u64,
+) -> Result<Reply, ApiError> {
+    let config: &Config = deps.config;
+    if route == Route::Health {
+        return Ok(Reply {
+            status: 200,
+            body: json!({"status": "ok", "version": crate::VERSION}),
+            outcome: "ok",
+            channel: None,
+            calling_code: None,
+            provider: None,
+        });
+    }
+    let client = config
+        .clients
+        .authenticate(head.header("authorization"))
+        .ok_or(ApiError::Unauthorized)?;
+    match route {
+        Route::Send => {
+            let command = SendCommand {
+                client,
+                ..parse_send(head, body, config.default_locale)?
+            };
+            let sent = send_code(deps, command, now).await?;
+            Ok(Reply {
+                status: 200,
+                body: json!({
+                    "verification_id": sent.verification_id,
+                    "channel": sent.destination.channel(),
+                    "to": sent.destination.masked(),
+                    "purpose": sent.purpose,
+                    "expires_in": sent.expires_in,
+                    "resend_after": sent.resend_after,
+                    "attempts_allowed": sent.attempts_allowed,
+                }),
+                outcome: "sent",
+                channel: Some(sent.destination.channel()),
+                calling_code: sent.destination.calling_code().map(str::to_owned),
+                provider: Some(sent.provider),
+            })
+        }
+        _ => {
+            let checked = check_code(deps, parse_check(body)?, now).await?;
+            Ok(Reply {
+                status: 200,
+                body: json!({
+                    "status": "approved",
+                    "verified_token": checked.verified_token,
+                    "expires_in": checked.expires_in,
+                    "channel": checked.destination.channel(),
+                    "to": checked.destination.as_str(),
+                    "purpose": checked.purpose,
+                }),
+                outcome: "approved",
+                channel: Some(checked.destination.channel()),
+                calling_code: checked.destination.calling_code().map(str::to_owned),
+                provider: None,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_table() {
+        let cases = [
+            ("GET", "/healthz", Ok(Route::Health)),
+            ("POST", "/v1/verifications", Ok(Route::Send)),
+            ("POST", "/v1/verifications/check", Ok(Route::Check)),
+            ("GET", "/v1/verifications", Err(ApiError::MethodNotAllowed { allow: "POST" })),
+            ("DELETE", "/v1/verifications/check", Err(ApiError::MethodNotAllowed { allow: "POST" })),
+            ("POST", "/healthz", Err(ApiError::MethodNotAllowed { allow: "GET" })),
+            ("GET", "/v1/verifications/", Err(ApiError::NotFound)),
+            ("GET", "/nope", Err(ApiError::NotFound)),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(Route::resolve(method, path), expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn send_parsing() {
+        let head = |lang: Option<&str>| RequestHead {
+            headers: lang
+                .map(|l| vec![("accept-language".to_owned(), l.to_owned())])
+                .unwrap_or_default(),
+            ..RequestHead::default()
+        };
+        let parsed = parse_send(&head(Some("zh-CN")), br#"{"to":"+8613800138000"}"#, Locale::EnUs).unwrap();
+        assert_eq!((parsed.purpose, parsed.locale, parsed.channel), (Purpose::Login, Locale::ZhCn, None));
+        let parsed = parse_send(
+            &head(Some("zh-CN")),
+            br#"{"to":"a@b.co","channel":"email","purpose":"signup","locale":"en-US","ttl":120}"#,
+            Locale::ZhCn,
+        )
+        .unwrap();
+        assert_eq!(
+            (parsed.purpose, parsed.locale, parsed.channel, parsed.ttl),
+            (Purpose::Signup, Locale::EnUs, Some(Channel::Email), Some(120))
+        );
+        let field = |body: &str| match parse_send(&head(None), body.as_bytes(), Locale::EnUs) {
+            Err(ApiError::InvalidRequest { field, .. }) => field,
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(field(r#"{"to":"a@b.co","channel":"fax"}"#).as_deref(), Some("channel"));
+        assert_eq!(field(r#"{"to":"a@b.co","purpose":"admin"}"#).as_deref(), Some("purpose"));
+        assert_eq!(field(r#"{"to":"a@b.co","locale":"fr"}"#).as_deref(), Some("locale"));
+        assert_eq!(field(r#"{"to":"a@b.co","ttl":true}"#).as_deref(), Some("ttl"));
+    }
+
+    #[test]
+    fn check_parsing() {
+        let ok = parse_check(br#"{"verification_id":"x","code":"123456","purpose":"login"}"#).unwrap();
+        assert_eq!(ok.purpose, Some(Purpose::Login));
+        for body in [
+            r#"{"code":"123456"}"#,
+            r#"{"verification_id":"x"}"#,
+            r#"{"verification_id":"x","code":123456}"#,
+            r#"{"verification_id":"x","code":"1","extra":true}"#,
+        ] {
+            assert!(matches!(parse_check(body.as_bytes()), Err(ApiError::InvalidRequest { .. })), "{body}");
+        }
+    }
+}

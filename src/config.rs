@@ -1,0 +1,238 @@
+//! Configuration from `wrangler.toml` vars and `wrangler secret`s, read once per
+//! isolate and checked whole: a bad value names its variable in the log and makes
+//! every request answer 500 `internal_error`, never a half-configured service.
+
+use crate::clients::Clients;
+use crate::code;
+use crate::keys::KeyRing;
+use crate::limits::SendLimits;
+use crate::message::Locale;
+use crate::provider::{Provider, Webhook};
+use std::fmt;
+use std::str::FromStr;
+
+pub struct Config {
+    pub app_name: String,
+    pub issuer: String,
+    pub audience: String,
+    pub keys: KeyRing,
+    pub code_length: usize,
+    pub ttl_default: u64,
+    pub ttl_min: u64,
+    pub ttl_max: u64,
+    pub max_attempts: u32,
+    pub verified_token_ttl: u64,
+    pub default_locale: Locale,
+    pub limits: SendLimits,
+    pub sms_providers: Vec<Provider>,
+    pub email_providers: Vec<Provider>,
+    /// `Retry-After` when no provider delivered.
+    pub delivery_retry_after: u64,
+    pub clients: Clients,
+}
+
+/// A variable that is missing or malformed. Never carries a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration {}: {}", self.variable, self.problem)
+    }
+}
+
+struct Reader<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.get)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn text(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let value = self.raw(name).unwrap_or_else(|| default.to_owned());
+        if value.chars().any(char::is_control) || value.chars().count() > 64 {
+            return Err(fail(name, "must be at most 64 characters, no control characters"));
+        }
+        Ok(value)
+    }
+
+    fn number<T: FromStr + PartialOrd + fmt::Display + Copy>(
+        &self,
+        name: &'static str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> Result<T, ConfigError> {
+        let value = match self.raw(name) {
+            None => default,
+            Some(text) => text
+                .parse()
+                .map_err(|_| fail(name, &format!("not a number: {text:?}")))?,
+        };
+        if value < min || value > max {
+            return Err(fail(name, &format!("must be between {min} and {max}")));
+        }
+        Ok(value)
+    }
+}
+
+fn fail(variable: &'static str, problem: &str) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.to_owned(),
+    }
+}
+
+fn providers(
+    r: &Reader,
+    variable: &'static str,
+    webhook: &dyn Fn() -> Result<Webhook, ConfigError>,
+) -> Result<Vec<Provider>, ConfigError> {
+    let names = r.raw(variable).unwrap_or_else(|| "log".to_owned());
+    names
+        .split(',')
+        .map(str::trim)
+        .map(|name| match name {
+            "log" => Ok(Provider::Log),
+            "webhook" => webhook().map(Provider::Webhook),
+            other => Err(fail(variable, &format!("unknown provider {other:?}"))),
+        })
+        .collect()
+}
+
+impl Config {
+    /// Builds the configuration from a lookup over vars and secrets.
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let r = Reader { get };
+        let keys = KeyRing::parse(&r.raw("OTP_KEYS").ok_or_else(|| {
+            fail("OTP_KEYS", "missing: set it with `wrangler secret put OTP_KEYS`")
+        })?)
+        .map_err(|e| fail("OTP_KEYS", &format!("{e:?} (format: kid=<base64url of >= 32 bytes>,...)")))?;
+        let ttl_min = r.number("CODE_TTL_MIN", 60, 30, 3600)?;
+        let ttl_max = r.number("CODE_TTL_MAX", 600, ttl_min, 3600)?;
+        let webhook = || {
+            let url = r
+                .raw("WEBHOOK_URL")
+                .ok_or_else(|| fail("WEBHOOK_URL", "missing while the webhook provider is on"))?;
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(fail("WEBHOOK_URL", "must be an http(s) URL"));
+            }
+            let secret = r.raw("WEBHOOK_SECRET").ok_or_else(|| {
+                fail("WEBHOOK_SECRET", "missing: `wrangler secret put WEBHOOK_SECRET`")
+            })?;
+            if secret.len() < 16 {
+                return Err(fail("WEBHOOK_SECRET", "must be at least 16 characters"));
+            }
+            Ok(Webhook {
+                url,
+                secret: secret.into_bytes(),
+                timeout_ms: r.number("WEBHOOK_TIMEOUT_MS", 5000, 100, 30_000)?,
+            })
+        };
+        Ok(Config {
+            app_name: r.text("APP_NAME", "edge-otp")?,
+            issuer: r.text("JWT_ISSUER", "edge-otp")?,
+            audience: r.text("JWT_AUDIENCE", "edge-otp")?,
+            keys,
+            code_length: r.number("CODE_LENGTH", 6, code::MIN_LENGTH, code::MAX_LENGTH)?,
+            ttl_default: r.number("CODE_TTL", ttl_max, ttl_min, ttl_max)?,
+            ttl_min,
+            ttl_max,
+            max_attempts: r.number("MAX_ATTEMPTS", 5, 1, 20)?,
+            verified_token_ttl: r.number("VERIFIED_TOKEN_TTL", 300, 30, 86_400)?,
+            default_locale: match r.raw("DEFAULT_LOCALE") {
+                None => Locale::EnUs,
+                Some(v) => Locale::parse(&v)
+                    .ok_or_else(|| fail("DEFAULT_LOCALE", "must be en-US or zh-CN"))?,
+            },
+            limits: SendLimits {
+                cooldown: r.number("RESEND_COOLDOWN", 60, 0, 3600)?,
+                destination_per_hour: r.number("DESTINATION_HOURLY_CAP", 15, 1, 10_000)?,
+                destination_per_day: r.number("DESTINATION_DAILY_CAP", 60, 1, 100_000)?,
+                ip_per_hour: r.number("IP_HOURLY_CAP", 10, 1, 1_000_000)?,
+            },
+            sms_providers: providers(&r, "SMS_PROVIDERS", &webhook)?,
+            email_providers: providers(&r, "EMAIL_PROVIDERS", &webhook)?,
+            delivery_retry_after: r.number("DELIVERY_RETRY_AFTER", 30, 1, 3600)?,
+            clients: Clients::parse(r.raw("CLIENTS").as_deref())
+                .map_err(|entry| fail("CLIENTS", &format!("entry {entry} is not id:secret")))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const KEY: &str = "k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_env(&move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let config = load(&[("OTP_KEYS", KEY)]).unwrap();
+        assert_eq!(config.code_length, 6);
+        assert_eq!((config.ttl_default, config.ttl_min, config.ttl_max), (600, 60, 600));
+        assert_eq!(config.max_attempts, 5);
+        assert_eq!(
+            config.limits,
+            SendLimits {
+                cooldown: 60,
+                destination_per_hour: 15,
+                destination_per_day: 60,
+                ip_per_hour: 10
+            }
+        );
+        assert_eq!(config.sms_providers.len(), 1);
+        assert_eq!(config.sms_providers[0].name(), "log");
+        assert!(config.clients.is_open());
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "OTP_KEYS"),
+            (&[("OTP_KEYS", "k1=short")], "OTP_KEYS"),
+            (&[("OTP_KEYS", KEY), ("CODE_LENGTH", "5")], "CODE_LENGTH"),
+            (&[("OTP_KEYS", KEY), ("CODE_LENGTH", "11")], "CODE_LENGTH"),
+            (&[("OTP_KEYS", KEY), ("CODE_LENGTH", "six")], "CODE_LENGTH"),
+            (&[("OTP_KEYS", KEY), ("CODE_TTL", "900")], "CODE_TTL"),
+            (&[("OTP_KEYS", KEY), ("SMS_PROVIDERS", "log,carrier-pigeon")], "SMS_PROVIDERS"),
+            (&[("OTP_KEYS", KEY), ("EMAIL_PROVIDERS", "webhook")], "WEBHOOK_URL"),
+            (
+                &[("OTP_KEYS", KEY), ("EMAIL_PROVIDERS", "webhook"), ("WEBHOOK_URL", "http://x")],
+                "WEBHOOK_SECRET",
+            ),
+            (&[("OTP_KEYS", KEY), ("APP_NAME", "Acme\r\nBcc: x")], "APP_NAME"),
+            (&[("OTP_KEYS", KEY), ("DEFAULT_LOCALE", "fr-FR")], "DEFAULT_LOCALE"),
+            (&[("OTP_KEYS", KEY), ("CLIENTS", "nocolon")], "CLIENTS"),
+        ];
+        for (pairs, variable) in cases {
+            match load(pairs) {
+                Err(e) => assert_eq!(e.variable, *variable, "{pairs:?}"),
+                Ok(_) => panic!("{pairs:?} should fail"),
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_stay_out_of_errors() {
+        let secret = "k1=c2VjcmV0LXRoYXQtaXMtdG9vLXNob3J0";
+        let e = load(&[("OTP_KEYS", secret)]).err().unwrap();
+        assert!(!e.to_string().contains("c2VjcmV0"), "{e}");
+    }
+}

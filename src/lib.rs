@@ -1,0 +1,33 @@
+//! edge-otp: one-time verification codes (SMS and email) at the edge.
+//!
+//! Everything here but [`glue`] is the core: pure Rust that never imports `worker`,
+//! never reads a clock and never draws randomness. Time comes in as `now` (Unix
+//! seconds), randomness through the [`ports::Entropy`] port, state through
+//! [`store::Kv`], delivery through [`ports::Transport`]. See ARCHITECTURE.md.
+
+pub mod api;
+pub mod attempts;
+pub mod base64url;
+pub mod clients;
+pub mod code;
+pub mod config;
+pub mod destination;
+pub mod error;
+pub mod http;
+pub mod json;
+pub mod jwt;
+pub mod keys;
+pub mod limits;
+pub mod message;
+pub mod ports;
+pub mod provider;
+pub mod purpose;
+pub mod service;
+pub mod store;
+pub mod token;
+
+#[cfg(target_arch = "wasm32")]
+mod glue;
+
+/// Reported by `GET /healthz`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

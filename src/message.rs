@@ -1,0 +1,203 @@
+//! The text a person receives: per-locale templates for SMS and email.
+//!
+//! Every SMS carries the code, what it is for, how long it is valid and a
+//! do-not-share line. Template inputs are the app name (configuration, checked for
+//! control characters at start-up), the code (digits) and fixed words, so no
+//! client input can reach a message or an email header.
+
+use crate::destination::{Channel, Destination};
+use crate::purpose::Purpose;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Locale {
+    #[serde(rename = "en-US")]
+    EnUs,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::EnUs => "en-US",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// Exact API values (case-insensitive): `en-US`, `zh-CN`.
+    pub fn parse(s: &str) -> Option<Locale> {
+        [Locale::EnUs, Locale::ZhCn]
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The best supported language of an `Accept-Language` header, by q-value.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut ranked: Vec<(u16, Locale)> = header
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let tag = parts.next()?.trim().to_ascii_lowercase();
+                let q = parts
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map_or(Some(1000), |q| q.parse::<f32>().ok().map(|q| (q * 1000.0) as u16))?;
+                let primary = tag.split('-').next()?;
+                let locale = match primary {
+                    "zh" => Locale::ZhCn,
+                    "en" => Locale::EnUs,
+                    _ => return None,
+                };
+                (q > 0).then_some((q, locale))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.first().map(|(_, l)| *l)
+    }
+}
+
+/// One message ready for a provider. `to` is the full normalised destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub channel: Channel,
+    pub to: String,
+    /// Email only.
+    pub subject: Option<String>,
+    pub text: String,
+    pub code: String,
+    pub purpose: Purpose,
+    pub locale: Locale,
+    /// The verification's id (base64url jti), for provider-side correlation.
+    pub jti: String,
+}
+
+fn purpose_words(purpose: Purpose, locale: Locale) -> &'static str {
+    match (locale, purpose) {
+        (Locale::EnUs, Purpose::Login) => "sign-in",
+        (Locale::EnUs, Purpose::Signup) => "sign-up",
+        (Locale::EnUs, Purpose::ResetPassword) => "password reset",
+        (Locale::EnUs, Purpose::UpdateUserinfo) => "account update",
+        (Locale::ZhCn, Purpose::Login) => "登录",
+        (Locale::ZhCn, Purpose::Signup) => "注册",
+        (Locale::ZhCn, Purpose::ResetPassword) => "重置密码",
+        (Locale::ZhCn, Purpose::UpdateUserinfo) => "修改账号信息",
+    }
+}
+
+pub struct Compose<'a> {
+    pub app_name: &'a str,
+    pub destination: &'a Destination,
+    pub purpose: Purpose,
+    pub locale: Locale,
+    pub code: &'a str,
+    pub ttl_seconds: u64,
+    pub jti: &'a str,
+}
+
+pub fn compose(c: Compose) -> Message {
+    let minutes = c.ttl_seconds.div_ceil(60);
+    let what = purpose_words(c.purpose, c.locale);
+    let (app, code) = (c.app_name, c.code);
+    let plural = if minutes == 1 { "" } else { "s" };
+    let (subject, text) = match (c.destination.channel(), c.locale) {
+        (Channel::Sms, Locale::EnUs) => (
+            None,
+            format!(
+                "{app}: {code} is your {what} code. It expires in {minutes} minute{plural}. \
+                 Do not share it with anyone."
+            ),
+        ),
+        (Channel::Sms, Locale::ZhCn) => (
+            None,
+            format!("【{app}】您的{what}验证码是{code}，{minutes}分钟内有效。请勿泄露给他人。"),
+        ),
+        (Channel::Email, Locale::EnUs) => (
+            Some(format!("Your {app} {what} code")),
+            format!(
+                "Your {app} {what} code is {code}.\n\n\
+                 It expires in {minutes} minute{plural}. Do not share it with anyone: \
+                 {app} will never ask you for it.\n\n\
+                 If you did not request this code, you can ignore this email."
+            ),
+        ),
+        (Channel::Email, Locale::ZhCn) => (
+            Some(format!("您的{app}{what}验证码")),
+            format!(
+                "您的{app}{what}验证码是{code}。\n\n{minutes}分钟内有效。请勿泄露给他人，\
+                 {app}不会向您索要验证码。\n\n如果这不是您本人的操作，请忽略此邮件。"
+            ),
+        ),
+    };
+    Message {
+        channel: c.destination.channel(),
+        to: c.destination.as_str().to_owned(),
+        subject,
+        text,
+        code: code.to_owned(),
+        purpose: c.purpose,
+        locale: c.locale,
+        jti: c.jti.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_table() {
+        let cases = [
+            ("zh-CN,zh;q=0.9,en;q=0.8", Some(Locale::ZhCn)),
+            ("en-GB,en;q=0.9", Some(Locale::EnUs)),
+            ("fr-FR, en;q=0.5, zh;q=0.7", Some(Locale::ZhCn)),
+            ("fr-FR", None),
+            ("zh;q=0, en;q=0.1", Some(Locale::EnUs)),
+            ("zh-TW", Some(Locale::ZhCn)),
+            ("", None),
+            ("en;q=abc", None),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(Locale::from_accept_language(header), expected, "{header}");
+        }
+    }
+
+    #[test]
+    fn sms_carries_code_purpose_validity_and_warning() {
+        let phone = Destination::parse("+8613800138000").unwrap();
+        for (locale, needles) in [
+            (Locale::EnUs, ["482913", "sign-in", "5 minutes", "Do not share"]),
+            (Locale::ZhCn, ["482913", "登录", "5分钟", "请勿泄露"]),
+        ] {
+            let message = compose(Compose {
+                app_name: "Acme",
+                destination: &phone,
+                purpose: Purpose::Login,
+                locale,
+                code: "482913",
+                ttl_seconds: 300,
+                jti: "j",
+            });
+            assert_eq!(message.subject, None);
+            for needle in needles {
+                assert!(message.text.contains(needle), "{locale:?}: {}", message.text);
+            }
+        }
+    }
+
+    #[test]
+    fn email_has_subject_without_code() {
+        let email = Destination::parse("a@example.com").unwrap();
+        let message = compose(Compose {
+            app_name: "Acme",
+            destination: &email,
+            purpose: Purpose::ResetPassword,
+            locale: Locale::EnUs,
+            code: "482913",
+            ttl_seconds: 60,
+            jti: "j",
+        });
+        let subject = message.subject.unwrap();
+        assert_eq!(subject, "Your Acme password reset code");
+        assert!(message.text.contains("482913") && message.text.contains("1 minute."));
+    }
+}
