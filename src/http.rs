@@ -122,7 +122,8 @@ mod tests {
 
     #[test]
     fn body_preconditions() {
-        let cases: &[(&[(&str, &str)], Option<&str>)] = &[
+        type Headers = &'static [(&'static str, &'static str)];
+        let cases: &[(Headers, Option<&str>)] = &[
             (&[("content-type", "application/json")], None),
             (&[("content-type", "Application/JSON; charset=utf-8")], None),
             (&[("content-type", "application/json"), ("content-length", "8192")], None),

@@ -51,7 +51,7 @@ impl Locale {
                 (q > 0).then_some((q, locale))
             })
             .collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.sort_by_key(|(q, _)| std::cmp::Reverse(*q));
         ranked.first().map(|(_, l)| *l)
     }
 }

@@ -104,7 +104,8 @@ mod tests {
     #[test]
     fn normalisation_table() {
         use DestinationError::*;
-        let cases: &[(&str, Result<(&str, Channel, &str), DestinationError>)] = &[
+        type Normalised = (&'static str, Channel, &'static str);
+        let cases: &[(&str, Result<Normalised, DestinationError>)] = &[
             ("+8613800138000", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),
             ("+86 138-0013-8000", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),
             ("+86 13800138000", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),

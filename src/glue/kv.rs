@@ -1,0 +1,50 @@
+//! Workers KV behind the [`Kv`] port. KV's platform caveats (60 s minimum TTL, one
+//! write per second per key, changes visible elsewhere only after up to a minute)
+//! are stated in `crate::store`; this adapter clamps TTLs and maps a 429 on a hot
+//! key to [`StoreError::Busy`].
+
+use crate::store::{Kv, StoreError, MIN_TTL};
+use worker::kv::{KvError, KvStore};
+
+pub struct WorkersKv {
+    store: KvStore,
+}
+
+impl WorkersKv {
+    pub fn new(store: KvStore) -> Self {
+        WorkersKv { store }
+    }
+}
+
+fn classify(error: KvError) -> StoreError {
+    let text = error.to_string();
+    if text.contains("429") || text.to_ascii_lowercase().contains("too many requests") {
+        StoreError::Busy
+    } else {
+        worker::console_log!(
+            "{}",
+            serde_json::json!({"level": "error", "event": "kv", "detail": text})
+        );
+        StoreError::Unavailable
+    }
+}
+
+impl Kv for WorkersKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.store.get(key).text().await.map_err(classify)
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
+        self.store
+            .put(key, value)
+            .map_err(classify)?
+            .expiration_ttl(ttl.max(MIN_TTL))
+            .execute()
+            .await
+            .map_err(classify)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.store.delete(key).await.map_err(classify)
+    }
+}

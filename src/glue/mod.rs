@@ -1,0 +1,151 @@
+//! The edge glue: the only code that touches `worker`, the clock, `getrandom`, KV
+//! and `fetch`. It turns a `worker::Request` into a neutral [`RequestHead`] and body,
+//! hands them to the native API with the Workers implementations of the ports, and
+//! turns the result back into a `worker::Response`. It always answers in the
+//! documented JSON shape and writes one log line per request.
+
+mod kv;
+mod transport;
+
+use crate::api::{self, Reply, Route};
+use crate::config::{Config, ConfigError};
+use crate::error::ApiError;
+use crate::http::{error_response, json_response, request_id, RequestHead, Response, MAX_BODY};
+use crate::ports::{Entropy, EntropyError};
+use crate::service::Deps;
+use futures_util::StreamExt;
+use serde_json::json;
+use std::cell::OnceCell;
+use std::rc::Rc;
+use worker::{console_log, event, Context, Date, Env, Headers, Request};
+
+/// The KV namespace binding of `wrangler.toml`.
+const KV_BINDING: &str = "OTP_KV";
+
+struct GetRandom;
+
+impl Entropy for GetRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
+        getrandom::fill(buf).map_err(|_| EntropyError)
+    }
+}
+
+thread_local! {
+    /// Parsed once per isolate: vars and secrets only change with a new deployment.
+    static CONFIG: OnceCell<Result<Rc<Config>, ConfigError>> = const { OnceCell::new() };
+}
+
+fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
+    CONFIG.with(|cell| {
+        cell.get_or_init(|| {
+            let lookup = |name: &str| {
+                env.secret(name)
+                    .map(|s| s.to_string())
+                    .or_else(|_| env.var(name).map(|v| v.to_string()))
+                    .ok()
+            };
+            Config::from_env(&lookup).map(Rc::new)
+        })
+        .clone()
+    })
+}
+
+fn head_of(req: &Request) -> RequestHead {
+    RequestHead {
+        method: req.method().to_string(),
+        path: req.path(),
+        headers: req
+            .headers()
+            .entries()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .collect(),
+    }
+}
+
+/// Reads at most [`MAX_BODY`] bytes; a longer body is refused without reading on.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else {
+        return Ok(body);
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::InvalidRequest {
+            field: None,
+            message: "The request body could not be read.",
+        })?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply, ApiError> {
+    let route = Route::resolve(&head.method, &head.path)?;
+    let body = if route.takes_body() {
+        head.accept_json_body()?;
+        read_body(req).await?
+    } else {
+        Vec::new()
+    };
+    let config = config(env).map_err(|e| {
+        console_log!("{}", json!({"level": "error", "event": "config", "detail": e.to_string()}));
+        ApiError::Internal
+    })?;
+    let kv = kv::WorkersKv::new(env.kv(KV_BINDING).map_err(|_| {
+        console_log!("{}", json!({"level": "error", "event": "config", "detail": "KV binding OTP_KV missing"}));
+        ApiError::Internal
+    })?);
+    let deps = Deps {
+        config: &config,
+        kv: &kv,
+        transport: &transport::WorkersTransport,
+        entropy: &GetRandom,
+    };
+    let now = Date::now().as_millis() / 1000;
+    api::handle(route, head, &body, &deps, now).await
+}
+
+fn into_worker(response: Response) -> worker::Result<worker::Response> {
+    let headers = Headers::new();
+    for (name, value) in &response.headers {
+        headers.set(name, value)?;
+    }
+    Ok(worker::Response::from_bytes(response.body.into_bytes())?
+        .with_status(response.status)
+        .with_headers(headers))
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+    let started = Date::now().as_millis();
+    let head = head_of(&req);
+    let request_id = request_id(head.header("x-request-id"), &GetRandom);
+    let result = serve(&mut req, &env, &head).await;
+    let route = Route::resolve(&head.method, &head.path).map(Route::name).unwrap_or("-");
+    let (response, outcome, reply) = match result {
+        Ok(reply) => (
+            json_response(reply.status, &reply.body, &request_id),
+            reply.outcome,
+            Some(reply),
+        ),
+        Err(error) => (error_response(&error, &request_id), error.code(), None),
+    };
+    // One line per request: never the code, a token or a full destination.
+    console_log!(
+        "{}",
+        json!({
+            "request_id": request_id,
+            "method": head.method,
+            "route": route,
+            "status": response.status,
+            "outcome": outcome,
+            "channel": reply.as_ref().and_then(|r| r.channel),
+            "calling_code": reply.as_ref().and_then(|r| r.calling_code.clone()),
+            "provider": reply.as_ref().and_then(|r| r.provider),
+            "latency_ms": Date::now().as_millis().saturating_sub(started),
+        })
+    );
+    into_worker(response)
+}

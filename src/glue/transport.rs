@@ -1,0 +1,72 @@
+//! Provider requests through Workers `fetch`, raced against a timer: a provider
+//! that does not answer (headers and body) within its timeout is aborted.
+
+use crate::ports::{HttpReply, Transport, TransportError};
+use crate::provider::OutboundRequest;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+pub struct WorkersTransport;
+
+/// `Some(output)` if `future` finishes within `ms`, else `None`.
+async fn within<F: Future>(future: F, ms: u32) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut timer = pin!(Delay::from(Duration::from_millis(u64::from(ms))));
+    poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
+}
+
+fn build(request: &OutboundRequest) -> worker::Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in &request.headers {
+        headers.set(name, value)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::from(request.method.to_owned()))
+        .with_headers(headers)
+        .with_body(Some(request.body.clone().into()));
+    Request::new_with_init(&request.url, &init)
+}
+
+impl Transport for WorkersTransport {
+    async fn fetch(
+        &self,
+        request: &OutboundRequest,
+        timeout_ms: u32,
+    ) -> Result<HttpReply, TransportError> {
+        let outbound = build(request).map_err(|_| TransportError::Network)?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let exchange = async {
+            let mut response = Fetch::Request(outbound).send_with_signal(&signal).await?;
+            let body = response.text().await?;
+            Ok::<_, worker::Error>(HttpReply {
+                status: response.status_code(),
+                body,
+            })
+        };
+        match within(exchange, timeout_ms).await {
+            Some(Ok(reply)) => Ok(reply),
+            Some(Err(_)) => Err(TransportError::Network),
+            None => {
+                controller.abort();
+                Err(TransportError::Timeout)
+            }
+        }
+    }
+
+    fn console(&self, line: &str) {
+        worker::console_log!("{line}");
+    }
+}
