@@ -87,13 +87,26 @@ pub fn parse_send(
 ) -> Result<SendCommand, ApiError> {
     let mut fields = Fields::parse(body)?;
     let to = fields.required_string("to")?;
-    let channel = enumerated(&mut fields, "channel", Channel::parse, "Must be sms or email.")?;
+    let channel = enumerated(
+        &mut fields,
+        "channel",
+        Channel::parse,
+        "Must be sms or email.",
+    )?;
     let purpose = purpose_field(&mut fields)?.unwrap_or(Purpose::Login);
-    let locale = enumerated(&mut fields, "locale", Locale::parse, "Must be en-US or zh-CN.")?;
+    let locale = enumerated(
+        &mut fields,
+        "locale",
+        Locale::parse,
+        "Must be en-US or zh-CN.",
+    )?;
     let ttl = fields.unsigned("ttl")?;
     fields.finish()?;
     let locale = locale
-        .or_else(|| head.header("accept-language").and_then(Locale::from_accept_language))
+        .or_else(|| {
+            head.header("accept-language")
+                .and_then(Locale::from_accept_language)
+        })
         .unwrap_or(default_locale);
     Ok(SendCommand {
         to,
@@ -195,9 +208,21 @@ mod tests {
             ("GET", "/healthz", Ok(Route::Health)),
             ("POST", "/v1/verifications", Ok(Route::Send)),
             ("POST", "/v1/verifications/check", Ok(Route::Check)),
-            ("GET", "/v1/verifications", Err(ApiError::MethodNotAllowed { allow: "POST" })),
-            ("DELETE", "/v1/verifications/check", Err(ApiError::MethodNotAllowed { allow: "POST" })),
-            ("POST", "/healthz", Err(ApiError::MethodNotAllowed { allow: "GET" })),
+            (
+                "GET",
+                "/v1/verifications",
+                Err(ApiError::MethodNotAllowed { allow: "POST" }),
+            ),
+            (
+                "DELETE",
+                "/v1/verifications/check",
+                Err(ApiError::MethodNotAllowed { allow: "POST" }),
+            ),
+            (
+                "POST",
+                "/healthz",
+                Err(ApiError::MethodNotAllowed { allow: "GET" }),
+            ),
             ("GET", "/v1/verifications/", Err(ApiError::NotFound)),
             ("GET", "/nope", Err(ApiError::NotFound)),
         ];
@@ -214,8 +239,16 @@ mod tests {
                 .unwrap_or_default(),
             ..RequestHead::default()
         };
-        let parsed = parse_send(&head(Some("zh-CN")), br#"{"to":"+8613800138000"}"#, Locale::EnUs).unwrap();
-        assert_eq!((parsed.purpose, parsed.locale, parsed.channel), (Purpose::Login, Locale::ZhCn, None));
+        let parsed = parse_send(
+            &head(Some("zh-CN")),
+            br#"{"to":"+8613800138000"}"#,
+            Locale::EnUs,
+        )
+        .unwrap();
+        assert_eq!(
+            (parsed.purpose, parsed.locale, parsed.channel),
+            (Purpose::Login, Locale::ZhCn, None)
+        );
         let parsed = parse_send(
             &head(Some("zh-CN")),
             br#"{"to":"a@b.co","channel":"email","purpose":"signup","locale":"en-US","ttl":120}"#,
@@ -224,21 +257,39 @@ mod tests {
         .unwrap();
         assert_eq!(
             (parsed.purpose, parsed.locale, parsed.channel, parsed.ttl),
-            (Purpose::Signup, Locale::EnUs, Some(Channel::Email), Some(120))
+            (
+                Purpose::Signup,
+                Locale::EnUs,
+                Some(Channel::Email),
+                Some(120)
+            )
         );
         let field = |body: &str| match parse_send(&head(None), body.as_bytes(), Locale::EnUs) {
             Err(ApiError::InvalidRequest { field, .. }) => field,
             other => panic!("{body}: {other:?}"),
         };
-        assert_eq!(field(r#"{"to":"a@b.co","channel":"fax"}"#).as_deref(), Some("channel"));
-        assert_eq!(field(r#"{"to":"a@b.co","purpose":"admin"}"#).as_deref(), Some("purpose"));
-        assert_eq!(field(r#"{"to":"a@b.co","locale":"fr"}"#).as_deref(), Some("locale"));
-        assert_eq!(field(r#"{"to":"a@b.co","ttl":true}"#).as_deref(), Some("ttl"));
+        assert_eq!(
+            field(r#"{"to":"a@b.co","channel":"fax"}"#).as_deref(),
+            Some("channel")
+        );
+        assert_eq!(
+            field(r#"{"to":"a@b.co","purpose":"admin"}"#).as_deref(),
+            Some("purpose")
+        );
+        assert_eq!(
+            field(r#"{"to":"a@b.co","locale":"fr"}"#).as_deref(),
+            Some("locale")
+        );
+        assert_eq!(
+            field(r#"{"to":"a@b.co","ttl":true}"#).as_deref(),
+            Some("ttl")
+        );
     }
 
     #[test]
     fn check_parsing() {
-        let ok = parse_check(br#"{"verification_id":"x","code":"123456","purpose":"login"}"#).unwrap();
+        let ok =
+            parse_check(br#"{"verification_id":"x","code":"123456","purpose":"login"}"#).unwrap();
         assert_eq!(ok.purpose, Some(Purpose::Login));
         for body in [
             r#"{"code":"123456"}"#,
@@ -246,7 +297,13 @@ mod tests {
             r#"{"verification_id":"x","code":123456}"#,
             r#"{"verification_id":"x","code":"1","extra":true}"#,
         ] {
-            assert!(matches!(parse_check(body.as_bytes()), Err(ApiError::InvalidRequest { .. })), "{body}");
+            assert!(
+                matches!(
+                    parse_check(body.as_bytes()),
+                    Err(ApiError::InvalidRequest { .. })
+                ),
+                "{body}"
+            );
         }
     }
 }

@@ -51,7 +51,16 @@ pub async fn record_check<K: Kv>(
         return Ok(CheckRecord::Exhausted);
     }
     if matched {
-        put_json(kv, &key, &AttemptRecord { consumed: true, ..record }, ttl).await?;
+        put_json(
+            kv,
+            &key,
+            &AttemptRecord {
+                consumed: true,
+                ..record
+            },
+            ttl,
+        )
+        .await?;
         return Ok(CheckRecord::Approved);
     }
     let failed = record.failed + 1;
@@ -82,7 +91,10 @@ mod tests {
             (&[true, true], &[Approved, AlreadyUsed]),
             (&[true, false], &[Approved, AlreadyUsed]),
             (&[false, true, true], &[w(4), Approved, AlreadyUsed]),
-            (&[false, false, false, false, true], &[w(4), w(3), w(2), w(1), Approved]),
+            (
+                &[false, false, false, false, true],
+                &[w(4), w(3), w(2), w(1), Approved],
+            ),
             (
                 &[false, false, false, false, false, true],
                 &[w(4), w(3), w(2), w(1), Exhausted, Exhausted],
@@ -105,6 +117,10 @@ mod tests {
         kv.fail_reads.set(Some(StoreError::Busy));
         assert_eq!(check(&kv, true), Err(StoreError::Busy));
         kv.fail_reads.set(None);
-        assert_eq!(check(&kv, true), Ok(CheckRecord::Approved), "nothing was consumed");
+        assert_eq!(
+            check(&kv, true),
+            Ok(CheckRecord::Approved),
+            "nothing was consumed"
+        );
     }
 }

@@ -108,6 +108,9 @@ mod tests {
         let open = Clients::parse(None).unwrap();
         assert_eq!(open.authenticate(None).as_deref(), Some(""));
         assert_eq!(Clients::parse(Some("web:short")).err(), Some(1));
-        assert_eq!(Clients::parse(Some("web:0123456789abcdef,oops")).err(), Some(2));
+        assert_eq!(
+            Clients::parse(Some("web:0123456789abcdef,oops")).err(),
+            Some(2)
+        );
     }
 }

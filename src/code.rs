@@ -103,7 +103,10 @@ mod tests {
             let code = generate(&source, length).unwrap();
             assert!(well_formed(&code, length), "{code}");
         }
-        assert_eq!(generate(&Scripted(RefCell::new(vec![])), 6), Err(EntropyError));
+        assert_eq!(
+            generate(&Scripted(RefCell::new(vec![])), 6),
+            Err(EntropyError)
+        );
     }
 
     #[test]

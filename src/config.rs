@@ -58,7 +58,10 @@ impl Reader<'_> {
     fn text(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
         let value = self.raw(name).unwrap_or_else(|| default.to_owned());
         if value.chars().any(char::is_control) || value.chars().count() > 64 {
-            return Err(fail(name, "must be at most 64 characters, no control characters"));
+            return Err(fail(
+                name,
+                "must be at most 64 characters, no control characters",
+            ));
         }
         Ok(value)
     }
@@ -112,9 +115,17 @@ impl Config {
     pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let r = Reader { get };
         let keys = KeyRing::parse(&r.raw("OTP_KEYS").ok_or_else(|| {
-            fail("OTP_KEYS", "missing: set it with `wrangler secret put OTP_KEYS`")
+            fail(
+                "OTP_KEYS",
+                "missing: set it with `wrangler secret put OTP_KEYS`",
+            )
         })?)
-        .map_err(|e| fail("OTP_KEYS", &format!("{e:?} (format: kid=<base64url of >= 32 bytes>,...)")))?;
+        .map_err(|e| {
+            fail(
+                "OTP_KEYS",
+                &format!("{e:?} (format: kid=<base64url of >= 32 bytes>,...)"),
+            )
+        })?;
         let ttl_min = r.number("CODE_TTL_MIN", 60, 30, 3600)?;
         let ttl_max = r.number("CODE_TTL_MAX", 600, ttl_min, 3600)?;
         let webhook = || {
@@ -125,7 +136,10 @@ impl Config {
                 return Err(fail("WEBHOOK_URL", "must be an http(s) URL"));
             }
             let secret = r.raw("WEBHOOK_SECRET").ok_or_else(|| {
-                fail("WEBHOOK_SECRET", "missing: `wrangler secret put WEBHOOK_SECRET`")
+                fail(
+                    "WEBHOOK_SECRET",
+                    "missing: `wrangler secret put WEBHOOK_SECRET`",
+                )
             })?;
             if secret.len() < 16 {
                 return Err(fail("WEBHOOK_SECRET", "must be at least 16 characters"));
@@ -186,7 +200,10 @@ mod tests {
     fn defaults() {
         let config = load(&[("OTP_KEYS", KEY)]).unwrap();
         assert_eq!(config.code_length, 6);
-        assert_eq!((config.ttl_default, config.ttl_min, config.ttl_max), (600, 60, 600));
+        assert_eq!(
+            (config.ttl_default, config.ttl_min, config.ttl_max),
+            (600, 60, 600)
+        );
         assert_eq!(config.max_attempts, 5);
         assert_eq!(
             config.limits,
@@ -211,14 +228,30 @@ mod tests {
             (&[("OTP_KEYS", KEY), ("CODE_LENGTH", "11")], "CODE_LENGTH"),
             (&[("OTP_KEYS", KEY), ("CODE_LENGTH", "six")], "CODE_LENGTH"),
             (&[("OTP_KEYS", KEY), ("CODE_TTL", "900")], "CODE_TTL"),
-            (&[("OTP_KEYS", KEY), ("SMS_PROVIDERS", "log,carrier-pigeon")], "SMS_PROVIDERS"),
-            (&[("OTP_KEYS", KEY), ("EMAIL_PROVIDERS", "webhook")], "WEBHOOK_URL"),
             (
-                &[("OTP_KEYS", KEY), ("EMAIL_PROVIDERS", "webhook"), ("WEBHOOK_URL", "http://x")],
+                &[("OTP_KEYS", KEY), ("SMS_PROVIDERS", "log,carrier-pigeon")],
+                "SMS_PROVIDERS",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("EMAIL_PROVIDERS", "webhook")],
+                "WEBHOOK_URL",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("EMAIL_PROVIDERS", "webhook"),
+                    ("WEBHOOK_URL", "http://x"),
+                ],
                 "WEBHOOK_SECRET",
             ),
-            (&[("OTP_KEYS", KEY), ("APP_NAME", "Acme\r\nBcc: x")], "APP_NAME"),
-            (&[("OTP_KEYS", KEY), ("DEFAULT_LOCALE", "fr-FR")], "DEFAULT_LOCALE"),
+            (
+                &[("OTP_KEYS", KEY), ("APP_NAME", "Acme\r\nBcc: x")],
+                "APP_NAME",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("DEFAULT_LOCALE", "fr-FR")],
+                "DEFAULT_LOCALE",
+            ),
             (&[("OTP_KEYS", KEY), ("CLIENTS", "nocolon")], "CLIENTS"),
         ];
         for (pairs, variable) in cases {

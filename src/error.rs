@@ -58,7 +58,10 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         use ApiError::*;
         match self {
-            InvalidRequest { .. } | InvalidPhoneNumber | InvalidEmail | InvalidCode { .. }
+            InvalidRequest { .. }
+            | InvalidPhoneNumber
+            | InvalidEmail
+            | InvalidCode { .. }
             | InvalidVerification => 400,
             Unauthorized => 401,
             NotFound => 404,
@@ -101,7 +104,9 @@ impl ApiError {
         use ApiError::*;
         match self {
             InvalidRequest { message, .. } => message,
-            InvalidPhoneNumber => "The phone number is not valid; use the international format, e.g. +14155550100.",
+            InvalidPhoneNumber => {
+                "The phone number is not valid; use the international format, e.g. +14155550100."
+            }
             InvalidEmail => "The email address is not valid.",
             InvalidCode { .. } => "The code is not correct.",
             InvalidVerification => "The verification is not valid.",

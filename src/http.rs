@@ -34,7 +34,9 @@ impl RequestHead {
         if !media_type.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let declared = self.header("content-length").map(|v| v.trim().parse::<u64>());
+        let declared = self
+            .header("content-length")
+            .map(|v| v.trim().parse::<u64>());
         match declared {
             Some(Ok(length)) if length > MAX_BODY as u64 => Err(ApiError::PayloadTooLarge),
             Some(Err(_)) => Err(ApiError::InvalidRequest {
@@ -70,7 +72,10 @@ pub fn request_id(client_value: Option<&str>, entropy: &impl Entropy) -> String 
 
 fn common_headers(request_id: &str) -> Vec<(String, String)> {
     vec![
-        ("content-type".into(), "application/json; charset=utf-8".into()),
+        (
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        ),
         ("cache-control".into(), "no-store".into()),
         ("x-content-type-options".into(), "nosniff".into()),
         ("x-request-id".into(), request_id.to_owned()),
@@ -126,12 +131,36 @@ mod tests {
         let cases: &[(Headers, Option<&str>)] = &[
             (&[("content-type", "application/json")], None),
             (&[("content-type", "Application/JSON; charset=utf-8")], None),
-            (&[("content-type", "application/json"), ("content-length", "8192")], None),
-            (&[("content-type", "application/json"), ("content-length", "8193")], Some("payload_too_large")),
-            (&[("content-type", "text/plain")], Some("unsupported_media_type")),
-            (&[("content-type", "application/jsonx")], Some("unsupported_media_type")),
+            (
+                &[
+                    ("content-type", "application/json"),
+                    ("content-length", "8192"),
+                ],
+                None,
+            ),
+            (
+                &[
+                    ("content-type", "application/json"),
+                    ("content-length", "8193"),
+                ],
+                Some("payload_too_large"),
+            ),
+            (
+                &[("content-type", "text/plain")],
+                Some("unsupported_media_type"),
+            ),
+            (
+                &[("content-type", "application/jsonx")],
+                Some("unsupported_media_type"),
+            ),
             (&[], Some("unsupported_media_type")),
-            (&[("content-type", "application/json"), ("content-length", "x")], Some("invalid_request")),
+            (
+                &[
+                    ("content-type", "application/json"),
+                    ("content-length", "x"),
+                ],
+                Some("invalid_request"),
+            ),
         ];
         for (headers, expected) in cases {
             let got = head(headers).accept_json_body().err().map(|e| e.code());
@@ -154,7 +183,13 @@ mod tests {
     fn error_responses_carry_headers() {
         let response = error_response(&ApiError::RateLimited { retry_after: 42 }, "rid");
         assert_eq!(response.status, 429);
-        let header = |n: &str| response.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let header = |n: &str| {
+            response
+                .headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(header("retry-after"), Some("42"));
         assert_eq!(header("cache-control"), Some("no-store"));
         assert_eq!(header("x-request-id"), Some("rid"));

@@ -161,11 +161,7 @@ mod tests {
             let got = parse_to(body);
             match expected {
                 None => assert!(got.is_ok(), "{body}: {got:?}"),
-                Some(field) => assert_eq!(
-                    field_of(got),
-                    Some(field.map(str::to_owned)),
-                    "{body}"
-                ),
+                Some(field) => assert_eq!(field_of(got), Some(field.map(str::to_owned)), "{body}"),
             }
         }
     }

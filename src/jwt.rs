@@ -48,7 +48,11 @@ pub fn sign(keys: &KeySet, claims: &VerifiedClaims) -> String {
     // Serialising these plain structs cannot fail.
     let header = serde_json::to_vec(&header).unwrap_or_default();
     let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let signing_input = format!("{}.{}", base64url::encode(&header), base64url::encode(&payload));
+    let signing_input = format!(
+        "{}.{}",
+        base64url::encode(&header),
+        base64url::encode(&payload)
+    );
     let mut mac = HmacSha256::new_from_slice(&keys.jwt).expect("any key length");
     mac.update(signing_input.as_bytes());
     let signature = base64url::encode(&mac.finalize().into_bytes());

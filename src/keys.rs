@@ -66,9 +66,7 @@ impl KeyRing {
     pub fn parse(spec: &str) -> Result<KeyRing, KeyRingError> {
         let mut sets: Vec<KeySet> = Vec::new();
         for (i, entry) in spec.split(',').map(str::trim).enumerate() {
-            let (kid, secret) = entry
-                .split_once('=')
-                .ok_or(KeyRingError::BadEntry(i + 1))?;
+            let (kid, secret) = entry.split_once('=').ok_or(KeyRingError::BadEntry(i + 1))?;
             let master = base64url::decode(secret.trim())
                 .filter(|m| m.len() >= MIN_KEY_BYTES)
                 .filter(|_| kid_ok(kid.trim()))
@@ -122,7 +120,10 @@ mod tests {
         // RFC 4231 section 4, kept as data: (key hex, data hex, HMAC-SHA256 hex).
         let vectors = include_str!("../tests/vectors/rfc4231.txt");
         let mut checked = 0;
-        for line in vectors.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        for line in vectors
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
             let parts: Vec<&str> = line.split_whitespace().collect();
             let [key, data, expected, truncate] = parts[..] else {
                 panic!("bad vector line {line}")
@@ -153,13 +154,15 @@ mod tests {
             (format!("k1={}", &K1[..40]), Err(KeyRingError::BadEntry(1))),
             (format!("k1={K1}="), Err(KeyRingError::BadEntry(1))),
             (format!("k1={K1},k 2={K2}"), Err(KeyRingError::BadEntry(2))),
-            (format!("k1={K1},k1={K2}"), Err(KeyRingError::DuplicateKid(2))),
+            (
+                format!("k1={K1},k1={K2}"),
+                Err(KeyRingError::DuplicateKid(2)),
+            ),
             (K1.to_owned(), Err(KeyRingError::BadEntry(1))),
         ];
         for (spec, expected) in cases {
-            let got = KeyRing::parse(spec).map(|r| {
-                r.sets.iter().map(|s| s.kid.clone()).collect::<Vec<_>>()
-            });
+            let got = KeyRing::parse(spec)
+                .map(|r| r.sets.iter().map(|s| s.kid.clone()).collect::<Vec<_>>());
             let expected = expected
                 .clone()
                 .map(|kids| kids.iter().map(|k| k.to_string()).collect::<Vec<_>>());
@@ -188,7 +191,10 @@ mod tests {
     #[test]
     fn hash_ids_are_domain_separated() {
         let ring = KeyRing::parse(&format!("k1={K1}")).unwrap();
-        assert_ne!(ring.hash_id("dest", "1.2.3.4"), ring.hash_id("ip", "1.2.3.4"));
+        assert_ne!(
+            ring.hash_id("dest", "1.2.3.4"),
+            ring.hash_id("ip", "1.2.3.4")
+        );
         assert_eq!(ring.hash_id("ip", "1.2.3.4"), ring.hash_id("ip", "1.2.3.4"));
         assert!(!ring.hash_id("dest", "+8613800138000").contains("138"));
     }

@@ -122,7 +122,13 @@ pub async fn reserve_send<K: Kv>(
     let ip = IpRecord {
         hour: ip.hour.add(now, HOUR),
     };
-    put_json(kv, &dest_key, &destination, Window::remaining(now, DAY).max(limits.cooldown)).await?;
+    put_json(
+        kv,
+        &dest_key,
+        &destination,
+        Window::remaining(now, DAY).max(limits.cooldown),
+    )
+    .await?;
     put_json(kv, &ip_key, &ip, Window::remaining(now, HOUR)).await?;
     Ok(Gate::Open)
 }
@@ -166,8 +172,14 @@ mod tests {
     fn cooldown_edges() {
         let kv = MemoryKv::default();
         assert_eq!(reserve(&kv, "d", "ip1", T0), Gate::Open);
-        assert_eq!(reserve(&kv, "d", "ip2", T0 + 1), Gate::Closed { retry_after: 59 });
-        assert_eq!(reserve(&kv, "d", "ip2", T0 + 59), Gate::Closed { retry_after: 1 });
+        assert_eq!(
+            reserve(&kv, "d", "ip2", T0 + 1),
+            Gate::Closed { retry_after: 59 }
+        );
+        assert_eq!(
+            reserve(&kv, "d", "ip2", T0 + 59),
+            Gate::Closed { retry_after: 1 }
+        );
         assert_eq!(reserve(&kv, "d", "ip2", T0 + 60), Gate::Open);
     }
 
@@ -176,11 +188,17 @@ mod tests {
         let kv = MemoryKv::default();
         let hour_end = T0 - T0 % HOUR + HOUR;
         for i in 0..10 {
-            assert_eq!(reserve(&kv, &format!("d{i}"), "ip", T0), Gate::Open, "send {i}");
+            assert_eq!(
+                reserve(&kv, &format!("d{i}"), "ip", T0),
+                Gate::Open,
+                "send {i}"
+            );
         }
         assert_eq!(
             reserve(&kv, "d10", "ip", T0),
-            Gate::Closed { retry_after: hour_end - T0 }
+            Gate::Closed {
+                retry_after: hour_end - T0
+            }
         );
         assert_eq!(
             reserve(&kv, "d10", "ip", hour_end - 1),
@@ -202,7 +220,12 @@ mod tests {
             sent += 1;
             now += 60;
         }
-        assert_eq!(reserve(&kv, "d", "ipx", now), Gate::Closed { retry_after: HOUR - now % HOUR });
+        assert_eq!(
+            reserve(&kv, "d", "ipx", now),
+            Gate::Closed {
+                retry_after: HOUR - now % HOUR
+            }
+        );
         // Fill the day: 60 in all, then closed until midnight UTC.
         now = day_start + HOUR;
         while sent < 60 {
@@ -213,9 +236,14 @@ mod tests {
         }
         assert_eq!(
             reserve(&kv, "d", "ipy", now),
-            Gate::Closed { retry_after: day_start + DAY - now }
+            Gate::Closed {
+                retry_after: day_start + DAY - now
+            }
         );
-        assert_eq!(reserve(&kv, "d", "ipy", day_start + DAY - 1), Gate::Closed { retry_after: 1 });
+        assert_eq!(
+            reserve(&kv, "d", "ipy", day_start + DAY - 1),
+            Gate::Closed { retry_after: 1 }
+        );
         assert_eq!(reserve(&kv, "d", "ipy", day_start + DAY), Gate::Open);
     }
 
@@ -225,8 +253,7 @@ mod tests {
         assert_eq!(reserve(&kv, "d", "ip", T0), Gate::Open);
         block_on(release_cooldown(&kv, "d", T0)).unwrap();
         assert_eq!(reserve(&kv, "d", "ip", T0 + 1), Gate::Open);
-        let record: DestinationRecord =
-            block_on(get_json(&kv, "rl:dest:d")).unwrap().unwrap();
+        let record: DestinationRecord = block_on(get_json(&kv, "rl:dest:d")).unwrap().unwrap();
         assert_eq!(record.hour.count, 2, "caps count every attempt");
     }
 
@@ -235,7 +262,10 @@ mod tests {
         let kv = MemoryKv::default();
         assert_eq!(reserve(&kv, "d", "ip", T0), Gate::Open);
         let writes = kv.writes.get();
-        assert!(matches!(reserve(&kv, "d", "ip", T0 + 1), Gate::Closed { .. }));
+        assert!(matches!(
+            reserve(&kv, "d", "ip", T0 + 1),
+            Gate::Closed { .. }
+        ));
         assert_eq!(kv.writes.get(), writes);
         kv.fail_writes.set(Some(StoreError::Busy));
         assert_eq!(

@@ -41,7 +41,9 @@ impl Locale {
                 let tag = parts.next()?.trim().to_ascii_lowercase();
                 let q = parts
                     .find_map(|p| p.trim().strip_prefix("q="))
-                    .map_or(Some(1000), |q| q.parse::<f32>().ok().map(|q| (q * 1000.0) as u16))?;
+                    .map_or(Some(1000), |q| {
+                        q.parse::<f32>().ok().map(|q| (q * 1000.0) as u16)
+                    })?;
                 let primary = tag.split('-').next()?;
                 let locale = match primary {
                     "zh" => Locale::ZhCn,
@@ -165,7 +167,10 @@ mod tests {
     fn sms_carries_code_purpose_validity_and_warning() {
         let phone = Destination::parse("+8613800138000").unwrap();
         for (locale, needles) in [
-            (Locale::EnUs, ["482913", "sign-in", "5 minutes", "Do not share"]),
+            (
+                Locale::EnUs,
+                ["482913", "sign-in", "5 minutes", "Do not share"],
+            ),
             (Locale::ZhCn, ["482913", "登录", "5分钟", "请勿泄露"]),
         ] {
             let message = compose(Compose {
@@ -179,7 +184,11 @@ mod tests {
             });
             assert_eq!(message.subject, None);
             for needle in needles {
-                assert!(message.text.contains(needle), "{locale:?}: {}", message.text);
+                assert!(
+                    message.text.contains(needle),
+                    "{locale:?}: {}",
+                    message.text
+                );
             }
         }
     }

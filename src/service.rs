@@ -157,7 +157,14 @@ pub async fn send_code<K: Kv, T: Transport, E: Entropy>(
         Channel::Sms => &config.sms_providers,
         Channel::Email => &config.email_providers,
     };
-    let delivery = deliver(providers, deps.transport, &message, &destination.masked(), now).await;
+    let delivery = deliver(
+        providers,
+        deps.transport,
+        &message,
+        &destination.masked(),
+        now,
+    )
+    .await;
     let provider = match delivery {
         Delivery::Delivered { provider } => provider,
         Delivery::Rejected | Delivery::Unavailable => {
@@ -245,3 +252,7 @@ pub async fn check_code<K: Kv, T: Transport, E: Entropy>(
         purpose: claims.purpose,
     })
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -53,7 +53,10 @@ fn code_mac_state(keys: &KeySet, jti: &[u8; 16], code: &str) -> HmacSha256 {
 
 /// `HMAC(code_key, lp(jti) ‖ lp(code))`, stored in the token instead of the code.
 pub fn code_mac(keys: &KeySet, jti: &[u8; 16], code: &str) -> [u8; 32] {
-    code_mac_state(keys, jti, code).finalize().into_bytes().into()
+    code_mac_state(keys, jti, code)
+        .finalize()
+        .into_bytes()
+        .into()
 }
 
 /// Constant-time check of a submitted code against the sealed code MAC.
@@ -221,7 +224,10 @@ mod tests {
         let token = seal(&ring, &claims);
         assert_eq!(open(&ring, &token), Ok(claims.clone()));
         // Pinned: the wire format must not drift silently across releases.
-        assert_eq!(token, include_str!("../tests/vectors/verification-id.txt").trim());
+        assert_eq!(
+            token,
+            include_str!("../tests/vectors/verification-id.txt").trim()
+        );
     }
 
     #[test]
@@ -261,17 +267,27 @@ mod tests {
         let token = seal(&ring, &claims(&ring));
         let raw = base64url::decode(&token).unwrap();
         for len in 0..raw.len() {
-            assert_eq!(open(&ring, &base64url::encode(&raw[..len])), Err(InvalidToken));
+            assert_eq!(
+                open(&ring, &base64url::encode(&raw[..len])),
+                Err(InvalidToken)
+            );
         }
         let mut longer = raw.clone();
         longer.push(0);
         assert_eq!(open(&ring, &base64url::encode(&longer)), Err(InvalidToken));
-        for bad in [format!("{token}="), format!(" {token}"), token.replace('-', "+")] {
+        for bad in [
+            format!("{token}="),
+            format!(" {token}"),
+            token.replace('-', "+"),
+        ] {
             if bad != token {
                 assert_eq!(open(&ring, &bad), Err(InvalidToken), "{bad}");
             }
         }
-        assert_eq!(open(&ring, &"A".repeat(MAX_ENCODED_LEN + 4)), Err(InvalidToken));
+        assert_eq!(
+            open(&ring, &"A".repeat(MAX_ENCODED_LEN + 4)),
+            Err(InvalidToken)
+        );
     }
 
     #[test]
@@ -283,7 +299,10 @@ mod tests {
         assert!(open(&rotated, &old_token).is_ok(), "old kid still verifies");
         assert_eq!(open(&retired, &old_token), Err(InvalidToken));
         let new_token = seal(&rotated, &claims(&rotated));
-        let (_, keys) = UntrustedToken::parse(&new_token).unwrap().verify(&rotated).unwrap();
+        let (_, keys) = UntrustedToken::parse(&new_token)
+            .unwrap()
+            .verify(&rotated)
+            .unwrap();
         assert_eq!(keys.kid(), "k2", "the active key signs");
         assert_eq!(open(&old, &new_token), Err(InvalidToken));
         // Same kid, different secret: the MAC fails.

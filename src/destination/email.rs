@@ -30,10 +30,8 @@ fn ascii_label(label: &str) -> Option<String> {
     } else {
         format!("xn--{}", punycode::encode(&label)?)
     };
-    let ok = !ascii.is_empty()
-        && ascii.len() <= 63
-        && !ascii.starts_with('-')
-        && !ascii.ends_with('-');
+    let ok =
+        !ascii.is_empty() && ascii.len() <= 63 && !ascii.starts_with('-') && !ascii.ends_with('-');
     ok.then_some(ascii)
 }
 

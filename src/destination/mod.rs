@@ -106,14 +106,38 @@ mod tests {
         use DestinationError::*;
         type Normalised = (&'static str, Channel, &'static str);
         let cases: &[(&str, Result<Normalised, DestinationError>)] = &[
-            ("+8613800138000", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),
-            ("+86 138-0013-8000", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),
-            ("+86 13800138000", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),
-            ("＋８６ １３８００１３８０００", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),
-            ("0086 13800138000", Ok(("+8613800138000", Channel::Sms, "+86138****8000"))),
-            ("+1 (415) 555-0100", Ok(("+14155550100", Channel::Sms, "+1415***0100"))),
-            ("+44 (0)20 7946 0958", Ok(("+442079460958", Channel::Sms, "+44207***0958"))),
-            ("+49 30 901820", Ok(("+4930901820", Channel::Sms, "+49309*1820"))),
+            (
+                "+8613800138000",
+                Ok(("+8613800138000", Channel::Sms, "+86138****8000")),
+            ),
+            (
+                "+86 138-0013-8000",
+                Ok(("+8613800138000", Channel::Sms, "+86138****8000")),
+            ),
+            (
+                "+86 13800138000",
+                Ok(("+8613800138000", Channel::Sms, "+86138****8000")),
+            ),
+            (
+                "＋８６ １３８００１３８０００",
+                Ok(("+8613800138000", Channel::Sms, "+86138****8000")),
+            ),
+            (
+                "0086 13800138000",
+                Ok(("+8613800138000", Channel::Sms, "+86138****8000")),
+            ),
+            (
+                "+1 (415) 555-0100",
+                Ok(("+14155550100", Channel::Sms, "+1415***0100")),
+            ),
+            (
+                "+44 (0)20 7946 0958",
+                Ok(("+442079460958", Channel::Sms, "+44207***0958")),
+            ),
+            (
+                "+49 30 901820",
+                Ok(("+4930901820", Channel::Sms, "+49309*1820")),
+            ),
             ("13800138000", Err(InvalidPhone)),
             ("+86 1380013800", Err(InvalidPhone)),
             ("+86 23800138000", Err(InvalidPhone)),
@@ -125,11 +149,38 @@ mod tests {
             ("+1234567890123456", Err(InvalidPhone)),
             ("", Err(InvalidPhone)),
             ("+", Err(InvalidPhone)),
-            ("Alice@Example.COM", Ok(("Alice@example.com", Channel::Email, "Ali***@example.com"))),
-            (" bo@example.com ", Ok(("bo@example.com", Channel::Email, "b***@example.com"))),
-            ("user@München.de", Ok(("user@xn--mnchen-3ya.de", Channel::Email, "use***@xn--mnchen-3ya.de"))),
-            ("user@例え。jp", Ok(("user@xn--r8jz45g.jp", Channel::Email, "use***@xn--r8jz45g.jp"))),
-            ("first.last+tag@sub.example.org", Ok(("first.last+tag@sub.example.org", Channel::Email, "fir***@sub.example.org"))),
+            (
+                "Alice@Example.COM",
+                Ok(("Alice@example.com", Channel::Email, "Ali***@example.com")),
+            ),
+            (
+                " bo@example.com ",
+                Ok(("bo@example.com", Channel::Email, "b***@example.com")),
+            ),
+            (
+                "user@München.de",
+                Ok((
+                    "user@xn--mnchen-3ya.de",
+                    Channel::Email,
+                    "use***@xn--mnchen-3ya.de",
+                )),
+            ),
+            (
+                "user@例え。jp",
+                Ok((
+                    "user@xn--r8jz45g.jp",
+                    Channel::Email,
+                    "use***@xn--r8jz45g.jp",
+                )),
+            ),
+            (
+                "first.last+tag@sub.example.org",
+                Ok((
+                    "first.last+tag@sub.example.org",
+                    Channel::Email,
+                    "fir***@sub.example.org",
+                )),
+            ),
             ("user@example", Err(InvalidEmail)),
             ("user@@example.com", Err(InvalidEmail)),
             ("@example.com", Err(InvalidEmail)),
@@ -144,8 +195,8 @@ mod tests {
             ("user@example.com\r\nBcc: x@y.z", Err(InvalidEmail)),
         ];
         for (input, expected) in cases {
-            let got = Destination::parse(input)
-                .map(|d| (d.as_str().to_owned(), d.channel(), d.masked()));
+            let got =
+                Destination::parse(input).map(|d| (d.as_str().to_owned(), d.channel(), d.masked()));
             let expected = expected.map(|(v, c, m)| (v.to_owned(), c, m.to_owned()));
             assert_eq!(got, expected, "{input:?}");
         }
@@ -159,13 +210,21 @@ mod tests {
         let label = "b".repeat(63);
         let long = format!("{local}@{label}.{label}.{label}.com");
         assert!(long.len() > 254);
-        assert_eq!(Destination::parse(&long), Err(DestinationError::InvalidEmail));
+        assert_eq!(
+            Destination::parse(&long),
+            Err(DestinationError::InvalidEmail)
+        );
         assert!(Destination::parse(&format!("x@{}.com", "c".repeat(64))).is_err());
     }
 
     #[test]
     fn calling_codes() {
-        let cc = |s: &str| Destination::parse(s).unwrap().calling_code().map(str::to_owned);
+        let cc = |s: &str| {
+            Destination::parse(s)
+                .unwrap()
+                .calling_code()
+                .map(str::to_owned)
+        };
         assert_eq!(cc("+8613800138000").as_deref(), Some("86"));
         assert_eq!(cc("+14155550100").as_deref(), Some("1"));
         assert_eq!(cc("+35312345678").as_deref(), Some("353"));

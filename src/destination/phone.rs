@@ -27,7 +27,11 @@ const CALLING_CODES: &[&str] = &[
 
 /// Length of the calling code at the start of `digits`, if it is an assigned one.
 pub fn calling_code(digits: &str) -> Option<usize> {
-    (1..=3).find(|&len| digits.get(..len).is_some_and(|cc| CALLING_CODES.contains(&cc)))
+    (1..=3).find(|&len| {
+        digits
+            .get(..len)
+            .is_some_and(|cc| CALLING_CODES.contains(&cc))
+    })
 }
 
 /// Folds full-width forms (U+FF01..U+FF5E, U+3000) to ASCII.

@@ -20,7 +20,11 @@ fn adapt(mut delta: u32, num_points: u32, first_time: bool) -> u32 {
 }
 
 fn digit(d: u32) -> char {
-    let byte = if d < 26 { b'a' + d as u8 } else { b'0' + (d - 26) as u8 };
+    let byte = if d < 26 {
+        b'a' + d as u8
+    } else {
+        b'0' + (d - 26) as u8
+    };
     byte as char
 }
 
@@ -80,7 +84,10 @@ mod tests {
         let cases = [
             ("他们为什么不说中文", "ihqwcrb4cv8a8dqg056pqjye"),
             ("ليهمابتكلموشعربي؟", "egbpdaj6bu4bxfgehfvwxn"),
-            ("почемужеонинеговорятпорусски", "b1abfaaepdrnnbgefbadotcwatmq2g4l"),
+            (
+                "почемужеонинеговорятпорусски",
+                "b1abfaaepdrnnbgefbadotcwatmq2g4l",
+            ),
             ("3年B組金八先生", "3B-ww4c5e180e575a65lsy2b"),
             ("münchen", "mnchen-3ya"),
             ("例え", "r8jz45g"),

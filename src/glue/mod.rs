@@ -22,6 +22,9 @@ use worker::{console_log, event, Context, Date, Env, Headers, Request};
 /// The KV namespace binding of `wrangler.toml`.
 const KV_BINDING: &str = "OTP_KV";
 
+/// How much of an oversize body is read and thrown away (see [`drain`]).
+const DRAIN_LIMIT: usize = 1 << 20;
+
 struct GetRandom;
 
 impl Entropy for GetRandom {
@@ -74,11 +77,26 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
             message: "The request body could not be read.",
         })?;
         if body.len() + chunk.len() > MAX_BODY {
+            drain(stream).await;
             return Err(ApiError::PayloadTooLarge);
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Discards what is left of an oversize body, up to [`DRAIN_LIMIT`] bytes, without
+/// keeping it. Answering before a chunked body has been read leaves wrangler dev's
+/// local proxy with a broken connection (the next request gets a 503 or hangs);
+/// past the limit the stream is cancelled and the client is on its own.
+async fn drain(mut stream: worker::ByteStream) {
+    let mut discarded = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        discarded += chunk.len();
+        if discarded > DRAIN_LIMIT {
+            return;
+        }
+    }
 }
 
 async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply, ApiError> {
@@ -90,11 +108,17 @@ async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply
         Vec::new()
     };
     let config = config(env).map_err(|e| {
-        console_log!("{}", json!({"level": "error", "event": "config", "detail": e.to_string()}));
+        console_log!(
+            "{}",
+            json!({"level": "error", "event": "config", "detail": e.to_string()})
+        );
         ApiError::Internal
     })?;
     let kv = kv::WorkersKv::new(env.kv(KV_BINDING).map_err(|_| {
-        console_log!("{}", json!({"level": "error", "event": "config", "detail": "KV binding OTP_KV missing"}));
+        console_log!(
+            "{}",
+            json!({"level": "error", "event": "config", "detail": "KV binding OTP_KV missing"})
+        );
         ApiError::Internal
     })?);
     let deps = Deps {
@@ -123,7 +147,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
     let head = head_of(&req);
     let request_id = request_id(head.header("x-request-id"), &GetRandom);
     let result = serve(&mut req, &env, &head).await;
-    let route = Route::resolve(&head.method, &head.path).map(Route::name).unwrap_or("-");
+    let route = Route::resolve(&head.method, &head.path)
+        .map(Route::name)
+        .unwrap_or("-");
     let (response, outcome, reply) = match result {
         Ok(reply) => (
             json_response(reply.status, &reply.body, &request_id),

@@ -86,7 +86,9 @@ impl Provider {
 /// The result of trying a channel's providers in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    Delivered { provider: &'static str },
+    Delivered {
+        provider: &'static str,
+    },
     /// A provider refused the destination itself.
     Rejected,
     /// Every provider failed or timed out.
@@ -107,7 +109,8 @@ pub async fn deliver<T: crate::ports::Transport>(
                 transport.console(&line);
                 Verdict::Delivered
             }
-            Dispatch::Http(request) => match transport.fetch(&request, provider.timeout_ms()).await {
+            Dispatch::Http(request) => match transport.fetch(&request, provider.timeout_ms()).await
+            {
                 Ok(reply) => provider.classify(&reply),
                 Err(_) => Verdict::Retryable,
             },

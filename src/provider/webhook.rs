@@ -122,7 +122,10 @@ mod tests {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
         };
-        assert_eq!(header("x-edge-otp-timestamp").as_deref(), Some("1700000000"));
+        assert_eq!(
+            header("x-edge-otp-timestamp").as_deref(),
+            Some("1700000000")
+        );
         // The header signs exactly the body that is sent.
         let expected = signature(b"whsec-test", 1_700_000_000, &request.body);
         assert_eq!(header("x-edge-otp-signature"), Some(expected));

@@ -1,0 +1,510 @@
+//! The use cases end to end over in-memory ports: a fixed clock, a counting entropy
+//! source, a memory KV that can fail, and a transport that records requests and
+//! replays scripted answers.
+
+use super::*;
+use crate::ports::{EntropyError, HttpReply, TransportError};
+use crate::provider::OutboundRequest;
+use crate::store::memory::{block_on, MemoryKv};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+const T0: u64 = 1_700_000_000;
+const KEY1: &str = "k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+const KEY2: &str = "k2=ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+
+/// Deterministic bytes: an incrementing counter.
+struct Counter(Cell<u8>);
+impl Entropy for Counter {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
+        for b in buf {
+            *b = self.0.get() % 250;
+            self.0.set(self.0.get().wrapping_add(1));
+        }
+        Ok(())
+    }
+}
+
+struct Broken;
+impl Entropy for Broken {
+    fn fill(&self, _: &mut [u8]) -> Result<(), EntropyError> {
+        Err(EntropyError)
+    }
+}
+
+/// Records every request; answers from a script (default 200).
+#[derive(Default)]
+struct Recorder {
+    requests: RefCell<Vec<OutboundRequest>>,
+    script: RefCell<Vec<Result<HttpReply, TransportError>>>,
+    console: RefCell<Vec<String>>,
+}
+
+impl Recorder {
+    fn answer(&self, replies: Vec<Result<HttpReply, TransportError>>) {
+        *self.script.borrow_mut() = replies;
+    }
+    fn last_code(&self) -> String {
+        let requests = self.requests.borrow();
+        let body: serde_json::Value =
+            serde_json::from_str(&requests.last().expect("a request").body).unwrap();
+        body["code"].as_str().unwrap().to_owned()
+    }
+}
+
+fn status(status: u16) -> Result<HttpReply, TransportError> {
+    Ok(HttpReply {
+        status,
+        body: String::new(),
+    })
+}
+
+impl Transport for Recorder {
+    async fn fetch(&self, request: &OutboundRequest, _: u32) -> Result<HttpReply, TransportError> {
+        self.requests.borrow_mut().push(request.clone());
+        let mut script = self.script.borrow_mut();
+        if script.is_empty() {
+            status(200)
+        } else {
+            script.remove(0)
+        }
+    }
+    fn console(&self, line: &str) {
+        self.console.borrow_mut().push(line.to_owned());
+    }
+}
+
+fn config(extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<&str, &str> = HashMap::from([
+        ("OTP_KEYS", KEY1),
+        ("SMS_PROVIDERS", "webhook"),
+        ("EMAIL_PROVIDERS", "webhook"),
+        ("WEBHOOK_URL", "https://hooks.example/otp"),
+        ("WEBHOOK_SECRET", "0123456789abcdef"),
+    ]);
+    vars.extend(extra.iter().copied());
+    Config::from_env(&move |name| vars.get(name).map(|v| v.to_string())).unwrap()
+}
+
+struct World {
+    config: Config,
+    kv: MemoryKv,
+    transport: Recorder,
+    entropy: Counter,
+}
+
+impl World {
+    fn new(extra: &[(&str, &str)]) -> World {
+        World {
+            config: config(extra),
+            kv: MemoryKv::default(),
+            transport: Recorder::default(),
+            entropy: Counter(Cell::new(0)),
+        }
+    }
+    fn deps(&self) -> Deps<'_, MemoryKv, Recorder, Counter> {
+        Deps {
+            config: &self.config,
+            kv: &self.kv,
+            transport: &self.transport,
+            entropy: &self.entropy,
+        }
+    }
+    fn send_from(&self, to: &str, ip: &str, now: u64) -> Result<SendOutcome, ApiError> {
+        let command = SendCommand {
+            to: to.into(),
+            channel: None,
+            purpose: Purpose::Login,
+            locale: Locale::EnUs,
+            ttl: None,
+            client: String::new(),
+            client_ip: Some(ip.into()),
+        };
+        block_on(send_code(&self.deps(), command, now))
+    }
+    fn send(&self, to: &str, now: u64) -> Result<SendOutcome, ApiError> {
+        self.send_from(to, "192.0.2.1", now)
+    }
+    fn check(&self, id: &str, code: &str, now: u64) -> Result<CheckOutcome, ApiError> {
+        let command = CheckCommand {
+            verification_id: id.into(),
+            code: code.into(),
+            to: None,
+            purpose: None,
+        };
+        block_on(check_code(&self.deps(), command, now))
+    }
+}
+
+fn wrong(code: &str) -> String {
+    let mut bytes = code.as_bytes().to_vec();
+    bytes[0] = if bytes[0] == b'9' { b'0' } else { bytes[0] + 1 };
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn send_then_check_approves_once() {
+    let w = World::new(&[]);
+    let sent = w.send("+86 138-0013-8000", T0).unwrap();
+    assert_eq!(sent.destination.masked(), "+86138****8000");
+    assert_eq!(
+        (sent.expires_in, sent.resend_after, sent.attempts_allowed),
+        (600, 60, 5)
+    );
+    let code = w.transport.last_code();
+    assert_eq!(code.len(), 6);
+    assert!(!sent.verification_id.contains(&code));
+    let approved = w.check(&sent.verification_id, &code, T0 + 10).unwrap();
+    assert_eq!(approved.destination.as_str(), "+8613800138000");
+    assert_eq!(approved.expires_in, 300);
+    assert_eq!(approved.verified_token.split('.').count(), 3);
+    assert_eq!(
+        w.check(&sent.verification_id, &code, T0 + 11),
+        Err(ApiError::AlreadyUsed)
+    );
+}
+
+#[test]
+fn no_code_or_token_reaches_the_store() {
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    w.check(&sent.verification_id, &code, T0 + 1).unwrap();
+    for (key, (value, _)) in w.kv.entries.borrow().iter() {
+        for secret in [
+            code.as_str(),
+            sent.verification_id.as_str(),
+            "a@example.com",
+        ] {
+            assert!(
+                !key.contains(secret) && !value.contains(secret),
+                "{key} = {value}"
+            );
+        }
+    }
+}
+
+#[test]
+fn attempts_limit_kills_the_code() {
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    for remaining in (1..=4).rev() {
+        assert_eq!(
+            w.check(&sent.verification_id, &wrong(&code), T0 + 1),
+            Err(ApiError::InvalidCode {
+                attempts_remaining: remaining
+            })
+        );
+    }
+    assert_eq!(
+        w.check(&sent.verification_id, "12ab56", T0 + 1),
+        Err(ApiError::TooManyAttempts)
+    );
+    assert_eq!(
+        w.check(&sent.verification_id, &code, T0 + 2),
+        Err(ApiError::TooManyAttempts)
+    );
+}
+
+#[test]
+fn malformed_codes_count_as_wrong() {
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    for (i, bad) in ["", "12345", "1234567", "１２３４５６"].iter().enumerate() {
+        assert_eq!(
+            w.check(&sent.verification_id, bad, T0 + 1),
+            Err(ApiError::InvalidCode {
+                attempts_remaining: 4 - i as u32
+            }),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn expiry_boundaries() {
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    assert_eq!(
+        w.check(&sent.verification_id, &code, T0 + 600),
+        Err(ApiError::Expired)
+    );
+    assert!(w.check(&sent.verification_id, &code, T0 + 599).is_ok());
+}
+
+#[test]
+fn ttl_is_clamped() {
+    let w = World::new(&[]);
+    let command = |ttl| SendCommand {
+        to: format!("ttl{ttl}@example.com"),
+        channel: None,
+        purpose: Purpose::Login,
+        locale: Locale::EnUs,
+        ttl: Some(ttl),
+        client: String::new(),
+        client_ip: None,
+    };
+    for (asked, granted) in [(0, 60), (59, 60), (120, 120), (600, 600), (86_400, 600)] {
+        let sent = block_on(send_code(&w.deps(), command(asked), T0)).unwrap();
+        assert_eq!(sent.expires_in, granted, "asked {asked}");
+    }
+}
+
+#[test]
+fn bindings_to_destination_and_purpose() {
+    let w = World::new(&[]);
+    let sent = w.send("+8613800138000", T0).unwrap();
+    let code = w.transport.last_code();
+    let check = |to: Option<&str>, purpose: Option<Purpose>| {
+        let command = CheckCommand {
+            verification_id: sent.verification_id.clone(),
+            code: code.clone(),
+            to: to.map(str::to_owned),
+            purpose,
+        };
+        block_on(check_code(&w.deps(), command, T0 + 1))
+    };
+    assert_eq!(
+        check(Some("+8613800138001"), None),
+        Err(ApiError::InvalidVerification)
+    );
+    assert_eq!(
+        check(Some("not a phone"), None),
+        Err(ApiError::InvalidVerification)
+    );
+    assert_eq!(
+        check(None, Some(Purpose::Signup)),
+        Err(ApiError::InvalidVerification)
+    );
+    // Refused bindings consumed nothing: the right binding still approves.
+    assert!(check(Some("+86 138 0013 8000"), Some(Purpose::Login)).is_ok());
+}
+
+#[test]
+fn tampered_and_foreign_tokens() {
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    let mut tampered = sent.verification_id.clone().into_bytes();
+    let last = tampered.len() - 5;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert_eq!(
+        w.check(&tampered, &code, T0 + 1),
+        Err(ApiError::InvalidVerification)
+    );
+    assert_eq!(
+        w.check("", &code, T0 + 1),
+        Err(ApiError::InvalidVerification)
+    );
+    let other = World::new(&[("OTP_KEYS", KEY2)]);
+    assert_eq!(
+        other.check(&sent.verification_id, &code, T0 + 1),
+        Err(ApiError::InvalidVerification)
+    );
+}
+
+#[test]
+fn rotation_keeps_pending_codes_valid_and_signs_with_the_new_key() {
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    let rotated = World {
+        config: config(&[("OTP_KEYS", &format!("{KEY2},{KEY1}"))]),
+        ..w
+    };
+    let approved = rotated.check(&sent.verification_id, &code, T0 + 1).unwrap();
+    let header =
+        crate::base64url::decode(approved.verified_token.split('.').next().unwrap()).unwrap();
+    assert!(String::from_utf8(header).unwrap().contains(r#""kid":"k2""#));
+}
+
+#[test]
+fn channel_must_match_destination() {
+    let w = World::new(&[]);
+    let command = SendCommand {
+        to: "a@example.com".into(),
+        channel: Some(Channel::Sms),
+        purpose: Purpose::Login,
+        locale: Locale::EnUs,
+        ttl: None,
+        client: String::new(),
+        client_ip: None,
+    };
+    assert_eq!(
+        block_on(send_code(&w.deps(), command, T0)),
+        Err(ApiError::invalid_field(
+            "channel",
+            "The channel does not match the destination."
+        ))
+    );
+    assert!(w.transport.requests.borrow().is_empty());
+}
+
+#[test]
+fn invalid_destinations_send_nothing() {
+    let w = World::new(&[]);
+    assert_eq!(
+        w.send("+86 123", T0).err(),
+        Some(ApiError::InvalidPhoneNumber)
+    );
+    assert_eq!(w.send("a@b", T0).err(), Some(ApiError::InvalidEmail));
+    assert!(w.transport.requests.borrow().is_empty());
+    assert!(w.kv.entries.borrow().is_empty());
+}
+
+#[test]
+fn cooldown_then_retry_after() {
+    let w = World::new(&[]);
+    w.send("a@example.com", T0).unwrap();
+    assert_eq!(
+        w.send("a@example.com", T0 + 15).err(),
+        Some(ApiError::RateLimited { retry_after: 45 })
+    );
+    assert_eq!(w.transport.requests.borrow().len(), 1);
+    assert!(w.send("a@example.com", T0 + 60).is_ok());
+}
+
+#[test]
+fn eleventh_send_from_one_ip_is_limited() {
+    let w = World::new(&[]);
+    for i in 0..10 {
+        w.send_from(&format!("u{i}@example.com"), "203.0.113.9", T0)
+            .unwrap();
+    }
+    assert!(matches!(
+        w.send_from("u10@example.com", "203.0.113.9", T0),
+        Err(ApiError::RateLimited { .. })
+    ));
+    // IPv6 senders share a limit per /64.
+    for i in 0..10 {
+        w.send_from(
+            &format!("v{i}@example.com"),
+            &format!("2001:db8:1:2::{i}"),
+            T0,
+        )
+        .unwrap();
+    }
+    assert!(matches!(
+        w.send_from("v10@example.com", "2001:db8:1:2:ffff::1", T0),
+        Err(ApiError::RateLimited { .. })
+    ));
+}
+
+#[test]
+fn failed_delivery_answers_503_and_keeps_the_cooldown_free() {
+    let w = World::new(&[]);
+    w.transport.answer(vec![status(500)]);
+    assert_eq!(
+        w.send("a@example.com", T0).err(),
+        Some(ApiError::DeliveryUnavailable { retry_after: 30 })
+    );
+    w.transport.answer(vec![Err(TransportError::Timeout)]);
+    assert!(matches!(
+        w.send("a@example.com", T0 + 1),
+        Err(ApiError::DeliveryUnavailable { .. })
+    ));
+    let sent = w.send("a@example.com", T0 + 2).unwrap();
+    let code = w.transport.last_code();
+    assert!(w.check(&sent.verification_id, &code, T0 + 3).is_ok());
+}
+
+#[test]
+fn provider_rejection_is_a_destination_error() {
+    let w = World::new(&[]);
+    w.transport.answer(vec![status(422)]);
+    assert_eq!(
+        w.send("+14155550100", T0).err(),
+        Some(ApiError::InvalidPhoneNumber)
+    );
+    w.transport.answer(vec![status(422)]);
+    assert_eq!(
+        w.send("a@example.com", T0).err(),
+        Some(ApiError::InvalidEmail)
+    );
+}
+
+#[test]
+fn failover_to_the_next_provider() {
+    let w = World::new(&[("EMAIL_PROVIDERS", "webhook,log")]);
+    w.transport.answer(vec![status(503)]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    assert_eq!(sent.provider, "log");
+    let console = w.transport.console.borrow();
+    assert_eq!(console.len(), 1);
+    assert!(console[0].contains("a***@example.com") && !console[0].contains("a@example.com"));
+}
+
+#[test]
+fn store_failures_fail_closed() {
+    let w = World::new(&[]);
+    w.kv.fail_writes.set(Some(StoreError::Unavailable));
+    assert!(matches!(
+        w.send("a@example.com", T0),
+        Err(ApiError::ServiceUnavailable { .. })
+    ));
+    assert!(
+        w.transport.requests.borrow().is_empty(),
+        "nothing sent without its record"
+    );
+    w.kv.fail_writes.set(None);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    w.kv.fail_writes.set(Some(StoreError::Unavailable));
+    assert!(matches!(
+        w.check(&sent.verification_id, &code, T0 + 1),
+        Err(ApiError::ServiceUnavailable { .. })
+    ));
+    w.kv.fail_writes.set(Some(StoreError::Busy));
+    assert_eq!(
+        w.check(&sent.verification_id, &code, T0 + 1),
+        Err(ApiError::RateLimited { retry_after: 1 })
+    );
+    w.kv.fail_writes.set(None);
+    assert!(
+        w.check(&sent.verification_id, &code, T0 + 2).is_ok(),
+        "no approval was lost"
+    );
+}
+
+#[test]
+fn no_randomness_no_code() {
+    let w = World::new(&[]);
+    let deps = Deps {
+        config: &w.config,
+        kv: &w.kv,
+        transport: &w.transport,
+        entropy: &Broken,
+    };
+    let command = SendCommand {
+        to: "a@example.com".into(),
+        channel: None,
+        purpose: Purpose::Login,
+        locale: Locale::EnUs,
+        ttl: None,
+        client: String::new(),
+        client_ip: None,
+    };
+    assert!(matches!(
+        block_on(send_code(&deps, command, T0)),
+        Err(ApiError::ServiceUnavailable { .. })
+    ));
+    assert!(w.kv.entries.borrow().is_empty() && w.transport.requests.borrow().is_empty());
+}
+
+#[test]
+fn ip_buckets() {
+    let cases = [
+        (Some("203.0.113.9"), "203.0.113.9"),
+        (Some(" 203.0.113.9 "), "203.0.113.9"),
+        (Some("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64"),
+        (Some("2001:DB8:1:2::9"), "2001:db8:1:2::/64"),
+        (Some("not-an-ip"), "unknown"),
+        (None, "unknown"),
+    ];
+    for (ip, bucket) in cases {
+        assert_eq!(ip_bucket(ip), bucket, "{ip:?}");
+    }
+}

@@ -1,0 +1,14 @@
+"""Runs last: the worker's console output holds no code, token or full destination."""
+
+import re
+
+
+def test_logs_leak_nothing(worker, capture):
+    log = worker.log_path.read_text()
+    assert '"route":"send"' in log and '"outcome":"approved"' in log, "request lines are logged"
+    assert capture.messages, "the suite delivered messages"
+    for message in capture.messages:
+        assert not re.search(rf"(?<![0-9a-fA-F]){message['code']}(?![0-9a-fA-F])", log), message["code"]
+        assert message["to"] not in log
+        assert message["jti"] not in log
+    assert "eyJ" not in log, "no JWT in logs"
