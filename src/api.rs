@@ -18,21 +18,26 @@ pub enum Route {
     Health,
     Send,
     Check,
+    /// A CORS preflight (`OPTIONS`) for a route whose method is `method`.
+    Preflight {
+        method: &'static str,
+    },
 }
 
 impl Route {
     /// 404 for an unknown path, 405 (with `Allow`) for a known path and wrong method.
     pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
-        let (route, allow) = match path {
-            "/healthz" => (Route::Health, "GET"),
-            "/v1/verifications" => (Route::Send, "POST"),
-            "/v1/verifications/check" => (Route::Check, "POST"),
+        let (route, expected, allow) = match path {
+            "/healthz" => (Route::Health, "GET", "GET, OPTIONS"),
+            "/v1/verifications" => (Route::Send, "POST", "POST, OPTIONS"),
+            "/v1/verifications/check" => (Route::Check, "POST", "POST, OPTIONS"),
             _ => return Err(ApiError::NotFound),
         };
-        if method != allow {
-            return Err(ApiError::MethodNotAllowed { allow });
+        match method {
+            m if m == expected => Ok(route),
+            "OPTIONS" => Ok(Route::Preflight { method: expected }),
+            _ => Err(ApiError::MethodNotAllowed { allow }),
         }
-        Ok(route)
     }
 
     pub fn name(self) -> &'static str {
@@ -40,11 +45,12 @@ impl Route {
             Route::Health => "healthz",
             Route::Send => "send",
             Route::Check => "check",
+            Route::Preflight { .. } => "preflight",
         }
     }
 
     pub fn takes_body(self) -> bool {
-        self != Route::Health
+        matches!(self, Route::Send | Route::Check)
     }
 }
 
@@ -139,15 +145,25 @@ pub async fn handle<K: Kv, T: Transport, E: Entropy>(
     now: u64,
 ) -> Result<Reply, ApiError> {
     let config: &Config = deps.config;
-    if route == Route::Health {
-        return Ok(Reply {
-            status: 200,
-            body: json!({"status": "ok", "version": crate::VERSION}),
-            outcome: "ok",
-            channel: None,
-            calling_code: None,
-            provider: None,
-        });
+    let plain = |status, body, outcome| Reply {
+        status,
+        body,
+        outcome,
+        channel: None,
+        calling_code: None,
+        provider: None,
+    };
+    match route {
+        Route::Health => {
+            return Ok(plain(
+                200,
+                json!({"status": "ok", "version": crate::VERSION}),
+                "ok",
+            ))
+        }
+        // The CORS headers themselves are added by the glue, from the configuration.
+        Route::Preflight { .. } => return Ok(plain(204, Value::Null, "preflight")),
+        Route::Send | Route::Check => {}
     }
     let client = config
         .clients
@@ -211,20 +227,32 @@ mod tests {
             (
                 "GET",
                 "/v1/verifications",
-                Err(ApiError::MethodNotAllowed { allow: "POST" }),
+                Err(ApiError::MethodNotAllowed {
+                    allow: "POST, OPTIONS",
+                }),
             ),
             (
                 "DELETE",
                 "/v1/verifications/check",
-                Err(ApiError::MethodNotAllowed { allow: "POST" }),
+                Err(ApiError::MethodNotAllowed {
+                    allow: "POST, OPTIONS",
+                }),
             ),
             (
                 "POST",
                 "/healthz",
-                Err(ApiError::MethodNotAllowed { allow: "GET" }),
+                Err(ApiError::MethodNotAllowed {
+                    allow: "GET, OPTIONS",
+                }),
             ),
             ("GET", "/v1/verifications/", Err(ApiError::NotFound)),
             ("GET", "/nope", Err(ApiError::NotFound)),
+            (
+                "OPTIONS",
+                "/v1/verifications",
+                Ok(Route::Preflight { method: "POST" }),
+            ),
+            ("OPTIONS", "/nope", Err(ApiError::NotFound)),
         ];
         for (method, path, expected) in cases {
             assert_eq!(Route::resolve(method, path), expected, "{method} {path}");

@@ -4,6 +4,7 @@
 
 use crate::clients::Clients;
 use crate::code;
+use crate::cors::Cors;
 use crate::keys::KeyRing;
 use crate::limits::SendLimits;
 use crate::message::Locale;
@@ -29,6 +30,7 @@ pub struct Config {
     /// `Retry-After` when no provider delivered.
     pub delivery_retry_after: u64,
     pub clients: Clients,
+    pub cors: Cors,
 }
 
 /// A variable that is missing or malformed. Never carries a secret's value.
@@ -177,6 +179,12 @@ impl Config {
             delivery_retry_after: r.number("DELIVERY_RETRY_AFTER", 30, 1, 3600)?,
             clients: Clients::parse(r.raw("CLIENTS").as_deref())
                 .map_err(|entry| fail("CLIENTS", &format!("entry {entry} is not id:secret")))?,
+            cors: Cors::parse(r.raw("CORS_ALLOWED_ORIGINS").as_deref()).map_err(|bad| {
+                fail(
+                    "CORS_ALLOWED_ORIGINS",
+                    &format!("{bad:?} is not an origin or *"),
+                )
+            })?,
         })
     }
 }
@@ -253,6 +261,10 @@ mod tests {
                 "DEFAULT_LOCALE",
             ),
             (&[("OTP_KEYS", KEY), ("CLIENTS", "nocolon")], "CLIENTS"),
+            (
+                &[("OTP_KEYS", KEY), ("CORS_ALLOWED_ORIGINS", "app.example")],
+                "CORS_ALLOWED_ORIGINS",
+            ),
         ];
         for (pairs, variable) in cases {
             match load(pairs) {

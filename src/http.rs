@@ -82,11 +82,20 @@ fn common_headers(request_id: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// A JSON response; a `null` body means no body at all (204).
 pub fn json_response(status: u16, body: &Value, request_id: &str) -> Response {
+    let mut headers = common_headers(request_id);
+    if body.is_null() {
+        headers.retain(|(name, _)| name != "content-type");
+    }
     Response {
         status,
-        headers: common_headers(request_id),
-        body: body.to_string(),
+        headers,
+        body: if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        },
     }
 }
 

@@ -11,6 +11,7 @@ pub mod base64url;
 pub mod clients;
 pub mod code;
 pub mod config;
+pub mod cors;
 pub mod destination;
 pub mod error;
 pub mod http;

@@ -5,7 +5,7 @@
 //! failed delivery gives the cooldown back (the sender may retry at once); the caps
 //! keep counting failed attempts, which bounds what a failing provider can cost.
 
-use crate::store::{get_json, put_json, Kv, StoreError};
+use crate::store::{get_json, join, put_json, Kv, StoreError};
 use serde::{Deserialize, Serialize};
 
 pub const HOUR: u64 = 3600;
@@ -108,8 +108,9 @@ pub async fn reserve_send<K: Kv>(
     now: u64,
 ) -> Result<Gate, StoreError> {
     let (dest_key, ip_key) = (destination_key(destination_id), ip_key(ip_id));
-    let destination: DestinationRecord = get_json(kv, &dest_key).await?.unwrap_or_default();
-    let ip: IpRecord = get_json(kv, &ip_key).await?.unwrap_or_default();
+    let (destination, ip) = join(get_json(kv, &dest_key), get_json(kv, &ip_key)).await;
+    let destination: DestinationRecord = destination?.unwrap_or_default();
+    let ip: IpRecord = ip?.unwrap_or_default();
     let gate = evaluate(&destination, &ip, limits, now);
     if gate != Gate::Open {
         return Ok(gate);
@@ -122,14 +123,14 @@ pub async fn reserve_send<K: Kv>(
     let ip = IpRecord {
         hour: ip.hour.add(now, HOUR),
     };
-    put_json(
-        kv,
-        &dest_key,
-        &destination,
-        Window::remaining(now, DAY).max(limits.cooldown),
+    let destination_ttl = Window::remaining(now, DAY).max(limits.cooldown);
+    let (written_destination, written_ip) = join(
+        put_json(kv, &dest_key, &destination, destination_ttl),
+        put_json(kv, &ip_key, &ip, Window::remaining(now, HOUR)),
     )
-    .await?;
-    put_json(kv, &ip_key, &ip, Window::remaining(now, HOUR)).await?;
+    .await;
+    written_destination?;
+    written_ip?;
     Ok(Gate::Open)
 }
 

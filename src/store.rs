@@ -7,6 +7,10 @@
 //! location, not globally. README.md ("Consistency") states what that means.
 //! Keys are built from hashes only (see [`crate::keys::KeyRing::hash_id`]).
 
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+
 /// Workers KV's minimum `expirationTtl`.
 pub const MIN_TTL: u64 = 60;
 
@@ -46,6 +50,33 @@ pub async fn put_json<K: Kv, T: serde::Serialize>(
 ) -> Result<(), StoreError> {
     let text = serde_json::to_string(value).map_err(|_| StoreError::Unavailable)?;
     kv.put(key, &text, ttl.max(MIN_TTL)).await
+}
+
+/// Runs two store operations concurrently (KV round trips dominate a request's
+/// latency at the edge). Single-threaded: both futures are polled in turn.
+pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut out_a, mut out_b) = (None, None);
+    poll_fn(|cx| {
+        if out_a.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                out_a = Some(v);
+            }
+        }
+        if out_b.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                out_b = Some(v);
+            }
+        }
+        match (out_a.take(), out_b.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                (out_a, out_b) = (a, b);
+                Poll::Pending
+            }
+        }
+    })
+    .await
 }
 
 /// An in-memory [`Kv`] for tests, with switchable failures.
@@ -99,5 +130,49 @@ pub mod memory {
                 return out;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory::block_on;
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Pending `n` times, then ready with `value`; logs each poll.
+    struct Slow<'a> {
+        n: u32,
+        value: char,
+        log: &'a RefCell<String>,
+    }
+
+    impl Future for Slow<'_> {
+        type Output = char;
+        fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<char> {
+            self.log.borrow_mut().push(self.value);
+            if self.n == 0 {
+                return Poll::Ready(self.value);
+            }
+            self.n -= 1;
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn join_drives_both_and_never_polls_a_finished_future() {
+        let log = RefCell::new(String::new());
+        let a = Slow {
+            n: 0,
+            value: 'a',
+            log: &log,
+        };
+        let b = Slow {
+            n: 2,
+            value: 'b',
+            log: &log,
+        };
+        assert_eq!(block_on(join(a, b)), ('a', 'b'));
+        // Interleaved: both start at once; `a` is not polled again after finishing.
+        assert_eq!(log.into_inner(), "abbb");
     }
 }

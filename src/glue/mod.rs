@@ -147,10 +147,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
     let head = head_of(&req);
     let request_id = request_id(head.header("x-request-id"), &GetRandom);
     let result = serve(&mut req, &env, &head).await;
-    let route = Route::resolve(&head.method, &head.path)
-        .map(Route::name)
-        .unwrap_or("-");
-    let (response, outcome, reply) = match result {
+    let route = Route::resolve(&head.method, &head.path).ok();
+    let (mut response, outcome, reply) = match result {
         Ok(reply) => (
             json_response(reply.status, &reply.body, &request_id),
             reply.outcome,
@@ -158,13 +156,22 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
         ),
         Err(error) => (error_response(&error, &request_id), error.code(), None),
     };
+    if let Ok(config) = config(&env) {
+        let preflight = match route {
+            Some(Route::Preflight { method }) => Some(method),
+            _ => None,
+        };
+        config
+            .cors
+            .decorate(&mut response, head.header("origin"), preflight);
+    }
     // One line per request: never the code, a token or a full destination.
     console_log!(
         "{}",
         json!({
             "request_id": request_id,
             "method": head.method,
-            "route": route,
+            "route": route.map_or("-", Route::name),
             "status": response.status,
             "outcome": outcome,
             "channel": reply.as_ref().and_then(|r| r.channel),

@@ -116,6 +116,7 @@ def worker(capture):
         "DELIVERY_RETRY_AFTER": "30",
         "JWT_ISSUER": "https://otp.e2e.test",
         "JWT_AUDIENCE": "e2e-app",
+        "CORS_ALLOWED_ORIGINS": "https://app.e2e.test",
     }
     command = ["npx", "--no-install", "wrangler", "dev", "--ip", "127.0.0.1", "--port", str(port),
                "--inspector-port", str(inspector), "--persist-to", state, "--show-interactive-dev-session=false"]

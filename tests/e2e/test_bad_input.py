@@ -75,8 +75,8 @@ def test_body_of_exactly_the_limit_is_read(worker, ip):
     assert_error(r, 400, "invalid_request", "pad")
 
 
-@pytest.mark.parametrize("method,path,allow", [("GET", SEND, "POST"), ("PUT", CHECK, "POST"),
-                                               ("DELETE", SEND, "POST"), ("POST", "/healthz", "GET")])
+@pytest.mark.parametrize("method,path,allow", [("GET", SEND, "POST, OPTIONS"), ("PUT", CHECK, "POST, OPTIONS"),
+                                               ("DELETE", SEND, "POST, OPTIONS"), ("POST", "/healthz", "GET, OPTIONS")])
 def test_wrong_method(worker, method, path, allow):
     r = worker.request(method, path)
     assert_error(r, 405, "method_not_allowed")
