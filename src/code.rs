@@ -34,23 +34,8 @@ pub fn well_formed(code: &str, length: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::{Cell, RefCell};
-
-    /// SplitMix64: a seeded, reproducible source for statistical tests.
-    struct Seeded(Cell<u64>);
-    impl Entropy for Seeded {
-        fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
-            for chunk in buf.chunks_mut(8) {
-                let mut z = self.0.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-                self.0.set(z);
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
-                chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
-            }
-            Ok(())
-        }
-    }
+    use crate::testkit::SplitMix;
+    use std::cell::RefCell;
 
     /// Replays a script of bytes, then fails.
     struct Scripted(RefCell<Vec<u8>>);
@@ -69,7 +54,7 @@ mod tests {
 
     #[test]
     fn digits_are_uniform_chi_square() {
-        let source = Seeded(Cell::new(0x5EED));
+        let source = SplitMix::new(0x5EED);
         let mut counts = [0u64; 10];
         let samples = 50_000;
         for _ in 0..samples {
@@ -98,7 +83,7 @@ mod tests {
 
     #[test]
     fn lengths_and_failure() {
-        let source = Seeded(Cell::new(1));
+        let source = SplitMix::new(1);
         for length in MIN_LENGTH..=MAX_LENGTH {
             let code = generate(&source, length).unwrap();
             assert!(well_formed(&code, length), "{code}");

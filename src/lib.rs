@@ -25,6 +25,8 @@ pub mod provider;
 pub mod purpose;
 pub mod service;
 pub mod store;
+#[doc(hidden)]
+pub mod testkit;
 pub mod token;
 
 #[cfg(target_arch = "wasm32")]

@@ -6,12 +6,11 @@ use super::*;
 use crate::ports::{EntropyError, HttpReply, TransportError};
 use crate::provider::OutboundRequest;
 use crate::store::memory::{block_on, MemoryKv};
+use crate::testkit::{KEY1, KEY2};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 const T0: u64 = 1_700_000_000;
-const KEY1: &str = "k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-const KEY2: &str = "k2=ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
 
 /// Deterministic bytes: an incrementing counter.
 struct Counter(Cell<u8>);
@@ -74,6 +73,19 @@ impl Transport for Recorder {
     }
 }
 
+/// A login send to `to` with every option at its default.
+fn send_command(to: &str) -> SendCommand {
+    SendCommand {
+        to: to.into(),
+        channel: None,
+        purpose: Purpose::Login,
+        locale: Locale::EnUs,
+        ttl: None,
+        client: String::new(),
+        client_ip: None,
+    }
+}
+
 fn config(extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<&str, &str> = HashMap::from([
         ("OTP_KEYS", KEY1),
@@ -112,13 +124,8 @@ impl World {
     }
     fn send_from(&self, to: &str, ip: &str, now: u64) -> Result<SendOutcome, ApiError> {
         let command = SendCommand {
-            to: to.into(),
-            channel: None,
-            purpose: Purpose::Login,
-            locale: Locale::EnUs,
-            ttl: None,
-            client: String::new(),
             client_ip: Some(ip.into()),
+            ..send_command(to)
         };
         block_on(send_code(&self.deps(), command, now))
     }
@@ -238,13 +245,8 @@ fn expiry_boundaries() {
 fn ttl_is_clamped() {
     let w = World::new(&[]);
     let command = |ttl| SendCommand {
-        to: format!("ttl{ttl}@example.com"),
-        channel: None,
-        purpose: Purpose::Login,
-        locale: Locale::EnUs,
         ttl: Some(ttl),
-        client: String::new(),
-        client_ip: None,
+        ..send_command(&format!("ttl{ttl}@example.com"))
     };
     for (asked, granted) in [(0, 60), (59, 60), (120, 120), (600, 600), (86_400, 600)] {
         let sent = block_on(send_code(&w.deps(), command(asked), T0)).unwrap();
@@ -325,13 +327,8 @@ fn rotation_keeps_pending_codes_valid_and_signs_with_the_new_key() {
 fn channel_must_match_destination() {
     let w = World::new(&[]);
     let command = SendCommand {
-        to: "a@example.com".into(),
         channel: Some(Channel::Sms),
-        purpose: Purpose::Login,
-        locale: Locale::EnUs,
-        ttl: None,
-        client: String::new(),
-        client_ip: None,
+        ..send_command("a@example.com")
     };
     assert_eq!(
         block_on(send_code(&w.deps(), command, T0)),
@@ -478,15 +475,7 @@ fn no_randomness_no_code() {
         transport: &w.transport,
         entropy: &Broken,
     };
-    let command = SendCommand {
-        to: "a@example.com".into(),
-        channel: None,
-        purpose: Purpose::Login,
-        locale: Locale::EnUs,
-        ttl: None,
-        client: String::new(),
-        client_ip: None,
-    };
+    let command = send_command("a@example.com");
     assert!(matches!(
         block_on(send_code(&deps, command, T0)),
         Err(ApiError::ServiceUnavailable { .. })

@@ -190,27 +190,10 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
-    const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-    const K2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+    use crate::testkit::{sample_claims as claims, KEY1, KEY2};
 
     fn ring(spec: &str) -> KeyRing {
         KeyRing::parse(spec).unwrap()
-    }
-
-    fn claims(ring: &KeyRing) -> VerificationClaims {
-        let jti = [7u8; 16];
-        VerificationClaims {
-            jti,
-            iat: 1_700_000_000,
-            exp: 1_700_000_600,
-            channel: Channel::Sms,
-            purpose: Purpose::Login,
-            max_attempts: 5,
-            code_length: 6,
-            destination: "+8613800138000".into(),
-            client: String::new(),
-            code_mac: code_mac(ring.active(), &jti, "123456"),
-        }
     }
 
     fn open(ring: &KeyRing, token: &str) -> Result<VerificationClaims, InvalidToken> {
@@ -219,7 +202,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_pinned() {
-        let ring = ring(&format!("k1={K1}"));
+        let ring = ring(KEY1);
         let claims = claims(&ring);
         let token = seal(&ring, &claims);
         assert_eq!(open(&ring, &token), Ok(claims.clone()));
@@ -232,7 +215,7 @@ mod tests {
 
     #[test]
     fn code_mac_checks_code_and_jti() {
-        let ring = ring(&format!("k1={K1}"));
+        let ring = ring(KEY1);
         let claims = claims(&ring);
         let keys = ring.active();
         assert!(code_matches(keys, &claims, "123456"));
@@ -248,7 +231,7 @@ mod tests {
 
     #[test]
     fn every_flipped_bit_is_rejected() {
-        let ring = ring(&format!("k1={K1}"));
+        let ring = ring(KEY1);
         let token = seal(&ring, &claims(&ring));
         let raw = base64url::decode(&token).unwrap();
         for i in 0..raw.len() {
@@ -263,7 +246,7 @@ mod tests {
 
     #[test]
     fn truncation_extension_and_encoding() {
-        let ring = ring(&format!("k1={K1}"));
+        let ring = ring(KEY1);
         let token = seal(&ring, &claims(&ring));
         let raw = base64url::decode(&token).unwrap();
         for len in 0..raw.len() {
@@ -292,9 +275,9 @@ mod tests {
 
     #[test]
     fn rotation_and_unknown_kid() {
-        let old = ring(&format!("k1={K1}"));
-        let rotated = ring(&format!("k2={K2},k1={K1}"));
-        let retired = ring(&format!("k2={K2}"));
+        let old = ring(KEY1);
+        let rotated = ring(&format!("{KEY2},{KEY1}"));
+        let retired = ring(KEY2);
         let old_token = seal(&old, &claims(&old));
         assert!(open(&rotated, &old_token).is_ok(), "old kid still verifies");
         assert_eq!(open(&retired, &old_token), Err(InvalidToken));
@@ -306,7 +289,7 @@ mod tests {
         assert_eq!(keys.kid(), "k2", "the active key signs");
         assert_eq!(open(&old, &new_token), Err(InvalidToken));
         // Same kid, different secret: the MAC fails.
-        let impostor = ring(&format!("k1={K2}"));
+        let impostor = ring(&KEY2.replacen("k2=", "k1=", 1));
         assert_eq!(open(&impostor, &old_token), Err(InvalidToken));
     }
 }
