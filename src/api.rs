@@ -5,11 +5,13 @@ use crate::config::Config;
 use crate::destination::Channel;
 use crate::error::ApiError;
 use crate::http::RequestHead;
+use crate::idempotency::{self, Lookup, Stored};
 use crate::json::Fields;
 use crate::message::Locale;
 use crate::ports::{Entropy, Transport};
 use crate::purpose::Purpose;
 use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::state::State;
 use crate::store::Kv;
 use serde_json::{json, Value};
 
@@ -122,6 +124,10 @@ pub fn parse_send(
         ttl,
         client: String::new(),
         client_ip: head.header("cf-connecting-ip").map(str::to_owned),
+        captcha_token: head
+            .header("x-captcha-token")
+            .or_else(|| head.header("cf-turnstile-response"))
+            .map(str::to_owned),
     })
 }
 
@@ -137,11 +143,11 @@ pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
     Ok(command)
 }
 
-pub async fn handle<K: Kv, T: Transport, E: Entropy>(
+pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
     route: Route,
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, T, E>,
+    deps: &Deps<'_, K, S, T, E>,
     now: u64,
 ) -> Result<Reply, ApiError> {
     let config: &Config = deps.config;
@@ -171,12 +177,35 @@ pub async fn handle<K: Kv, T: Transport, E: Entropy>(
         .ok_or(ApiError::Unauthorized)?;
     match route {
         Route::Send => {
+            let idempotency_key = head
+                .header("idempotency-key")
+                .map(|key| {
+                    idempotency::valid_key(key).then_some(key).ok_or_else(|| {
+                        ApiError::invalid_field(
+                            "Idempotency-Key",
+                            "Must be 1 to 255 visible ASCII characters.",
+                        )
+                    })
+                })
+                .transpose()?;
+            if let Some(key) = idempotency_key {
+                let earlier = idempotency::lookup(deps.kv, &config.keys, &client, key, body)
+                    .await
+                    .map_err(|_| ApiError::ServiceUnavailable { retry_after: 5 })?;
+                match earlier {
+                    Lookup::Miss => {}
+                    Lookup::Reused => return Err(ApiError::IdempotencyKeyReused),
+                    Lookup::Replay(stored) => {
+                        return Ok(plain(stored.status, stored.body, "replayed"))
+                    }
+                }
+            }
             let command = SendCommand {
-                client,
+                client: client.clone(),
                 ..parse_send(head, body, config.default_locale)?
             };
             let sent = send_code(deps, command, now).await?;
-            Ok(Reply {
+            let reply = Reply {
                 status: 200,
                 body: json!({
                     "verification_id": sent.verification_id,
@@ -187,11 +216,31 @@ pub async fn handle<K: Kv, T: Transport, E: Entropy>(
                     "resend_after": sent.resend_after,
                     "attempts_allowed": sent.attempts_allowed,
                 }),
-                outcome: "sent",
+                outcome: if sent.provider.is_some() {
+                    "sent"
+                } else {
+                    "suppressed"
+                },
                 channel: Some(sent.destination.channel()),
                 calling_code: sent.destination.calling_code().map(str::to_owned),
-                provider: Some(sent.provider),
-            })
+                provider: sent.provider,
+            };
+            if let Some(key) = idempotency_key {
+                let stored = Stored {
+                    status: reply.status,
+                    body: reply.body.clone(),
+                };
+                // The code is out: failing to remember it must not fail the send.
+                let _ = idempotency::remember(
+                    deps.kv,
+                    &config.keys,
+                    deps.entropy,
+                    (&client, key, body),
+                    &stored,
+                )
+                .await;
+            }
+            Ok(reply)
         }
         _ => {
             let checked = check_code(deps, parse_check(body)?, now).await?;

@@ -2,13 +2,17 @@
 //! isolate and checked whole: a bad value names its variable in the log and makes
 //! every request answer 500 `internal_error`, never a half-configured service.
 
+use crate::attempts::FailureBudget;
+use crate::captcha::{self, Captcha, CaptchaMode, Turnstile};
 use crate::clients::Clients;
 use crate::code;
 use crate::cors::Cors;
+use crate::directory::{Directory, Source};
 use crate::keys::KeyRing;
-use crate::limits::SendLimits;
+use crate::limits::DestinationPolicy;
 use crate::message::Locale;
 use crate::provider::{Provider, Webhook};
+use crate::pumping::{CountryRules, SpendCaps};
 use std::fmt;
 use std::str::FromStr;
 
@@ -31,6 +35,40 @@ pub struct Config {
     pub delivery_retry_after: u64,
     pub clients: Clients,
     pub cors: Cors,
+    pub failure_budget: FailureBudget,
+    pub captcha: Captcha,
+    pub countries: CountryRules,
+    pub spend: SpendCaps,
+    pub consistency: Consistency,
+    pub directory: Option<Directory>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    /// Seconds between two sends to one destination.
+    pub cooldown: u64,
+    pub destination_per_hour: u32,
+    pub destination_per_day: u32,
+    pub ip_per_hour: u32,
+}
+
+/// Where per-destination state lives: Workers KV (fast, per-location guarantees) or
+/// a Durable Object per destination (`CONSISTENCY = "durable"`: global guarantees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    Kv,
+    Durable,
+}
+
+impl Config {
+    pub fn destination_policy(&self) -> DestinationPolicy {
+        DestinationPolicy {
+            cooldown: self.limits.cooldown,
+            per_hour: self.limits.destination_per_hour,
+            per_day: self.limits.destination_per_day,
+            failure_budget: self.failure_budget,
+        }
+    }
 }
 
 /// A variable that is missing or malformed. Never carries a secret's value.
@@ -112,6 +150,68 @@ fn providers(
         .collect()
 }
 
+fn captcha_config(r: &Reader) -> Result<Captcha, ConfigError> {
+    let mode = match r.raw("CAPTCHA_MODE").as_deref() {
+        None | Some("off") => CaptchaMode::Off,
+        Some("always") => CaptchaMode::Always,
+        Some("adaptive") => CaptchaMode::Adaptive {
+            threshold: r.number("CAPTCHA_ADAPTIVE_THRESHOLD", 3, 0, 1000)?,
+        },
+        Some(_) => return Err(fail("CAPTCHA_MODE", "must be off, always or adaptive")),
+    };
+    let turnstile = match mode {
+        CaptchaMode::Off => None,
+        _ => Some(Turnstile {
+            secret: r.raw("TURNSTILE_SECRET").ok_or_else(|| {
+                fail(
+                    "TURNSTILE_SECRET",
+                    "missing while CAPTCHA_MODE is on: `wrangler secret put TURNSTILE_SECRET`",
+                )
+            })?,
+            verify_url: http_url(r, "TURNSTILE_VERIFY_URL")?
+                .unwrap_or_else(|| captcha::SITEVERIFY_URL.to_owned()),
+            timeout_ms: r.number("TURNSTILE_TIMEOUT_MS", 3000, 100, 30_000)?,
+        }),
+    };
+    Ok(Captcha { mode, turnstile })
+}
+
+fn http_url(r: &Reader, variable: &'static str) -> Result<Option<String>, ConfigError> {
+    match r.raw(variable) {
+        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+            Err(fail(variable, "must be an http(s) URL"))
+        }
+        other => Ok(other),
+    }
+}
+
+fn directory_config(r: &Reader) -> Result<Option<Directory>, ConfigError> {
+    let source = match r.raw("DIRECTORY").as_deref() {
+        None | Some("none") => return Ok(None),
+        Some("kv") => Source::Kv,
+        Some("http") => Source::Http {
+            url: http_url(r, "DIRECTORY_URL")?
+                .ok_or_else(|| fail("DIRECTORY_URL", "missing while DIRECTORY is http"))?,
+            secret: r
+                .raw("DIRECTORY_SECRET")
+                .filter(|s| s.len() >= 16)
+                .ok_or_else(|| fail("DIRECTORY_SECRET", "missing or under 16 characters"))?
+                .into_bytes(),
+            timeout_ms: r.number("DIRECTORY_TIMEOUT_MS", 3000, 100, 30_000)?,
+        },
+        Some(_) => return Err(fail("DIRECTORY", "must be none, http or kv")),
+    };
+    let protect_enumeration = match r.raw("ENUMERATION_PROTECTION").as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(_) => return Err(fail("ENUMERATION_PROTECTION", "must be on or off")),
+    };
+    Ok(Some(Directory {
+        source,
+        protect_enumeration,
+    }))
+}
+
 impl Config {
     /// Builds the configuration from a lookup over vars and secrets.
     pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -185,6 +285,33 @@ impl Config {
                     &format!("{bad:?} is not an origin or *"),
                 )
             })?,
+            failure_budget: FailureBudget {
+                limit: r.number("FAILURE_BUDGET", 20, 1, 10_000)?,
+                window: r.number("FAILURE_WINDOW", 86_400, 60, 30 * 86_400)?,
+            },
+            captcha: captcha_config(&r)?,
+            countries: CountryRules::parse(
+                r.raw("ALLOWED_CALLING_CODES").as_deref(),
+                r.raw("DENIED_CALLING_CODES").as_deref(),
+            )
+            .map_err(|bad| {
+                fail(
+                    "ALLOWED_CALLING_CODES/DENIED_CALLING_CODES",
+                    &format!("{bad:?} is not a calling code"),
+                )
+            })?,
+            spend: SpendCaps {
+                calling_code_per_hour: r.number("CALLING_CODE_HOURLY_CAP", 1000, 1, u32::MAX)?,
+                prefix_per_hour: r.number("NUMBER_BLOCK_HOURLY_CAP", 20, 1, u32::MAX)?,
+                sms_per_day: r.number("SMS_DAILY_CAP", 10_000, 1, u32::MAX)?,
+                email_per_day: r.number("EMAIL_DAILY_CAP", 100_000, 1, u32::MAX)?,
+            },
+            consistency: match r.raw("CONSISTENCY").as_deref() {
+                None | Some("kv") => Consistency::Kv,
+                Some("durable") => Consistency::Durable,
+                Some(_) => return Err(fail("CONSISTENCY", "must be kv or durable")),
+            },
+            directory: directory_config(&r)?,
         })
     }
 }
@@ -264,6 +391,23 @@ mod tests {
             (
                 &[("OTP_KEYS", KEY), ("CORS_ALLOWED_ORIGINS", "app.example")],
                 "CORS_ALLOWED_ORIGINS",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("CAPTCHA_MODE", "always")],
+                "TURNSTILE_SECRET",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("CAPTCHA_MODE", "sometimes")],
+                "CAPTCHA_MODE",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("CONSISTENCY", "strong")],
+                "CONSISTENCY",
+            ),
+            (&[("OTP_KEYS", KEY), ("DIRECTORY", "http")], "DIRECTORY_URL"),
+            (
+                &[("OTP_KEYS", KEY), ("DENIED_CALLING_CODES", "CN")],
+                "ALLOWED_CALLING_CODES/DENIED_CALLING_CODES",
             ),
         ];
         for (pairs, variable) in cases {

@@ -23,6 +23,18 @@ pub enum ApiError {
     InvalidVerification,
     /// 401: client authentication is configured and failed.
     Unauthorized,
+    /// 403: a captcha token is needed for this send.
+    CaptchaRequired,
+    /// 403: the captcha token was refused.
+    CaptchaInvalid,
+    /// 403: the destination's country is not allowed.
+    DestinationNotAllowed,
+    /// 404: `reset_password` for an unknown account (enumeration protection off).
+    UserNotFound,
+    /// 409: `signup` for an existing account (enumeration protection off).
+    UserExists,
+    /// 422: the `Idempotency-Key` was used with a different body.
+    IdempotencyKeyReused,
     /// 404: unknown path.
     NotFound,
     /// 405: known path, wrong method.
@@ -64,7 +76,10 @@ impl ApiError {
             | InvalidCode { .. }
             | InvalidVerification => 400,
             Unauthorized => 401,
-            NotFound => 404,
+            CaptchaRequired | CaptchaInvalid | DestinationNotAllowed => 403,
+            NotFound | UserNotFound => 404,
+            UserExists => 409,
+            IdempotencyKeyReused => 422,
             MethodNotAllowed { .. } => 405,
             AlreadyUsed => 409,
             Expired => 410,
@@ -86,6 +101,12 @@ impl ApiError {
             InvalidCode { .. } => "invalid_code",
             InvalidVerification => "invalid_verification",
             Unauthorized => "unauthorized",
+            CaptchaRequired => "captcha_required",
+            CaptchaInvalid => "captcha_invalid",
+            DestinationNotAllowed => "destination_not_allowed",
+            UserNotFound => "user_not_found",
+            UserExists => "user_exists",
+            IdempotencyKeyReused => "idempotency_key_reused",
             NotFound => "not_found",
             MethodNotAllowed { .. } => "method_not_allowed",
             AlreadyUsed => "already_used",
@@ -111,6 +132,12 @@ impl ApiError {
             InvalidCode { .. } => "The code is not correct.",
             InvalidVerification => "The verification is not valid.",
             Unauthorized => "Client authentication is required.",
+            CaptchaRequired => "Complete the captcha and send its token.",
+            CaptchaInvalid => "The captcha token was not accepted.",
+            DestinationNotAllowed => "Codes cannot be sent to this destination.",
+            UserNotFound => "No account uses this destination.",
+            UserExists => "An account already uses this destination.",
+            IdempotencyKeyReused => "This Idempotency-Key was used with a different request.",
             NotFound => "No such route.",
             MethodNotAllowed { .. } => "This method is not allowed on this route.",
             AlreadyUsed => "This code has already been used.",

@@ -70,6 +70,26 @@ pub fn request_id(client_value: Option<&str>, entropy: &impl Entropy) -> String 
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `application/x-www-form-urlencoded`: unreserved characters as they are, every
+/// other byte percent-encoded (so `+` and spaces are never ambiguous).
+pub fn form_urlencode(fields: &[(&str, &str)]) -> String {
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 fn common_headers(request_id: &str) -> Vec<(String, String)> {
     vec![
         (

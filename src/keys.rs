@@ -26,6 +26,8 @@ pub struct KeySet {
     pub jwt: [u8; 32],
     /// Hashes destinations and IPs into state keys.
     pub hash: [u8; 32],
+    /// Seals idempotent-replay records in KV.
+    pub idempotency: [u8; 32],
 }
 
 impl KeySet {
@@ -80,6 +82,7 @@ impl KeyRing {
                 code: derive(&master, "code"),
                 jwt: derive(&master, "jwt"),
                 hash: derive(&master, "hash"),
+                idempotency: derive(&master, "idempotency"),
                 kid,
             });
         }
@@ -174,7 +177,7 @@ mod tests {
     fn sub_keys_differ_and_are_pinned() {
         let ring = KeyRing::parse(&format!("k1={K1}")).unwrap();
         let set = ring.active();
-        let keys = [set.token, set.code, set.jwt, set.hash];
+        let keys = [set.token, set.code, set.jwt, set.hash, set.idempotency];
         for i in 0..keys.len() {
             for j in i + 1..keys.len() {
                 assert_ne!(keys[i], keys[j]);

@@ -8,13 +8,16 @@
 pub mod api;
 pub mod attempts;
 pub mod base64url;
+pub mod captcha;
 pub mod clients;
 pub mod code;
 pub mod config;
 pub mod cors;
 pub mod destination;
+pub mod directory;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod json;
 pub mod jwt;
 pub mod keys;
@@ -22,8 +25,10 @@ pub mod limits;
 pub mod message;
 pub mod ports;
 pub mod provider;
+pub mod pumping;
 pub mod purpose;
 pub mod service;
+pub mod state;
 pub mod store;
 #[doc(hidden)]
 pub mod testkit;

@@ -1,28 +1,33 @@
-//! Send limits: a per-destination resend cooldown, per-destination hourly and daily
-//! caps, and a per-IP hourly cap, as fixed windows aligned to the clock.
+//! Send limits as fixed windows aligned to the clock: per destination a resend
+//! cooldown and hourly/daily caps (one record, `rl:dest:{destination}`), and generic
+//! counters (`ctr:{key}`) for per-IP, per-calling-code, per-prefix and global caps.
 //!
 //! Sends are reserved before delivery (so no code leaves without its record) and a
 //! failed delivery gives the cooldown back (the sender may retry at once); the caps
-//! keep counting failed attempts, which bounds what a failing provider can cost.
+//! keep counting failed attempts, which bounds what a failing provider can cost. A
+//! destination whose failure budget is spent (see [`crate::attempts`]) gets no new
+//! code until its window passes.
 
+use crate::attempts::{failures_key, FailureBudget, FailureRecord};
 use crate::store::{get_json, join, put_json, Kv, StoreError};
 use serde::{Deserialize, Serialize};
 
 pub const HOUR: u64 = 3600;
 pub const DAY: u64 = 86_400;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SendLimits {
+/// The per-destination part of the send policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationPolicy {
     /// Seconds between two sends to one destination.
     pub cooldown: u64,
-    pub destination_per_hour: u32,
-    pub destination_per_day: u32,
-    pub ip_per_hour: u32,
+    pub per_hour: u32,
+    pub per_day: u32,
+    pub failure_budget: FailureBudget,
 }
 
 /// A fixed window: `start` is a multiple of the window length.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Window {
+pub struct Window {
     start: u64,
     count: u32,
 }
@@ -44,7 +49,7 @@ impl Window {
     }
 
     /// Seconds until the window containing `now` ends.
-    fn remaining(now: u64, length: u64) -> u64 {
+    pub fn remaining(now: u64, length: u64) -> u64 {
         length - now % length
     }
 }
@@ -57,13 +62,9 @@ pub struct DestinationRecord {
     day: Window,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IpRecord {
-    hour: Window,
-}
-
 /// Whether a send may go now, or in how many seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "gate", rename_all = "snake_case")]
 pub enum Gate {
     Open,
     Closed { retry_after: u64 },
@@ -72,17 +73,16 @@ pub enum Gate {
 /// The pure decision: the longest wait among the limits that are reached.
 pub fn evaluate(
     destination: &DestinationRecord,
-    ip: &IpRecord,
-    limits: &SendLimits,
+    failures: &FailureRecord,
+    policy: &DestinationPolicy,
     now: u64,
 ) -> Gate {
     let waits = [
         (destination.cooldown_until > now).then(|| destination.cooldown_until - now),
-        (destination.hour.count_at(now, HOUR) >= limits.destination_per_hour)
+        (destination.hour.count_at(now, HOUR) >= policy.per_hour)
             .then(|| Window::remaining(now, HOUR)),
-        (destination.day.count_at(now, DAY) >= limits.destination_per_day)
-            .then(|| Window::remaining(now, DAY)),
-        (ip.hour.count_at(now, HOUR) >= limits.ip_per_hour).then(|| Window::remaining(now, HOUR)),
+        (destination.day.count_at(now, DAY) >= policy.per_day).then(|| Window::remaining(now, DAY)),
+        failures.locked_for(&policy.failure_budget, now),
     ];
     match waits.into_iter().flatten().max() {
         Some(retry_after) => Gate::Closed { retry_after },
@@ -90,57 +90,61 @@ pub fn evaluate(
     }
 }
 
-fn destination_key(destination_id: &str) -> String {
-    format!("rl:dest:{destination_id}")
+fn destination_key(destination: &str) -> String {
+    format!("rl:dest:{destination}")
 }
 
-fn ip_key(ip_id: &str) -> String {
-    format!("rl:ip:{ip_id}")
+fn counter_key(key: &str) -> String {
+    format!("ctr:{key}")
 }
 
-/// Checks every limit and, if all allow it, records the send. The records are
-/// written before the caller delivers anything.
-pub async fn reserve_send<K: Kv>(
+/// Checks the destination's limits and, if they allow it, records the send.
+pub async fn reserve_destination<K: Kv>(
     kv: &K,
-    destination_id: &str,
-    ip_id: &str,
-    limits: &SendLimits,
+    destination: &str,
+    policy: &DestinationPolicy,
     now: u64,
 ) -> Result<Gate, StoreError> {
-    let (dest_key, ip_key) = (destination_key(destination_id), ip_key(ip_id));
-    let (destination, ip) = join(get_json(kv, &dest_key), get_json(kv, &ip_key)).await;
-    let destination: DestinationRecord = destination?.unwrap_or_default();
-    let ip: IpRecord = ip?.unwrap_or_default();
-    let gate = evaluate(&destination, &ip, limits, now);
-    if gate != Gate::Open {
-        return Ok(gate);
+    let key = destination_key(destination);
+    let (record, failures) =
+        join(get_json(kv, &key), get_json(kv, &failures_key(destination))).await;
+    let record: DestinationRecord = record?.unwrap_or_default();
+    let failures: FailureRecord = failures?.unwrap_or_default();
+    let gate = evaluate(&record, &failures, policy, now);
+    if gate == Gate::Open {
+        let record = DestinationRecord {
+            cooldown_until: now + policy.cooldown,
+            hour: record.hour.add(now, HOUR),
+            day: record.day.add(now, DAY),
+        };
+        put_json(
+            kv,
+            &key,
+            &record,
+            Window::remaining(now, DAY).max(policy.cooldown),
+        )
+        .await?;
     }
-    let destination = DestinationRecord {
-        cooldown_until: now + limits.cooldown,
-        hour: destination.hour.add(now, HOUR),
-        day: destination.day.add(now, DAY),
-    };
-    let ip = IpRecord {
-        hour: ip.hour.add(now, HOUR),
-    };
-    let destination_ttl = Window::remaining(now, DAY).max(limits.cooldown);
-    let (written_destination, written_ip) = join(
-        put_json(kv, &dest_key, &destination, destination_ttl),
-        put_json(kv, &ip_key, &ip, Window::remaining(now, HOUR)),
-    )
-    .await;
-    written_destination?;
-    written_ip?;
-    Ok(Gate::Open)
+    Ok(gate)
+}
+
+/// Sends to the destination in the current clock hour (adaptive captcha).
+pub async fn destination_sends_this_hour<K: Kv>(
+    kv: &K,
+    destination: &str,
+    now: u64,
+) -> Result<u32, StoreError> {
+    let record: Option<DestinationRecord> = get_json(kv, &destination_key(destination)).await?;
+    Ok(record.map_or(0, |r| r.hour.count_at(now, HOUR)))
 }
 
 /// Gives back the cooldown of a send that no provider delivered.
 pub async fn release_cooldown<K: Kv>(
     kv: &K,
-    destination_id: &str,
+    destination: &str,
     now: u64,
 ) -> Result<(), StoreError> {
-    let key = destination_key(destination_id);
+    let key = destination_key(destination);
     if let Some(record) = get_json::<_, DestinationRecord>(kv, &key).await? {
         let record = DestinationRecord {
             cooldown_until: now,
@@ -151,62 +155,93 @@ pub async fn release_cooldown<K: Kv>(
     Ok(())
 }
 
+/// Counts one event against `limit` per aligned `window`; nothing is counted when
+/// the limit is already reached.
+pub async fn hit<K: Kv>(
+    kv: &K,
+    key: &str,
+    limit: u32,
+    window: u64,
+    now: u64,
+) -> Result<Gate, StoreError> {
+    let key = counter_key(key);
+    let current: Window = get_json(kv, &key).await?.unwrap_or_default();
+    if current.count_at(now, window) >= limit {
+        return Ok(Gate::Closed {
+            retry_after: Window::remaining(now, window),
+        });
+    }
+    put_json(
+        kv,
+        &key,
+        &current.add(now, window),
+        Window::remaining(now, window),
+    )
+    .await?;
+    Ok(Gate::Open)
+}
+
+/// The count of a [`hit`] counter in the current window.
+pub async fn count<K: Kv>(kv: &K, key: &str, window: u64, now: u64) -> Result<u32, StoreError> {
+    let current: Option<Window> = get_json(kv, &counter_key(key)).await?;
+    Ok(current.map_or(0, |w| w.count_at(now, window)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::memory::{block_on, MemoryKv};
 
-    const LIMITS: SendLimits = SendLimits {
+    const POLICY: DestinationPolicy = DestinationPolicy {
         cooldown: 60,
-        destination_per_hour: 15,
-        destination_per_day: 60,
-        ip_per_hour: 10,
+        per_hour: 15,
+        per_day: 60,
+        failure_budget: FailureBudget {
+            limit: 20,
+            window: DAY,
+        },
     };
     /// 2023-11-14T22:13:20Z, a multiple of neither an hour nor a day.
     const T0: u64 = 1_700_000_000;
 
-    fn reserve(kv: &MemoryKv, dest: &str, ip: &str, now: u64) -> Gate {
-        block_on(reserve_send(kv, dest, ip, &LIMITS, now)).unwrap()
+    fn reserve(kv: &MemoryKv, dest: &str, now: u64) -> Gate {
+        block_on(reserve_destination(kv, dest, &POLICY, now)).unwrap()
+    }
+
+    fn hit_ip(kv: &MemoryKv, ip: &str, now: u64) -> Gate {
+        block_on(hit(kv, ip, 10, HOUR, now)).unwrap()
     }
 
     #[test]
     fn cooldown_edges() {
         let kv = MemoryKv::default();
-        assert_eq!(reserve(&kv, "d", "ip1", T0), Gate::Open);
-        assert_eq!(
-            reserve(&kv, "d", "ip2", T0 + 1),
-            Gate::Closed { retry_after: 59 }
-        );
-        assert_eq!(
-            reserve(&kv, "d", "ip2", T0 + 59),
-            Gate::Closed { retry_after: 1 }
-        );
-        assert_eq!(reserve(&kv, "d", "ip2", T0 + 60), Gate::Open);
+        assert_eq!(reserve(&kv, "d", T0), Gate::Open);
+        assert_eq!(reserve(&kv, "d", T0 + 1), Gate::Closed { retry_after: 59 });
+        assert_eq!(reserve(&kv, "d", T0 + 59), Gate::Closed { retry_after: 1 });
+        assert_eq!(reserve(&kv, "d", T0 + 60), Gate::Open);
     }
 
     #[test]
-    fn ip_cap_per_clock_hour() {
+    fn counter_per_clock_hour() {
         let kv = MemoryKv::default();
         let hour_end = T0 - T0 % HOUR + HOUR;
         for i in 0..10 {
-            assert_eq!(
-                reserve(&kv, &format!("d{i}"), "ip", T0),
-                Gate::Open,
-                "send {i}"
-            );
+            assert_eq!(hit_ip(&kv, "ip", T0), Gate::Open, "hit {i}");
         }
         assert_eq!(
-            reserve(&kv, "d10", "ip", T0),
+            hit_ip(&kv, "ip", T0),
             Gate::Closed {
                 retry_after: hour_end - T0
             }
         );
         assert_eq!(
-            reserve(&kv, "d10", "ip", hour_end - 1),
+            hit_ip(&kv, "ip", hour_end - 1),
             Gate::Closed { retry_after: 1 }
         );
-        assert_eq!(reserve(&kv, "d10", "ip", hour_end), Gate::Open);
-        assert_eq!(reserve(&kv, "d11", "other-ip", T0), Gate::Open);
+        assert_eq!(block_on(count(&kv, "ip", HOUR, hour_end - 1)), Ok(10));
+        assert_eq!(hit_ip(&kv, "ip", hour_end), Gate::Open);
+        assert_eq!(block_on(count(&kv, "ip", HOUR, hour_end)), Ok(1));
+        assert_eq!(hit_ip(&kv, "other-ip", T0), Gate::Open);
     }
 
     #[test]
@@ -217,12 +252,13 @@ mod tests {
         let mut sent = 0;
         // 15 per hour: the 16th in the same hour waits for the hour to end.
         while sent < 15 {
-            assert_eq!(reserve(&kv, "d", &format!("ip{sent}"), now), Gate::Open);
+            assert_eq!(reserve(&kv, "d", now), Gate::Open);
             sent += 1;
             now += 60;
         }
+        assert_eq!(block_on(destination_sends_this_hour(&kv, "d", now)), Ok(15));
         assert_eq!(
-            reserve(&kv, "d", "ipx", now),
+            reserve(&kv, "d", now),
             Gate::Closed {
                 retry_after: HOUR - now % HOUR
             }
@@ -230,47 +266,51 @@ mod tests {
         // Fill the day: 60 in all, then closed until midnight UTC.
         now = day_start + HOUR;
         while sent < 60 {
-            if reserve(&kv, "d", &format!("ip{sent}"), now) == Gate::Open {
+            if reserve(&kv, "d", now) == Gate::Open {
                 sent += 1;
             }
             now += 60;
         }
         assert_eq!(
-            reserve(&kv, "d", "ipy", now),
+            reserve(&kv, "d", now),
             Gate::Closed {
                 retry_after: day_start + DAY - now
             }
         );
         assert_eq!(
-            reserve(&kv, "d", "ipy", day_start + DAY - 1),
+            reserve(&kv, "d", day_start + DAY - 1),
             Gate::Closed { retry_after: 1 }
         );
-        assert_eq!(reserve(&kv, "d", "ipy", day_start + DAY), Gate::Open);
+        assert_eq!(reserve(&kv, "d", day_start + DAY), Gate::Open);
     }
 
     #[test]
     fn release_gives_back_only_the_cooldown() {
         let kv = MemoryKv::default();
-        assert_eq!(reserve(&kv, "d", "ip", T0), Gate::Open);
+        assert_eq!(reserve(&kv, "d", T0), Gate::Open);
         block_on(release_cooldown(&kv, "d", T0)).unwrap();
-        assert_eq!(reserve(&kv, "d", "ip", T0 + 1), Gate::Open);
-        let record: DestinationRecord = block_on(get_json(&kv, "rl:dest:d")).unwrap().unwrap();
-        assert_eq!(record.hour.count, 2, "caps count every attempt");
+        assert_eq!(reserve(&kv, "d", T0 + 1), Gate::Open);
+        assert_eq!(
+            block_on(destination_sends_this_hour(&kv, "d", T0 + 1)),
+            Ok(2),
+            "caps count every attempt"
+        );
     }
 
     #[test]
     fn nothing_recorded_when_closed_and_store_errors_surface() {
         let kv = MemoryKv::default();
-        assert_eq!(reserve(&kv, "d", "ip", T0), Gate::Open);
+        assert_eq!(reserve(&kv, "d", T0), Gate::Open);
         let writes = kv.writes.get();
-        assert!(matches!(
-            reserve(&kv, "d", "ip", T0 + 1),
-            Gate::Closed { .. }
-        ));
+        assert!(matches!(reserve(&kv, "d", T0 + 1), Gate::Closed { .. }));
         assert_eq!(kv.writes.get(), writes);
         kv.fail_writes.set(Some(StoreError::Busy));
         assert_eq!(
-            block_on(reserve_send(&kv, "e", "ip", &LIMITS, T0)),
+            block_on(reserve_destination(&kv, "e", &POLICY, T0)),
+            Err(StoreError::Busy)
+        );
+        assert_eq!(
+            block_on(hit(&kv, "ip", 10, HOUR, T0)),
             Err(StoreError::Busy)
         );
     }

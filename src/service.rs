@@ -1,32 +1,43 @@
 //! The two use cases, independent of any HTTP dialect: send a code, check a code.
 //!
-//! Send: normalise → choose TTL → draw code and jti → reserve the send in the limits
-//! (records written first) → seal the token → deliver; a failed delivery gives the
-//! cooldown back. Check: open the token (MAC first) → destination and purpose
-//! binding → expiry → constant-time code match → apply to the attempt record →
-//! sign the JWT only once the consumed marker is written.
+//! Send: normalise → country rules → user directory → draw code and jti → captcha →
+//! limits, each reserved before delivery (per IP, per destination with its failure
+//! budget, per calling code and number block, the channel's daily spend ceiling) →
+//! seal the token → deliver; a failed delivery gives the cooldown back.
+//! Check: open the token (MAC first) → destination and purpose binding → expiry →
+//! constant-time code match → apply to the state (attempts, consumed marker,
+//! failure budget) → sign the JWT only once the consumed marker is written.
 
-use crate::attempts::{record_check, CheckRecord};
+use crate::attempts::{CheckInput, CheckRecord};
 use crate::base64url;
+use crate::captcha::{self, Verdict};
 use crate::code;
 use crate::config::Config;
 use crate::destination::{Channel, Destination, DestinationError};
+use crate::directory::{self, Admission, Source};
 use crate::error::ApiError;
 use crate::jwt::{self, VerifiedClaims};
-use crate::limits::{release_cooldown, reserve_send, Gate};
+use crate::limits::{Gate, DAY, HOUR};
 use crate::message::{compose, Compose, Locale};
 use crate::ports::{Entropy, Transport};
 use crate::provider::{deliver, Delivery};
+use crate::pumping::number_block;
 use crate::purpose::Purpose;
+use crate::state::{State, StateOp};
 use crate::store::{Kv, StoreError};
 use crate::token::{self, UntrustedToken, VerificationClaims};
 
 /// What the service needs from the outside, for one request.
-pub struct Deps<'a, K, T, E> {
+pub struct Deps<'a, K, S, T, E> {
     pub config: &'a Config,
+    /// Workers KV: idempotency records.
     pub kv: &'a K,
+    /// Limits, attempts and consumed markers (KV or Durable Objects).
+    pub state: &'a S,
     pub transport: &'a T,
     pub entropy: &'a E,
+    /// The `USER_DIRECTORY` namespace, when `DIRECTORY = "kv"`.
+    pub user_directory: Option<&'a K>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +52,8 @@ pub struct SendCommand {
     pub client: String,
     /// `CF-Connecting-IP`, if any.
     pub client_ip: Option<String>,
+    /// A Turnstile token, if the client sent one.
+    pub captcha_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +64,9 @@ pub struct SendOutcome {
     pub expires_in: u64,
     pub resend_after: u64,
     pub attempts_allowed: u32,
-    /// Which provider took the message (for the request log).
-    pub provider: &'static str,
+    /// Which provider took the message; `None` when the directory said not to send
+    /// (enumeration protection: the client cannot tell).
+    pub provider: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +101,13 @@ fn destination_error(e: DestinationError) -> ApiError {
     }
 }
 
+fn rate_limited(gate: Gate) -> Result<(), ApiError> {
+    match gate {
+        Gate::Open => Ok(()),
+        Gate::Closed { retry_after } => Err(ApiError::RateLimited { retry_after }),
+    }
+}
+
 /// The IP limit's bucket: IPv4 as is, IPv6 by its /64 (one subscriber's prefix).
 pub fn ip_bucket(ip: Option<&str>) -> String {
     match ip.map(str::trim).map(str::parse::<std::net::IpAddr>) {
@@ -99,8 +120,142 @@ pub fn ip_bucket(ip: Option<&str>) -> String {
     }
 }
 
-pub async fn send_code<K: Kv, T: Transport, E: Entropy>(
-    deps: &Deps<'_, K, T, E>,
+/// Asks the user directory, for the purposes that consult it.
+async fn admission<K: Kv, S, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    destination: &Destination,
+    purpose: Purpose,
+    now: u64,
+) -> Result<Admission, ApiError> {
+    let Some(directory) = &deps.config.directory else {
+        return Ok(Admission::Send);
+    };
+    if !directory::consulted(purpose) {
+        return Ok(Admission::Send);
+    }
+    let exists = match &directory.source {
+        Source::Http {
+            url,
+            secret,
+            timeout_ms,
+        } => {
+            let request = directory::request(url, secret, destination, purpose, now);
+            let reply = deps.transport.fetch(&request, *timeout_ms).await.ok();
+            reply
+                .as_ref()
+                .and_then(directory::classify)
+                .ok_or(ApiError::ServiceUnavailable { retry_after: 5 })?
+        }
+        Source::Kv => {
+            let kv = deps.user_directory.ok_or(ApiError::Internal)?;
+            kv.get(destination.as_str())
+                .await
+                .map_err(store_error)?
+                .is_some()
+        }
+    };
+    Ok(directory::admission(purpose, exists))
+}
+
+/// Demands and verifies a Turnstile token when the captcha mode asks for one.
+async fn captcha_gate<K, S: State, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    command: &SendCommand,
+    ip_key: &str,
+    destination_id: &str,
+    now: u64,
+) -> Result<(), ApiError> {
+    let captcha = &deps.config.captcha;
+    let (Some(turnstile), mode) = (&captcha.turnstile, captcha.mode) else {
+        return Ok(());
+    };
+    let required = match mode {
+        captcha::CaptchaMode::Adaptive { .. } => {
+            let (ip_sends, destination_sends) = crate::store::join(
+                deps.state.count(StateOp::Count {
+                    key: ip_key.to_owned(),
+                    window: HOUR,
+                    now,
+                }),
+                deps.state.count(StateOp::DestinationSends {
+                    destination: destination_id.to_owned(),
+                    now,
+                }),
+            )
+            .await;
+            captcha.required(
+                ip_sends.map_err(store_error)?,
+                destination_sends.map_err(store_error)?,
+            )
+        }
+        _ => captcha.required(0, 0),
+    };
+    if !required {
+        return Ok(());
+    }
+    let token = command
+        .captcha_token
+        .as_deref()
+        .ok_or(ApiError::CaptchaRequired)?;
+    if !captcha::plausible(token) {
+        return Err(ApiError::CaptchaInvalid);
+    }
+    let request = turnstile.request(token, command.client_ip.as_deref());
+    let verdict = match deps.transport.fetch(&request, turnstile.timeout_ms).await {
+        Ok(reply) => captcha::classify(&reply),
+        Err(_) => Verdict::Unavailable,
+    };
+    match verdict {
+        Verdict::Valid => Ok(()),
+        Verdict::Invalid => Err(ApiError::CaptchaInvalid),
+        Verdict::Unavailable => Err(ApiError::ServiceUnavailable { retry_after: 5 }),
+    }
+}
+
+/// Counts the send against the caps that span many destinations: per calling code,
+/// per number block, and the channel's daily spend ceiling. In KV mode these keys
+/// are hot, so a 429 from KV on them is ignored (the count is approximate there).
+async fn spend_gate<S: State>(
+    state: &S,
+    config: &Config,
+    destination: &Destination,
+    now: u64,
+) -> Result<(), ApiError> {
+    let hit = |key: String, limit, window| async move {
+        match state
+            .gate(StateOp::Hit {
+                key,
+                limit,
+                window,
+                now,
+            })
+            .await
+        {
+            Err(StoreError::Busy) => Ok(Gate::Open),
+            other => other.map_err(store_error),
+        }
+    };
+    let spend = &config.spend;
+    if let (Some(cc), Some(block)) = (destination.calling_code(), number_block(destination)) {
+        rate_limited(hit(format!("cc:{cc}"), spend.calling_code_per_hour, HOUR).await?)?;
+        let block_id = config.keys.hash_id("number-block", block);
+        rate_limited(hit(format!("block:{block_id}"), spend.prefix_per_hour, HOUR).await?)?;
+    }
+    let channel = destination.channel();
+    match hit(
+        format!("day:{}", channel.as_str()),
+        spend.daily(channel),
+        DAY,
+    )
+    .await?
+    {
+        Gate::Open => Ok(()),
+        Gate::Closed { retry_after } => Err(ApiError::DeliveryUnavailable { retry_after }),
+    }
+}
+
+pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
+    deps: &Deps<'_, K, S, T, E>,
     command: SendCommand,
     now: u64,
 ) -> Result<SendOutcome, ApiError> {
@@ -112,6 +267,21 @@ pub async fn send_code<K: Kv, T: Transport, E: Entropy>(
             "The channel does not match the destination.",
         ));
     }
+    if !config.countries.permits(&destination) {
+        return Err(ApiError::DestinationNotAllowed);
+    }
+    let silent = match admission(deps, &destination, command.purpose, now).await? {
+        Admission::Send => false,
+        _ if config
+            .directory
+            .as_ref()
+            .is_some_and(|d| d.protect_enumeration) =>
+        {
+            true
+        }
+        Admission::Exists => return Err(ApiError::UserExists),
+        Admission::Unknown => return Err(ApiError::UserNotFound),
+    };
     let ttl = command
         .ttl
         .unwrap_or(config.ttl_default)
@@ -123,12 +293,36 @@ pub async fn send_code<K: Kv, T: Transport, E: Entropy>(
 
     let keys = &config.keys;
     let destination_id = keys.hash_id("destination", destination.as_str());
-    let ip_id = keys.hash_id("ip", &ip_bucket(command.client_ip.as_deref()));
-    let gate = reserve_send(deps.kv, &destination_id, &ip_id, &config.limits, now)
-        .await
-        .map_err(store_error)?;
-    if let Gate::Closed { retry_after } = gate {
-        return Err(ApiError::RateLimited { retry_after });
+    let ip_key = format!(
+        "ip:{}",
+        keys.hash_id("ip", &ip_bucket(command.client_ip.as_deref()))
+    );
+    captcha_gate(deps, &command, &ip_key, &destination_id, now).await?;
+    let state = deps.state;
+    let ip_gate = StateOp::Hit {
+        key: ip_key,
+        limit: config.limits.ip_per_hour,
+        window: HOUR,
+        now,
+    };
+    rate_limited(state.gate(ip_gate).await.map_err(store_error)?)?;
+    let reserve = StateOp::ReserveSend {
+        destination: destination_id.clone(),
+        policy: config.destination_policy(),
+        now,
+    };
+    rate_limited(state.gate(reserve).await.map_err(store_error)?)?;
+    let give_back = || async {
+        // Best effort: if this write fails, the sender waits out the cooldown.
+        let release = StateOp::ReleaseCooldown {
+            destination: destination_id.clone(),
+            now,
+        };
+        let _ = state.run(release).await;
+    };
+    if let Err(refused) = spend_gate(state, config, &destination, now).await {
+        give_back().await;
+        return Err(refused);
     }
 
     let claims = VerificationClaims {
@@ -144,41 +338,42 @@ pub async fn send_code<K: Kv, T: Transport, E: Entropy>(
         code_mac: token::code_mac(keys.active(), &jti, &code),
     };
     let verification_id = token::seal(keys, &claims);
-    let message = compose(Compose {
-        app_name: &config.app_name,
-        destination: &destination,
-        purpose: command.purpose,
-        locale: command.locale,
-        code: &code,
-        ttl_seconds: ttl,
-        jti: &base64url::encode(&jti),
-    });
-    let providers = match destination.channel() {
-        Channel::Sms => &config.sms_providers,
-        Channel::Email => &config.email_providers,
-    };
-    let delivery = deliver(
-        providers,
-        deps.transport,
-        &message,
-        &destination.masked(),
-        now,
-    )
-    .await;
-    let provider = match delivery {
-        Delivery::Delivered { provider } => provider,
-        Delivery::Rejected | Delivery::Unavailable => {
-            // Best effort: if this write fails, the sender waits out the cooldown.
-            let _ = release_cooldown(deps.kv, &destination_id, now).await;
-            return Err(match delivery {
-                Delivery::Rejected => destination_error(match destination.channel() {
-                    Channel::Sms => DestinationError::InvalidPhone,
-                    Channel::Email => DestinationError::InvalidEmail,
-                }),
-                _ => ApiError::DeliveryUnavailable {
-                    retry_after: config.delivery_retry_after,
-                },
-            });
+    let provider = if silent {
+        None
+    } else {
+        let message = compose(Compose {
+            app_name: &config.app_name,
+            destination: &destination,
+            purpose: command.purpose,
+            locale: command.locale,
+            code: &code,
+            ttl_seconds: ttl,
+            jti: &base64url::encode(&jti),
+        });
+        let providers = match destination.channel() {
+            Channel::Sms => &config.sms_providers,
+            Channel::Email => &config.email_providers,
+        };
+        match deliver(
+            providers,
+            deps.transport,
+            &message,
+            &destination.masked(),
+            now,
+        )
+        .await
+        {
+            Delivery::Delivered { provider } => Some(provider),
+            failed => {
+                give_back().await;
+                return Err(match (failed, destination.channel()) {
+                    (Delivery::Rejected, Channel::Sms) => ApiError::InvalidPhoneNumber,
+                    (Delivery::Rejected, Channel::Email) => ApiError::InvalidEmail,
+                    _ => ApiError::DeliveryUnavailable {
+                        retry_after: config.delivery_retry_after,
+                    },
+                });
+            }
         }
     };
     Ok(SendOutcome {
@@ -192,8 +387,8 @@ pub async fn send_code<K: Kv, T: Transport, E: Entropy>(
     })
 }
 
-pub async fn check_code<K: Kv, T: Transport, E: Entropy>(
-    deps: &Deps<'_, K, T, E>,
+pub async fn check_code<K, S: State, T, E>(
+    deps: &Deps<'_, K, S, T, E>,
     command: CheckCommand,
     now: u64,
 ) -> Result<CheckOutcome, ApiError> {
@@ -216,21 +411,20 @@ pub async fn check_code<K: Kv, T: Transport, E: Entropy>(
     let matched = code::well_formed(&command.code, usize::from(claims.code_length))
         && token::code_matches(keys, &claims, &command.code);
     let jti = base64url::encode(&claims.jti);
-    let record = record_check(
-        deps.kv,
-        &jti,
+    let check = CheckInput {
+        destination: config.keys.hash_id("destination", &claims.destination),
+        jti: jti.clone(),
         matched,
-        u32::from(claims.max_attempts),
-        claims.exp - now,
-    )
-    .await
-    .map_err(store_error)?;
-    match record {
+        max_attempts: u32::from(claims.max_attempts),
+        expires_at: claims.exp,
+        budget: config.failure_budget,
+    };
+    match deps.state.check(check, now).await.map_err(store_error)? {
         CheckRecord::Approved => {}
         CheckRecord::Wrong { attempts_remaining } => {
             return Err(ApiError::InvalidCode { attempts_remaining })
         }
-        CheckRecord::Exhausted => return Err(ApiError::TooManyAttempts),
+        CheckRecord::Exhausted | CheckRecord::Locked => return Err(ApiError::TooManyAttempts),
         CheckRecord::AlreadyUsed => return Err(ApiError::AlreadyUsed),
     }
     let destination = Destination::from_trusted(claims.channel, claims.destination);

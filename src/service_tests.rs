@@ -83,6 +83,7 @@ fn send_command(to: &str) -> SendCommand {
         ttl: None,
         client: String::new(),
         client_ip: None,
+        captcha_token: None,
     }
 }
 
@@ -114,12 +115,14 @@ impl World {
             entropy: Counter(Cell::new(0)),
         }
     }
-    fn deps(&self) -> Deps<'_, MemoryKv, Recorder, Counter> {
+    fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter> {
         Deps {
             config: &self.config,
             kv: &self.kv,
+            state: &self.kv,
             transport: &self.transport,
             entropy: &self.entropy,
+            user_directory: None,
         }
     }
     fn send_from(&self, to: &str, ip: &str, now: u64) -> Result<SendOutcome, ApiError> {
@@ -428,7 +431,7 @@ fn failover_to_the_next_provider() {
     let w = World::new(&[("EMAIL_PROVIDERS", "webhook,log")]);
     w.transport.answer(vec![status(503)]);
     let sent = w.send("a@example.com", T0).unwrap();
-    assert_eq!(sent.provider, "log");
+    assert_eq!(sent.provider, Some("log"));
     let console = w.transport.console.borrow();
     assert_eq!(console.len(), 1);
     assert!(console[0].contains("a***@example.com") && !console[0].contains("a@example.com"));
@@ -472,8 +475,10 @@ fn no_randomness_no_code() {
     let deps = Deps {
         config: &w.config,
         kv: &w.kv,
+        state: &w.kv,
         transport: &w.transport,
         entropy: &Broken,
+        user_directory: None,
     };
     let command = send_command("a@example.com");
     assert!(matches!(

@@ -4,23 +4,56 @@
 //! turns the result back into a `worker::Response`. It always answers in the
 //! documented JSON shape and writes one log line per request.
 
+mod durable;
 mod kv;
 mod transport;
 
 use crate::api::{self, Reply, Route};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Consistency};
+use crate::directory::Source;
 use crate::error::ApiError;
 use crate::http::{error_response, json_response, request_id, RequestHead, Response, MAX_BODY};
 use crate::ports::{Entropy, EntropyError};
 use crate::service::Deps;
+use crate::state::{State, StateOp, StateReply};
+use crate::store::StoreError;
 use futures_util::StreamExt;
 use serde_json::json;
 use std::cell::OnceCell;
 use std::rc::Rc;
-use worker::{console_log, event, Context, Date, Env, Headers, Request};
+use worker::{
+    console_log, event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, Request,
+};
 
 /// The KV namespace binding of `wrangler.toml`.
 const KV_BINDING: &str = "OTP_KV";
+/// The app's user directory, when `DIRECTORY = "kv"`.
+const DIRECTORY_BINDING: &str = "USER_DIRECTORY";
+/// Workers Analytics Engine dataset for counts per outcome, when bound.
+const ANALYTICS_BINDING: &str = "ANALYTICS";
+
+/// Where state ops run in this deployment (one type, so the API is compiled once).
+enum EdgeState {
+    Kv(kv::WorkersKv),
+    Durable(durable::DurableState),
+}
+
+impl State for EdgeState {
+    async fn run(&self, op: StateOp) -> Result<StateReply, StoreError> {
+        match self {
+            EdgeState::Kv(kv) => kv.run(op).await,
+            EdgeState::Durable(objects) => objects.run(op).await,
+        }
+    }
+}
+
+fn misconfigured(detail: &str) -> ApiError {
+    console_log!(
+        "{}",
+        json!({"level": "error", "event": "config", "detail": detail})
+    );
+    ApiError::Internal
+}
 
 /// How much of an oversize body is read and thrown away (see [`drain`]).
 const DRAIN_LIMIT: usize = 1 << 20;
@@ -107,25 +140,33 @@ async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply
     } else {
         Vec::new()
     };
-    let config = config(env).map_err(|e| {
-        console_log!(
-            "{}",
-            json!({"level": "error", "event": "config", "detail": e.to_string()})
-        );
-        ApiError::Internal
-    })?;
-    let kv = kv::WorkersKv::new(env.kv(KV_BINDING).map_err(|_| {
-        console_log!(
-            "{}",
-            json!({"level": "error", "event": "config", "detail": "KV binding OTP_KV missing"})
-        );
-        ApiError::Internal
-    })?);
+    let config = config(env).map_err(|e| misconfigured(&e.to_string()))?;
+    let kv_binding = || {
+        env.kv(KV_BINDING)
+            .map(kv::WorkersKv::new)
+            .map_err(|_| misconfigured("KV binding OTP_KV missing"))
+    };
+    let kv = kv_binding()?;
+    let state = match config.consistency {
+        Consistency::Kv => EdgeState::Kv(kv_binding()?),
+        Consistency::Durable => EdgeState::Durable(durable::DurableState::new(
+            env.durable_object(durable::BINDING)
+                .map_err(|_| misconfigured("Durable Object binding VERIFICATION_STATE missing"))?,
+        )),
+    };
+    let user_directory = match config.directory.as_ref().map(|d| &d.source) {
+        Some(Source::Kv) => Some(env.kv(DIRECTORY_BINDING).map(kv::WorkersKv::new).map_err(
+            |_| misconfigured("KV binding USER_DIRECTORY missing while DIRECTORY is kv"),
+        )?),
+        _ => None,
+    };
     let deps = Deps {
         config: &config,
         kv: &kv,
+        state: &state,
         transport: &transport::WorkersTransport,
         entropy: &GetRandom,
+        user_directory: user_directory.as_ref(),
     };
     let now = Date::now().as_millis() / 1000;
     api::handle(route, head, &body, &deps, now).await
@@ -180,5 +221,25 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
             "latency_ms": Date::now().as_millis().saturating_sub(started),
         })
     );
+    if let Ok(dataset) = env.analytics_engine(ANALYTICS_BINDING) {
+        let channel = reply
+            .as_ref()
+            .and_then(|r| r.channel)
+            .map_or("", |c| c.as_str());
+        let calling_code = reply
+            .as_ref()
+            .and_then(|r| r.calling_code.clone())
+            .unwrap_or_default();
+        let _ = AnalyticsEngineDataPointBuilder::new()
+            .indexes([outcome])
+            .blobs([
+                route.map_or("-", Route::name),
+                outcome,
+                channel,
+                calling_code.as_str(),
+            ])
+            .doubles([(Date::now().as_millis().saturating_sub(started)) as f64])
+            .write_to(&dataset);
+    }
     into_worker(response)
 }

@@ -2,7 +2,7 @@
 //! (pure), and classifies the reply (pure). The glue performs the request with a
 //! timeout; nothing here does I/O.
 
-mod webhook;
+pub mod webhook;
 
 pub use webhook::Webhook;
 

@@ -1,0 +1,147 @@
+//! Strict mode (`CONSISTENCY = "durable"`): state ops go to a SQLite-backed Durable
+//! Object chosen by the op's routing key (one per destination, one per counter).
+//! The object runs the core's [`apply`] over its own storage. It handles one event
+//! at a time and its storage calls hold the input gate, so each op's
+//! read-modify-write is atomic: 50 racing checks of one code approve exactly once.
+//!
+//! Storage has no TTL: the object remembers the latest expiry it has written and
+//! an alarm deletes everything once that instant has passed.
+
+use crate::state::{apply, State, StateOp, StateReply};
+use crate::store::{Kv, StoreError};
+use std::cell::Cell;
+use worker::{
+    durable_object, Date, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit,
+    Response, Storage,
+};
+
+/// The binding of `wrangler.toml` (`class_name = "VerificationState"`).
+pub const BINDING: &str = "VERIFICATION_STATE";
+const EXPIRES_KEY: &str = "__expires_at";
+
+/// Client side: sends each op to its object.
+pub struct DurableState {
+    namespace: ObjectNamespace,
+}
+
+impl DurableState {
+    pub fn new(namespace: ObjectNamespace) -> Self {
+        DurableState { namespace }
+    }
+}
+
+fn unavailable<E>(_: E) -> StoreError {
+    StoreError::Unavailable
+}
+
+impl State for DurableState {
+    async fn run(&self, op: StateOp) -> Result<StateReply, StoreError> {
+        let stub = self
+            .namespace
+            .id_from_name(&op.routing_key())
+            .and_then(|id| id.get_stub())
+            .map_err(unavailable)?;
+        let body = serde_json::to_string(&op).map_err(unavailable)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let request =
+            Request::new_with_init("https://verification-state/op", &init).map_err(unavailable)?;
+        let mut response = stub
+            .fetch_with_request(request)
+            .await
+            .map_err(unavailable)?;
+        match response.status_code() {
+            200 => response.json::<StateReply>().await.map_err(unavailable),
+            429 => Err(StoreError::Busy),
+            _ => Err(StoreError::Unavailable),
+        }
+    }
+}
+
+/// The object's storage behind the [`Kv`] port; remembers the latest expiry.
+struct ObjectKv {
+    storage: Storage,
+    now: u64,
+    latest_expiry: Cell<u64>,
+}
+
+impl Kv for ObjectKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.storage.get::<String>(key).await.map_err(unavailable)
+    }
+
+    async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
+        self.latest_expiry
+            .set(self.latest_expiry.get().max(self.now + ttl));
+        self.storage.put(key, value).await.map_err(unavailable)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.storage
+            .delete(key)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}
+
+fn now_seconds() -> u64 {
+    Date::now().as_millis() / 1000
+}
+
+#[durable_object]
+pub struct VerificationState {
+    state: worker::State,
+}
+
+impl VerificationState {
+    /// Pushes the clean-up alarm out to the latest expiry written so far.
+    async fn extend_expiry(&self, storage: &Storage, expiry: u64) -> worker::Result<()> {
+        let known: u64 = storage.get(EXPIRES_KEY).await?.unwrap_or(0);
+        if expiry > known {
+            storage.put(EXPIRES_KEY, expiry).await?;
+            let delay_ms = (expiry.saturating_sub(now_seconds()) + 1) * 1000;
+            storage.set_alarm(delay_ms as i64).await?;
+        }
+        Ok(())
+    }
+}
+
+impl DurableObject for VerificationState {
+    fn new(state: worker::State, _env: Env) -> Self {
+        VerificationState { state }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let Ok(op) = req.json::<StateOp>().await else {
+            return Response::error("bad op", 400);
+        };
+        let kv = ObjectKv {
+            storage: self.state.storage(),
+            now: now_seconds(),
+            latest_expiry: Cell::new(0),
+        };
+        match apply(&kv, &op).await {
+            Ok(reply) => {
+                self.extend_expiry(&kv.storage, kv.latest_expiry.get())
+                    .await?;
+                Response::from_json(&reply)
+            }
+            Err(StoreError::Busy) => Response::error("busy", 429),
+            Err(StoreError::Unavailable) => Response::error("unavailable", 503),
+        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let storage = self.state.storage();
+        let expiry: u64 = storage.get(EXPIRES_KEY).await?.unwrap_or(0);
+        if now_seconds() >= expiry {
+            storage.delete_all().await?;
+        } else {
+            storage
+                .set_alarm(((expiry - now_seconds() + 1) * 1000) as i64)
+                .await?;
+        }
+        Response::ok("")
+    }
+}
