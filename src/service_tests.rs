@@ -502,3 +502,153 @@ fn ip_buckets() {
         assert_eq!(ip_bucket(ip), bucket, "{ip:?}");
     }
 }
+
+fn json_reply(body: &str) -> Result<HttpReply, TransportError> {
+    Ok(HttpReply {
+        status: 200,
+        body: body.into(),
+    })
+}
+
+#[test]
+fn captcha_always_mode() {
+    let w = World::new(&[
+        ("CAPTCHA_MODE", "always"),
+        ("TURNSTILE_SECRET", "ts-secret"),
+    ]);
+    let with_token = |token: Option<&str>| SendCommand {
+        captcha_token: token.map(str::to_owned),
+        ..send_command("a@example.com")
+    };
+    let send = |command| block_on(send_code(&w.deps(), command, T0));
+    assert_eq!(
+        send(with_token(None)).err(),
+        Some(ApiError::CaptchaRequired)
+    );
+    assert_eq!(
+        send(with_token(Some("bad token"))).err(),
+        Some(ApiError::CaptchaInvalid),
+        "not even asked"
+    );
+    w.transport.answer(vec![json_reply(
+        r#"{"success":false,"error-codes":["invalid-input-response"]}"#,
+    )]);
+    assert_eq!(
+        send(with_token(Some("t1"))).err(),
+        Some(ApiError::CaptchaInvalid)
+    );
+    w.transport.answer(vec![Err(TransportError::Timeout)]);
+    assert!(matches!(
+        send(with_token(Some("t2"))),
+        Err(ApiError::ServiceUnavailable { .. })
+    ));
+    let siteverify_calls = w.transport.requests.borrow().len();
+    assert_eq!(siteverify_calls, 2);
+    assert!(
+        w.kv.entries.borrow().is_empty(),
+        "refused sends record nothing"
+    );
+    w.transport.answer(vec![json_reply(r#"{"success":true}"#)]);
+    assert!(send(with_token(Some("t3"))).is_ok());
+    let requests = w.transport.requests.borrow();
+    assert!(requests[2].body.contains("secret=ts-secret&response=t3"));
+    assert_eq!(
+        requests[3].url, "https://hooks.example/otp",
+        "then the message"
+    );
+}
+
+#[test]
+fn denied_country() {
+    let w = World::new(&[("DENIED_CALLING_CODES", "86")]);
+    assert_eq!(
+        w.send("+8613800138000", T0).err(),
+        Some(ApiError::DestinationNotAllowed)
+    );
+    assert!(w.send("+14155550100", T0).is_ok());
+    let w = World::new(&[("ALLOWED_CALLING_CODES", "86")]);
+    assert_eq!(
+        w.send("+14155550100", T0).err(),
+        Some(ApiError::DestinationNotAllowed)
+    );
+    assert!(w.transport.requests.borrow().is_empty());
+}
+
+#[test]
+fn directory_with_and_without_enumeration_protection() {
+    let directory = [
+        ("DIRECTORY", "http"),
+        ("DIRECTORY_URL", "https://app.example/exists"),
+        ("DIRECTORY_SECRET", "0123456789abcdef"),
+    ];
+    let signup = SendCommand {
+        purpose: Purpose::Signup,
+        ..send_command("member@example.com")
+    };
+    let protected = World::new(&directory);
+    protected
+        .transport
+        .answer(vec![json_reply(r#"{"exists":true}"#)]);
+    let sent = block_on(send_code(&protected.deps(), signup.clone(), T0)).unwrap();
+    assert_eq!(sent.provider, None, "looks sent, is not");
+    assert_eq!(sent.destination.masked(), "mem***@example.com");
+    assert_eq!(
+        protected.transport.requests.borrow().len(),
+        1,
+        "only the directory was asked"
+    );
+    let mut open = directory.to_vec();
+    open.push(("ENUMERATION_PROTECTION", "off"));
+    let unprotected = World::new(&open);
+    unprotected
+        .transport
+        .answer(vec![json_reply(r#"{"exists":true}"#)]);
+    assert_eq!(
+        block_on(send_code(&unprotected.deps(), signup.clone(), T0)).err(),
+        Some(ApiError::UserExists)
+    );
+    unprotected
+        .transport
+        .answer(vec![json_reply(r#"{"exists":false}"#)]);
+    let reset = SendCommand {
+        purpose: Purpose::ResetPassword,
+        ..send_command("nobody@example.com")
+    };
+    assert_eq!(
+        block_on(send_code(&unprotected.deps(), reset, T0)).err(),
+        Some(ApiError::UserNotFound)
+    );
+    unprotected.transport.answer(vec![Ok(HttpReply {
+        status: 500,
+        body: String::new(),
+    })]);
+    assert!(matches!(
+        block_on(send_code(&unprotected.deps(), signup, T0)),
+        Err(ApiError::ServiceUnavailable { .. })
+    ));
+}
+
+#[test]
+fn daily_spend_ceiling() {
+    let w = World::new(&[("SMS_DAILY_CAP", "2")]);
+    assert!(w.send("+14155550100", T0).is_ok());
+    assert!(w.send("+14155550200", T0).is_ok());
+    let midnight = T0 - T0 % 86_400 + 86_400;
+    assert_eq!(
+        w.send("+14155550300", T0).err(),
+        Some(ApiError::DeliveryUnavailable {
+            retry_after: midnight - T0
+        })
+    );
+    assert_eq!(w.transport.requests.borrow().len(), 2);
+    assert!(
+        w.send("a@example.com", T0).is_ok(),
+        "email has its own ceiling"
+    );
+    // The refused destination got its cooldown back, and the ceiling opens at midnight.
+    let destination = w.config.keys.hash_id("destination", "+14155550300");
+    let policy = w.config.destination_policy();
+    let reserve = crate::limits::reserve_destination(&w.kv, &destination, &policy, T0 + 1);
+    assert_eq!(block_on(reserve), Ok(crate::limits::Gate::Open));
+    assert!(w.send("+14155550300", midnight).is_ok());
+}

@@ -169,3 +169,117 @@ mod tests {
         assert_eq!(serde_json::from_str::<StateReply>(&text).unwrap(), reply);
     }
 }
+
+/// What each mode guarantees when two Cloudflare locations see the same code: KV
+/// replicates slowly, so a second location may read a record from before the first
+/// location's write; a Durable Object is one place that every location talks to.
+#[cfg(test)]
+mod consistency {
+    use super::*;
+    use crate::attempts::FailureBudget;
+    use crate::store::memory::{block_on, MemoryKv};
+    use std::collections::HashMap;
+
+    /// Another location's view of KV: writes reach the shared store, reads come from
+    /// a snapshot taken before (as within KV's propagation delay).
+    struct LaggingLocation<'a> {
+        shared: &'a MemoryKv,
+        snapshot: HashMap<String, String>,
+    }
+
+    impl<'a> LaggingLocation<'a> {
+        fn new(shared: &'a MemoryKv) -> Self {
+            let snapshot = shared
+                .entries
+                .borrow()
+                .iter()
+                .map(|(k, (v, _))| (k.clone(), v.clone()))
+                .collect();
+            LaggingLocation { shared, snapshot }
+        }
+    }
+
+    impl Kv for LaggingLocation<'_> {
+        async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+            Ok(self.snapshot.get(key).cloned())
+        }
+        async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
+            self.shared.put(key, value, ttl).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.shared.delete(key).await
+        }
+    }
+
+    const T0: u64 = 1_700_000_000;
+
+    fn check(matched: bool) -> StateOp {
+        StateOp::RecordCheck {
+            check: CheckInput {
+                destination: "d".into(),
+                jti: "j".into(),
+                matched,
+                max_attempts: 5,
+                expires_at: T0 + 600,
+                budget: FailureBudget {
+                    limit: 20,
+                    window: 86_400,
+                },
+            },
+            now: T0,
+        }
+    }
+
+    fn record(state: &impl State, matched: bool) -> CheckRecord {
+        match block_on(state.run(check(matched))) {
+            Ok(StateReply::Check { record }) => record,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn kv_mode_can_approve_twice_across_locations() {
+        let shared = MemoryKv::default();
+        let far_away = LaggingLocation::new(&shared);
+        assert_eq!(record(&shared, true), CheckRecord::Approved);
+        assert_eq!(
+            record(&far_away, true),
+            CheckRecord::Approved,
+            "the stale read misses the marker"
+        );
+        assert_eq!(
+            record(&shared, true),
+            CheckRecord::AlreadyUsed,
+            "once replicated, single use holds"
+        );
+    }
+
+    #[test]
+    fn kv_mode_gives_each_location_its_own_attempts() {
+        let shared = MemoryKv::default();
+        let locations: Vec<_> = (0..3).map(|_| LaggingLocation::new(&shared)).collect();
+        let evaluated = locations
+            .iter()
+            .filter(|l| matches!(record(*l, false), CheckRecord::Wrong { .. }))
+            .count();
+        assert_eq!(evaluated, 3, "every location read 0 failures");
+    }
+
+    #[test]
+    fn one_object_serialises_every_location() {
+        // In durable mode every location's op reaches the same object and storage.
+        let object = MemoryKv::default();
+        assert_eq!(record(&object, true), CheckRecord::Approved);
+        assert_eq!(record(&object, true), CheckRecord::AlreadyUsed);
+        let object = MemoryKv::default();
+        let answers: Vec<_> = (0..7).map(|_| record(&object, false)).collect();
+        assert_eq!(
+            answers
+                .iter()
+                .filter(|r| matches!(r, CheckRecord::Wrong { .. }))
+                .count(),
+            4
+        );
+        assert_eq!(answers[4..], [CheckRecord::Exhausted; 3]);
+    }
+}

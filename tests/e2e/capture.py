@@ -1,8 +1,11 @@
-"""A loopback server that plays the message provider for the `webhook` provider.
+"""A loopback server that plays the world the worker talks to.
 
-It authenticates every delivery the way a real receiver must (HMAC-SHA256 over
-"timestamp.body" with the shared secret, timestamp within five minutes), keeps the
-messages, and can be told to fail, hang past the worker's timeout, or reject.
+- `/hook`: the message provider for the `webhook` provider. It authenticates every
+  delivery the way a real receiver must (HMAC-SHA256 over "timestamp.body" with the
+  shared secret, timestamp within five minutes), keeps the messages, and can be told
+  to fail, hang past the worker's timeout, or reject.
+- `/siteverify`: Cloudflare Turnstile's siteverify, accepting one token only.
+- `/directory`: the app's user directory callback, answering from `users`.
 """
 
 import hashlib
@@ -11,6 +14,10 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+TURNSTILE_SECRET = "turnstile-e2e-secret"
+GOOD_CAPTCHA_TOKEN = "good-token"
 
 
 class Capture:
@@ -20,14 +27,22 @@ class Capture:
         self.unauthenticated = 0
         self.mode = "ok"  # ok | fail | hang | reject
         self.hang_seconds = 5.0
+        self.siteverify_mode = "ok"  # ok | down
+        self.siteverify_calls = []
+        self.users = set()
+        self.directory_calls = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        return self.base + "/hook"
 
     def start(self):
         self.thread.start()
@@ -64,6 +79,10 @@ class Capture:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                if self.path == "/siteverify":
+                    return self._siteverify(body)
+                if self.path == "/directory":
+                    return self._directory(body)
                 mode = capture.mode
                 if mode == "hang":
                     time.sleep(capture.hang_seconds)
@@ -82,6 +101,30 @@ class Capture:
                     else:
                         capture.messages.append(json.loads(body))
                 self._reply(200 if ok else 401, b"{}")
+
+            def _siteverify(self, body):
+                form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                with capture.lock:
+                    capture.siteverify_calls.append(form)
+                if capture.siteverify_mode == "down":
+                    return self._reply(500, b"upstream error")
+                ok = form.get("secret") == TURNSTILE_SECRET and form.get("response") == GOOD_CAPTCHA_TOKEN
+                answer = {"success": ok, "error-codes": [] if ok else ["invalid-input-response"]}
+                self._reply(200, json.dumps(answer).encode())
+
+            def _directory(self, body):
+                ok = capture.authentic(
+                    self.headers.get("x-edge-otp-timestamp", ""),
+                    self.headers.get("x-edge-otp-signature", ""),
+                    body,
+                )
+                if not ok:
+                    return self._reply(401, b"{}")
+                query = json.loads(body)
+                with capture.lock:
+                    capture.directory_calls.append(query)
+                    exists = query["destination"] in capture.users
+                self._reply(200, json.dumps({"exists": exists}).encode())
 
             def _reply(self, status, body):
                 self.send_response(status)

@@ -101,36 +101,51 @@ def capture():
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def worker(capture):
+BASE_VARIABLES = {
+    "OTP_KEYS": f"e2e={b64url(MASTER_KEY)},old={b64url(OLD_MASTER_KEY)}",
+    "SMS_PROVIDERS": "webhook",
+    "EMAIL_PROVIDERS": "webhook",
+    "WEBHOOK_SECRET": WEBHOOK_SECRET.decode(),
+    "WEBHOOK_TIMEOUT_MS": "1500",
+    "DELIVERY_RETRY_AFTER": "30",
+    "JWT_ISSUER": "https://otp.e2e.test",
+    "JWT_AUDIENCE": "e2e-app",
+    "CORS_ALLOWED_ORIGINS": "https://app.e2e.test",
+}
+
+# Users the USER_DIRECTORY namespace of the "directory" instance knows.
+DIRECTORY_USERS = ["known.user@example.com"]
+
+
+def start_worker(name, capture, variables, extra_toml="", seed=None):
+    """Starts `wrangler dev` with the project's wrangler.toml (plus `extra_toml`),
+    its own local state and ports, and waits until it answers."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port, inspector = free_port(), free_port()
-    state = tempfile.mkdtemp(prefix="edge-otp-e2e-")
-    variables = {
-        "OTP_KEYS": f"e2e={b64url(MASTER_KEY)},old={b64url(OLD_MASTER_KEY)}",
-        "SMS_PROVIDERS": "webhook",
-        "EMAIL_PROVIDERS": "webhook",
-        "WEBHOOK_URL": capture.url,
-        "WEBHOOK_SECRET": WEBHOOK_SECRET.decode(),
-        "WEBHOOK_TIMEOUT_MS": "1500",
-        "DELIVERY_RETRY_AFTER": "30",
-        "JWT_ISSUER": "https://otp.e2e.test",
-        "JWT_AUDIENCE": "e2e-app",
-        "CORS_ALLOWED_ORIGINS": "https://app.e2e.test",
-    }
-    command = ["npx", "--no-install", "wrangler", "dev", "--ip", "127.0.0.1", "--port", str(port),
-               "--inspector-port", str(inspector), "--persist-to", state, "--show-interactive-dev-session=false"]
-    for name, value in variables.items():
-        command += ["--var", f"{name}:{value}"]
-    log_path = ARTIFACTS / "wrangler-dev.log"
-    log = open(log_path, "w")
+    state = tempfile.mkdtemp(prefix=f"edge-otp-e2e-{name}-")
+    config = ROOT / "wrangler.toml"
+    if extra_toml:
+        config = ROOT / f".wrangler-e2e-{name}.toml"
+        config.write_text((ROOT / "wrangler.toml").read_text() + "\n" + extra_toml)
     env = dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false", CI="true")
+    for binding, key in seed or []:
+        subprocess.run(["npx", "--no-install", "wrangler", "kv", "key", "put", "--config", str(config),
+                        "--binding", binding, key, "1", "--local", "--persist-to", state],
+                       cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    command = ["npx", "--no-install", "wrangler", "dev", "--config", str(config), "--ip", "127.0.0.1",
+               "--port", str(port), "--inspector-port", str(inspector), "--persist-to", state,
+               "--show-interactive-dev-session=false"]
+    for key, value in {**BASE_VARIABLES, "WEBHOOK_URL": capture.url, **variables}.items():
+        command += ["--var", f"{key}:{value}"]
+    log_path = ARTIFACTS / f"wrangler-dev-{name}.log"
+    log = open(log_path, "w")
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     client = Client(f"http://127.0.0.1:{port}")
+    client.log_path = log_path
     deadline = time.time() + 300
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"wrangler dev exited early:\n{log_path.read_text()[-4000:]}")
+            raise RuntimeError(f"wrangler dev ({name}) exited early:\n{log_path.read_text()[-4000:]}")
         try:
             if client.request("GET", "/healthz").status == 200:
                 break
@@ -138,13 +153,69 @@ def worker(capture):
             pass
         if time.time() > deadline:
             process.kill()
-            raise RuntimeError(f"wrangler dev did not start:\n{log_path.read_text()[-4000:]}")
+            raise RuntimeError(f"wrangler dev ({name}) did not start:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.5)
-    client.log_path = log_path
+
+    def stop():
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+        log.close()
+        if extra_toml:
+            config.unlink(missing_ok=True)
+
+    return client, stop
+
+
+@pytest.fixture(scope="session")
+def worker(capture):
+    """The default deployment: KV consistency, no captcha, no directory."""
+    client, stop = start_worker("kv", capture, {})
     yield client
-    os.killpg(process.pid, 15)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-    log.close()
+    stop()
+
+
+@pytest.fixture(scope="session")
+def strict(capture):
+    """CONSISTENCY=durable: state in Durable Objects."""
+    client, stop = start_worker("durable", capture, {"CONSISTENCY": "durable"})
+    yield client
+    stop()
+
+
+@pytest.fixture(scope="session")
+def guarded(capture):
+    """Abuse controls turned up: adaptive captcha, country and block rules, a small
+    failure budget, no cooldown, and an HTTP user directory with enumeration
+    protection on."""
+    client, stop = start_worker("guarded", capture, {
+        "CAPTCHA_MODE": "adaptive",
+        "CAPTCHA_ADAPTIVE_THRESHOLD": "2",
+        "TURNSTILE_SECRET": "turnstile-e2e-secret",
+        "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
+        "DENIED_CALLING_CODES": "44",
+        "NUMBER_BLOCK_HOURLY_CAP": "3",
+        "FAILURE_BUDGET": "6",
+        "RESEND_COOLDOWN": "0",
+        "DIRECTORY": "http",
+        "DIRECTORY_URL": capture.base + "/directory",
+        "DIRECTORY_SECRET": WEBHOOK_SECRET.decode(),
+    })
+    yield client
+    stop()
+
+
+@pytest.fixture(scope="session")
+def directory_worker(capture):
+    """A KV user directory with enumeration protection off, and a tiny SMS spend
+    ceiling."""
+    client, stop = start_worker(
+        "directory", capture,
+        {"DIRECTORY": "kv", "ENUMERATION_PROTECTION": "off", "SMS_DAILY_CAP": "3"},
+        extra_toml='[[kv_namespaces]]\nbinding = "USER_DIRECTORY"\n',
+        seed=[("USER_DIRECTORY", user) for user in DIRECTORY_USERS],
+    )
+    yield client
+    stop()
