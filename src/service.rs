@@ -236,10 +236,11 @@ async fn spend_gate<S: State>(
         }
     };
     let spend = &config.spend;
+    // Narrowest first, so a send refused for its block does not use up its country.
     if let (Some(cc), Some(block)) = (destination.calling_code(), number_block(destination)) {
-        rate_limited(hit(format!("cc:{cc}"), spend.calling_code_per_hour, HOUR).await?)?;
         let block_id = config.keys.hash_id("number-block", block);
         rate_limited(hit(format!("block:{block_id}"), spend.prefix_per_hour, HOUR).await?)?;
+        rate_limited(hit(format!("cc:{cc}"), spend.calling_code_per_hour, HOUR).await?)?;
     }
     let channel = destination.channel();
     match hit(

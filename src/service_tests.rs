@@ -652,3 +652,30 @@ fn daily_spend_ceiling() {
     assert_eq!(block_on(reserve), Ok(crate::limits::Gate::Open));
     assert!(w.send("+14155550300", midnight).is_ok());
 }
+
+#[test]
+fn calling_code_and_number_block_caps() {
+    let w = World::new(&[
+        ("CALLING_CODE_HOURLY_CAP", "2"),
+        ("NUMBER_BLOCK_HOURLY_CAP", "1"),
+    ]);
+    assert!(w.send("+14155550100", T0).is_ok());
+    let hour_end = T0 - T0 % 3600 + 3600;
+    // Same block of 1,000 numbers (+1415555 0xxx without the last three digits).
+    assert_eq!(
+        w.send("+14155550199", T0).err(),
+        Some(ApiError::RateLimited {
+            retry_after: hour_end - T0
+        })
+    );
+    assert!(w.send("+14155559999", T0).is_ok(), "another block");
+    assert_eq!(
+        w.send("+12125550100", T0).err(),
+        Some(ApiError::RateLimited {
+            retry_after: hour_end - T0
+        }),
+        "the calling code +1 has had its 2 this hour"
+    );
+    assert!(w.send("+8613800138000", T0).is_ok(), "another calling code");
+    assert!(w.send("+12125550100", hour_end).is_ok(), "the next hour");
+}
