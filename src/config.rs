@@ -33,6 +33,10 @@ pub struct Config {
     pub email_providers: Vec<Provider>,
     /// `Retry-After` when no provider delivered.
     pub delivery_retry_after: u64,
+    /// Worst-case time all delivery attempts of one send may take, milliseconds.
+    pub delivery_budget_ms: u32,
+    /// The origin's host for the WebOTP line of SMS messages.
+    pub webotp_domain: Option<String>,
     pub clients: Clients,
     pub cors: Cors,
     pub failure_budget: FailureBudget,
@@ -249,7 +253,7 @@ impl Config {
             Ok(Webhook {
                 url,
                 secret: secret.into_bytes(),
-                timeout_ms: r.number("WEBHOOK_TIMEOUT_MS", 5000, 100, 30_000)?,
+                timeout_ms: r.number("WEBHOOK_TIMEOUT_MS", 3000, 100, 30_000)?,
             })
         };
         Ok(Config {
@@ -277,6 +281,25 @@ impl Config {
             sms_providers: providers(&r, "SMS_PROVIDERS", &webhook)?,
             email_providers: providers(&r, "EMAIL_PROVIDERS", &webhook)?,
             delivery_retry_after: r.number("DELIVERY_RETRY_AFTER", 30, 1, 3600)?,
+            delivery_budget_ms: r.number("DELIVERY_BUDGET_MS", 10_000, 100, 60_000)?,
+            webotp_domain: match r.raw("WEBOTP_DOMAIN") {
+                Some(host)
+                    if host.len() <= 253
+                        && host.contains('.')
+                        && host.bytes().all(|b| {
+                            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                        }) =>
+                {
+                    Some(host)
+                }
+                Some(_) => {
+                    return Err(fail(
+                        "WEBOTP_DOMAIN",
+                        "must be a lower-case host name, e.g. login.example.com",
+                    ))
+                }
+                None => None,
+            },
             clients: Clients::parse(r.raw("CLIENTS").as_deref())
                 .map_err(|entry| fail("CLIENTS", &format!("entry {entry} is not id:secret")))?,
             cors: Cors::parse(r.raw("CORS_ALLOWED_ORIGINS").as_deref()).map_err(|bad| {

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod code;
 pub mod config;
 pub mod cors;
+pub mod delivery;
 pub mod destination;
 pub mod directory;
 pub mod error;

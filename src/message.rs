@@ -66,6 +66,8 @@ pub struct Message {
     /// Email only.
     pub subject: Option<String>,
     pub text: String,
+    /// Email only: the same message as HTML.
+    pub html: Option<String>,
     pub code: String,
     pub purpose: Purpose,
     pub locale: Locale,
@@ -94,6 +96,42 @@ pub struct Compose<'a> {
     pub code: &'a str,
     pub ttl_seconds: u64,
     pub jti: &'a str,
+    /// With a domain, SMS end with the WebOTP line `@domain #code`, so that
+    /// browsers on that origin can fill the code in (WICG sms-one-time-codes).
+    pub webotp_domain: Option<&'a str>,
+}
+
+fn html_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            _ => c.to_string(),
+        })
+        .collect()
+}
+
+/// The HTML part of an email: the text's paragraphs, with the code set large.
+fn email_html(text: &str, code: &str, locale: Locale) -> String {
+    let paragraphs: String = text
+        .split("\n\n")
+        .map(|p| {
+            let escaped = html_escape(p);
+            let highlighted = escaped.replacen(
+                code,
+                &format!("<strong style=\"font-size:28px;letter-spacing:4px\">{code}</strong>"),
+                1,
+            );
+            format!("<p>{highlighted}</p>")
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"{}\"><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{paragraphs}</body></html>",
+        locale.as_str()
+    )
 }
 
 pub fn compose(c: Compose) -> Message {
@@ -130,10 +168,16 @@ pub fn compose(c: Compose) -> Message {
             ),
         ),
     };
+    let text = match (c.destination.channel(), c.webotp_domain) {
+        (Channel::Sms, Some(domain)) => format!("{text}\n\n@{domain} #{code}"),
+        _ => text,
+    };
+    let html = subject.as_ref().map(|_| email_html(&text, code, c.locale));
     Message {
         channel: c.destination.channel(),
         to: c.destination.as_str().to_owned(),
         subject,
+        html,
         text,
         code: code.to_owned(),
         purpose: c.purpose,
@@ -181,6 +225,7 @@ mod tests {
                 code: "482913",
                 ttl_seconds: 300,
                 jti: "j",
+                webotp_domain: None,
             });
             assert_eq!(message.subject, None);
             for needle in needles {
@@ -194,6 +239,38 @@ mod tests {
     }
 
     #[test]
+    fn webotp_line_and_html_escaping() {
+        let phone = Destination::parse("+14155550100").unwrap();
+        let email = Destination::parse("a@example.com").unwrap();
+        let make = |destination, app_name| {
+            compose(Compose {
+                app_name,
+                destination,
+                purpose: Purpose::Login,
+                locale: Locale::EnUs,
+                code: "123456",
+                ttl_seconds: 600,
+                jti: "j",
+                webotp_domain: Some("login.example.com"),
+            })
+        };
+        let sms = make(&phone, "Acme");
+        assert!(
+            sms.text.ends_with("\n\n@login.example.com #123456"),
+            "{}",
+            sms.text
+        );
+        assert_eq!(sms.html, None);
+        let mail = make(&email, "A&B <Shop>");
+        assert!(
+            !mail.text.contains("@login.example.com"),
+            "WebOTP is for SMS only"
+        );
+        let html = mail.html.unwrap();
+        assert!(html.contains("A&amp;B &lt;Shop&gt;") && !html.contains("<Shop>"));
+    }
+
+    #[test]
     fn email_has_subject_without_code() {
         let email = Destination::parse("a@example.com").unwrap();
         let message = compose(Compose {
@@ -204,9 +281,15 @@ mod tests {
             code: "482913",
             ttl_seconds: 60,
             jti: "j",
+            webotp_domain: None,
         });
         let subject = message.subject.unwrap();
         assert_eq!(subject, "Your Acme password reset code");
+        let html = message.html.unwrap();
+        assert!(
+            html.contains(r#"<strong style="font-size:28px;letter-spacing:4px">482913</strong>"#)
+        );
+        assert!(html.starts_with("<!doctype html>") && html.contains(r#"lang="en-US""#));
         assert!(message.text.contains("482913") && message.text.contains("1 minute."));
     }
 }

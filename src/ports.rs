@@ -36,4 +36,7 @@ pub trait Transport {
 
     /// The `log` provider's output: the developer's console.
     fn console(&self, line: &str);
+
+    /// Waits before a retry.
+    async fn sleep(&self, ms: u32);
 }

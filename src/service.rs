@@ -13,6 +13,7 @@ use crate::base64url;
 use crate::captcha::{self, Verdict};
 use crate::code;
 use crate::config::Config;
+use crate::delivery::{deliver, Attempt, Breaker, Delivery};
 use crate::destination::{Channel, Destination, DestinationError};
 use crate::directory::{self, Admission, Source};
 use crate::error::ApiError;
@@ -20,12 +21,12 @@ use crate::jwt::{self, VerifiedClaims};
 use crate::limits::{Gate, DAY, HOUR};
 use crate::message::{compose, Compose, Locale};
 use crate::ports::{Entropy, Transport};
-use crate::provider::{deliver, Delivery};
 use crate::pumping::number_block;
 use crate::purpose::Purpose;
 use crate::state::{State, StateOp};
 use crate::store::{Kv, StoreError};
 use crate::token::{self, UntrustedToken, VerificationClaims};
+use std::cell::RefCell;
 
 /// What the service needs from the outside, for one request.
 pub struct Deps<'a, K, S, T, E> {
@@ -38,6 +39,8 @@ pub struct Deps<'a, K, S, T, E> {
     pub entropy: &'a E,
     /// The `USER_DIRECTORY` namespace, when `DIRECTORY = "kv"`.
     pub user_directory: Option<&'a K>,
+    /// Providers that keep failing, remembered across requests of one isolate.
+    pub breaker: &'a RefCell<Breaker>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,20 +353,19 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
             code: &code,
             ttl_seconds: ttl,
             jti: &base64url::encode(&jti),
+            webotp_domain: config.webotp_domain.as_deref(),
         });
         let providers = match destination.channel() {
             Channel::Sms => &config.sms_providers,
             Channel::Email => &config.email_providers,
         };
-        match deliver(
-            providers,
-            deps.transport,
-            &message,
-            &destination.masked(),
+        let attempt = Attempt {
+            transport: deps.transport,
+            breaker: deps.breaker,
+            budget_ms: config.delivery_budget_ms,
             now,
-        )
-        .await
-        {
+        };
+        match deliver(providers, &attempt, &message, &destination.masked()).await {
             Delivery::Delivered { provider } => Some(provider),
             failed => {
                 give_back().await;

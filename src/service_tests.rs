@@ -37,6 +37,7 @@ struct Recorder {
     requests: RefCell<Vec<OutboundRequest>>,
     script: RefCell<Vec<Result<HttpReply, TransportError>>>,
     console: RefCell<Vec<String>>,
+    sleeps: RefCell<Vec<u32>>,
 }
 
 impl Recorder {
@@ -71,6 +72,9 @@ impl Transport for Recorder {
     fn console(&self, line: &str) {
         self.console.borrow_mut().push(line.to_owned());
     }
+    async fn sleep(&self, ms: u32) {
+        self.sleeps.borrow_mut().push(ms);
+    }
 }
 
 /// A login send to `to` with every option at its default.
@@ -104,6 +108,7 @@ struct World {
     kv: MemoryKv,
     transport: Recorder,
     entropy: Counter,
+    breaker: RefCell<crate::delivery::Breaker>,
 }
 
 impl World {
@@ -113,6 +118,7 @@ impl World {
             kv: MemoryKv::default(),
             transport: Recorder::default(),
             entropy: Counter(Cell::new(0)),
+            breaker: RefCell::default(),
         }
     }
     fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter> {
@@ -123,6 +129,7 @@ impl World {
             transport: &self.transport,
             entropy: &self.entropy,
             user_directory: None,
+            breaker: &self.breaker,
         }
     }
     fn send_from(&self, to: &str, ip: &str, now: u64) -> Result<SendOutcome, ApiError> {
@@ -396,12 +403,18 @@ fn eleventh_send_from_one_ip_is_limited() {
 #[test]
 fn failed_delivery_answers_503_and_keeps_the_cooldown_free() {
     let w = World::new(&[]);
-    w.transport.answer(vec![status(500)]);
+    w.transport.answer(vec![status(500), status(503)]);
     assert_eq!(
         w.send("a@example.com", T0).err(),
         Some(ApiError::DeliveryUnavailable { retry_after: 30 })
     );
-    w.transport.answer(vec![Err(TransportError::Timeout)]);
+    assert_eq!(
+        *w.transport.sleeps.borrow(),
+        [crate::delivery::BACKOFF_MS],
+        "one retry"
+    );
+    w.transport
+        .answer(vec![Err(TransportError::Timeout), status(429)]);
     assert!(matches!(
         w.send("a@example.com", T0 + 1),
         Err(ApiError::DeliveryUnavailable { .. })
@@ -429,7 +442,7 @@ fn provider_rejection_is_a_destination_error() {
 #[test]
 fn failover_to_the_next_provider() {
     let w = World::new(&[("EMAIL_PROVIDERS", "webhook,log")]);
-    w.transport.answer(vec![status(503)]);
+    w.transport.answer(vec![status(503), status(502)]);
     let sent = w.send("a@example.com", T0).unwrap();
     assert_eq!(sent.provider, Some("log"));
     let console = w.transport.console.borrow();
@@ -479,6 +492,7 @@ fn no_randomness_no_code() {
         transport: &w.transport,
         entropy: &Broken,
         user_directory: None,
+        breaker: &w.breaker,
     };
     let command = send_command("a@example.com");
     assert!(matches!(

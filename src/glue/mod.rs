@@ -10,6 +10,7 @@ mod transport;
 
 use crate::api::{self, Reply, Route};
 use crate::config::{Config, ConfigError, Consistency};
+use crate::delivery::Breaker;
 use crate::directory::Source;
 use crate::error::ApiError;
 use crate::http::{error_response, json_response, request_id, RequestHead, Response, MAX_BODY};
@@ -19,7 +20,7 @@ use crate::state::{State, StateOp, StateReply};
 use crate::store::StoreError;
 use futures_util::StreamExt;
 use serde_json::json;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use worker::{
     console_log, event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, Request,
@@ -69,6 +70,8 @@ impl Entropy for GetRandom {
 thread_local! {
     /// Parsed once per isolate: vars and secrets only change with a new deployment.
     static CONFIG: OnceCell<Result<Rc<Config>, ConfigError>> = const { OnceCell::new() };
+    /// Providers that keep failing, remembered by this isolate.
+    static BREAKER: Rc<RefCell<Breaker>> = Rc::default();
 }
 
 fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
@@ -160,6 +163,7 @@ async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply
         )?),
         _ => None,
     };
+    let breaker = BREAKER.with(Rc::clone);
     let deps = Deps {
         config: &config,
         kv: &kv,
@@ -167,6 +171,7 @@ async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply
         transport: &transport::WorkersTransport,
         entropy: &GetRandom,
         user_directory: user_directory.as_ref(),
+        breaker: &breaker,
     };
     let now = Date::now().as_millis() / 1000;
     api::handle(route, head, &body, &deps, now).await

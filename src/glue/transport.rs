@@ -69,4 +69,8 @@ impl Transport for WorkersTransport {
     fn console(&self, line: &str) {
         worker::console_log!("{line}");
     }
+
+    async fn sleep(&self, ms: u32) {
+        Delay::from(Duration::from_millis(u64::from(ms))).await;
+    }
 }

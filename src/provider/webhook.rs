@@ -50,6 +50,7 @@ impl Webhook {
             "to": message.to,
             "subject": message.subject,
             "body": message.text,
+            "html": message.html,
             "code": message.code,
             "purpose": message.purpose.as_str(),
             "locale": message.locale.as_str(),
@@ -103,6 +104,7 @@ mod tests {
             code: "123456",
             ttl_seconds: 600,
             jti: "BwcHBwcHBwcHBwcHBwcHBw",
+            webotp_domain: None,
         });
         let request = webhook.request(&message, 1_700_000_000);
         assert_eq!(request.method, "POST");
@@ -110,7 +112,7 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
         assert_eq!(
             body,
-            json!({"channel": "sms", "to": "+8613800138000", "subject": null,
+            json!({"channel": "sms", "to": "+8613800138000", "subject": null, "html": null,
                    "body": "Acme: 123456 is your sign-in code. It expires in 10 minutes. Do not share it with anyone.",
                    "code": "123456", "purpose": "login", "locale": "en-US",
                    "jti": "BwcHBwcHBwcHBwcHBwcHBw"})
