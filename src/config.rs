@@ -7,11 +7,13 @@ use crate::captcha::{self, Captcha, CaptchaMode, Turnstile};
 use crate::clients::Clients;
 use crate::code;
 use crate::cors::Cors;
+use crate::delivery::BreakerPolicy;
+use crate::destination::Channel;
 use crate::directory::{Directory, Source};
 use crate::keys::KeyRing;
 use crate::limits::DestinationPolicy;
 use crate::message::Locale;
-use crate::provider::{Provider, Webhook};
+use crate::provider::{twilio, vonage, Provider, Twilio, Vonage, Webhook};
 use crate::pumping::{CountryRules, SpendCaps};
 use std::fmt;
 use std::str::FromStr;
@@ -37,6 +39,7 @@ pub struct Config {
     pub delivery_budget_ms: u32,
     /// The origin's host for the WebOTP line of SMS messages.
     pub webotp_domain: Option<String>,
+    pub breaker: BreakerPolicy,
     pub clients: Clients,
     pub cors: Cors,
     pub failure_budget: FailureBudget,
@@ -137,19 +140,75 @@ fn fail(variable: &'static str, problem: &str) -> ConfigError {
     }
 }
 
+fn required(r: &Reader, variable: &'static str, why: &str) -> Result<String, ConfigError> {
+    r.raw(variable).ok_or_else(|| {
+        fail(
+            variable,
+            &format!("missing while {why} is in a provider chain"),
+        )
+    })
+}
+
+fn base_url(r: &Reader, variable: &'static str, default: &str) -> Result<String, ConfigError> {
+    Ok(http_url(r, variable)?
+        .unwrap_or_else(|| default.to_owned())
+        .trim_end_matches('/')
+        .to_owned())
+}
+
+/// One provider of a chain, with its credentials; `None` for an unknown name.
+fn provider(
+    r: &Reader,
+    name: &str,
+    webhook: &dyn Fn() -> Result<Webhook, ConfigError>,
+) -> Option<Result<Provider, ConfigError>> {
+    let timeout = || r.number("PROVIDER_TIMEOUT_MS", 3000, 100, 30_000);
+    let built = match name {
+        "log" => Ok(Provider::Log),
+        "webhook" => webhook().map(Provider::Webhook),
+        "twilio" => (|| {
+            Ok(Provider::Twilio(Twilio {
+                base_url: base_url(r, "TWILIO_BASE_URL", twilio::BASE_URL)?,
+                account_sid: required(r, "TWILIO_ACCOUNT_SID", "twilio")?,
+                auth_token: required(r, "TWILIO_AUTH_TOKEN", "twilio")?,
+                sender: required(r, "TWILIO_FROM", "twilio")?,
+                timeout_ms: timeout()?,
+            }))
+        })(),
+        "vonage" => (|| {
+            Ok(Provider::Vonage(Vonage {
+                base_url: base_url(r, "VONAGE_BASE_URL", vonage::BASE_URL)?,
+                api_key: required(r, "VONAGE_API_KEY", "vonage")?,
+                api_secret: required(r, "VONAGE_API_SECRET", "vonage")?,
+                from: required(r, "VONAGE_FROM", "vonage")?,
+                timeout_ms: timeout()?,
+            }))
+        })(),
+        _ => return None,
+    };
+    Some(built)
+}
+
 fn providers(
     r: &Reader,
     variable: &'static str,
+    channel: Channel,
     webhook: &dyn Fn() -> Result<Webhook, ConfigError>,
 ) -> Result<Vec<Provider>, ConfigError> {
     let names = r.raw(variable).unwrap_or_else(|| "log".to_owned());
     names
         .split(',')
         .map(str::trim)
-        .map(|name| match name {
-            "log" => Ok(Provider::Log),
-            "webhook" => webhook().map(Provider::Webhook),
-            other => Err(fail(variable, &format!("unknown provider {other:?}"))),
+        .map(|name| {
+            let provider = provider(r, name, webhook)
+                .ok_or_else(|| fail(variable, &format!("unknown provider {name:?}")))??;
+            match provider.channel() {
+                Some(carries) if carries != channel => Err(fail(
+                    variable,
+                    &format!("{name} cannot send {}", channel.as_str()),
+                )),
+                _ => Ok(provider),
+            }
         })
         .collect()
 }
@@ -278,10 +337,14 @@ impl Config {
                 destination_per_day: r.number("DESTINATION_DAILY_CAP", 60, 1, 100_000)?,
                 ip_per_hour: r.number("IP_HOURLY_CAP", 10, 1, 1_000_000)?,
             },
-            sms_providers: providers(&r, "SMS_PROVIDERS", &webhook)?,
-            email_providers: providers(&r, "EMAIL_PROVIDERS", &webhook)?,
+            sms_providers: providers(&r, "SMS_PROVIDERS", Channel::Sms, &webhook)?,
+            email_providers: providers(&r, "EMAIL_PROVIDERS", Channel::Email, &webhook)?,
             delivery_retry_after: r.number("DELIVERY_RETRY_AFTER", 30, 1, 3600)?,
             delivery_budget_ms: r.number("DELIVERY_BUDGET_MS", 10_000, 100, 60_000)?,
+            breaker: BreakerPolicy {
+                failures: r.number("PROVIDER_BREAKER_FAILURES", 3, 1, 1000)?,
+                open_seconds: r.number("PROVIDER_BREAKER_SECONDS", 30, 0, 3600)?,
+            },
             webotp_domain: match r.raw("WEBOTP_DOMAIN") {
                 Some(host)
                     if host.len() <= 253
@@ -431,6 +494,28 @@ mod tests {
             (
                 &[("OTP_KEYS", KEY), ("DENIED_CALLING_CODES", "CN")],
                 "ALLOWED_CALLING_CODES/DENIED_CALLING_CODES",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("SMS_PROVIDERS", "twilio")],
+                "TWILIO_ACCOUNT_SID",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("EMAIL_PROVIDERS", "vonage"),
+                    ("VONAGE_API_KEY", "k"),
+                    ("VONAGE_API_SECRET", "s"),
+                    ("VONAGE_FROM", "Acme"),
+                ],
+                "EMAIL_PROVIDERS",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("SMS_PROVIDERS", "vonage"),
+                    ("VONAGE_BASE_URL", "ftp://x"),
+                ],
+                "VONAGE_BASE_URL",
             ),
         ];
         for (pairs, variable) in cases {

@@ -14,10 +14,23 @@ use crate::provider::{Dispatch, Provider, Verdict};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// Consecutive failed deliveries that open a provider's breaker.
-pub const BREAKER_THRESHOLD: u32 = 3;
-/// How long an open breaker skips its provider, seconds.
-pub const BREAKER_OPEN_SECONDS: u64 = 30;
+/// When a provider's breaker opens, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerPolicy {
+    /// Consecutive failed deliveries that open the breaker.
+    pub failures: u32,
+    /// How long an open breaker skips its provider, seconds.
+    pub open_seconds: u64,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        BreakerPolicy {
+            failures: 3,
+            open_seconds: 30,
+        }
+    }
+}
 /// Wait before the one retry of a provider, milliseconds.
 pub const BACKOFF_MS: u32 = 200;
 
@@ -34,15 +47,21 @@ impl Breaker {
             .is_none_or(|&(_, until)| now >= until)
     }
 
-    pub fn record(&mut self, provider: &'static str, worked: bool, now: u64) {
+    pub fn record(
+        &mut self,
+        policy: &BreakerPolicy,
+        provider: &'static str,
+        worked: bool,
+        now: u64,
+    ) {
         if worked {
             self.entries.remove(provider);
             return;
         }
         let entry = self.entries.entry(provider).or_insert((0, 0));
         entry.0 += 1;
-        if entry.0 >= BREAKER_THRESHOLD {
-            *entry = (0, now + BREAKER_OPEN_SECONDS);
+        if entry.0 >= policy.failures {
+            *entry = (0, now + policy.open_seconds);
         }
     }
 }
@@ -62,6 +81,7 @@ pub enum Delivery {
 pub struct Attempt<'a, T> {
     pub transport: &'a T,
     pub breaker: &'a RefCell<Breaker>,
+    pub breaker_policy: BreakerPolicy,
     /// Worst-case milliseconds all attempts may take together.
     pub budget_ms: u32,
     pub now: u64,
@@ -104,6 +124,13 @@ pub async fn deliver<T: Transport>(
     };
     let mut committed_ms = 0u32;
     for provider in chain {
+        let record = |worked| {
+            let policy = &attempt.breaker_policy;
+            attempt
+                .breaker
+                .borrow_mut()
+                .record(policy, provider.name(), worked, now);
+        };
         for retry in [false, true] {
             let cost = provider.timeout_ms() + if retry { BACKOFF_MS } else { 0 };
             if committed_ms.saturating_add(cost) > attempt.budget_ms {
@@ -115,28 +142,20 @@ pub async fn deliver<T: Transport>(
             }
             match try_once(provider, attempt.transport, message, masked_to, now).await {
                 Verdict::Delivered => {
-                    attempt
-                        .breaker
-                        .borrow_mut()
-                        .record(provider.name(), true, now);
+                    record(true);
                     return Delivery::Delivered {
                         provider: provider.name(),
                     };
                 }
                 Verdict::Rejected => {
-                    attempt
-                        .breaker
-                        .borrow_mut()
-                        .record(provider.name(), true, now);
+                    record(true);
                     return Delivery::Rejected;
                 }
                 Verdict::Retryable => {}
+                Verdict::Failed => break,
             }
         }
-        attempt
-            .breaker
-            .borrow_mut()
-            .record(provider.name(), false, now);
+        record(false);
     }
     Delivery::Unavailable
 }
@@ -147,20 +166,21 @@ mod tests {
 
     #[test]
     fn breaker_opens_after_three_failures_and_closes_after_a_while() {
+        let policy = BreakerPolicy::default();
         let mut breaker = Breaker::default();
         for _ in 0..2 {
-            breaker.record("twilio", false, 100);
+            breaker.record(&policy, "twilio", false, 100);
         }
         assert!(breaker.allows("twilio", 100));
-        breaker.record("twilio", false, 100);
+        breaker.record(&policy, "twilio", false, 100);
         assert!(!breaker.allows("twilio", 100));
         assert!(!breaker.allows("twilio", 129));
         assert!(breaker.allows("twilio", 130));
         assert!(breaker.allows("vonage", 100));
-        breaker.record("twilio", false, 130);
-        breaker.record("twilio", true, 131);
-        breaker.record("twilio", false, 132);
-        breaker.record("twilio", false, 132);
+        breaker.record(&policy, "twilio", false, 130);
+        breaker.record(&policy, "twilio", true, 131);
+        breaker.record(&policy, "twilio", false, 132);
+        breaker.record(&policy, "twilio", false, 132);
         assert!(breaker.allows("twilio", 132), "a success resets the count");
     }
 }
@@ -221,6 +241,7 @@ mod chain_tests {
         let attempt = Attempt {
             transport,
             breaker,
+            breaker_policy: BreakerPolicy::default(),
             budget_ms,
             now: 1000,
         };
@@ -255,20 +276,21 @@ mod chain_tests {
     fn an_open_breaker_skips_its_provider_unless_it_is_the_last_one() {
         let transport = Down::default();
         let breaker = RefCell::default();
-        for _ in 0..BREAKER_THRESHOLD {
+        let threshold = BreakerPolicy::default().failures;
+        for _ in 0..threshold {
             assert_eq!(
                 run(&[webhook(100), Provider::Log], 10_000, &breaker, &transport),
                 Delivery::Delivered { provider: "log" }
             );
         }
-        assert_eq!(*transport.fetches.borrow(), 2 * BREAKER_THRESHOLD);
+        assert_eq!(*transport.fetches.borrow(), 2 * threshold);
         assert_eq!(
             run(&[webhook(100), Provider::Log], 10_000, &breaker, &transport),
             Delivery::Delivered { provider: "log" }
         );
         assert_eq!(
             *transport.fetches.borrow(),
-            2 * BREAKER_THRESHOLD,
+            2 * threshold,
             "skipped while open"
         );
         assert_eq!(
@@ -277,7 +299,7 @@ mod chain_tests {
         );
         assert_eq!(
             *transport.fetches.borrow(),
-            2 * BREAKER_THRESHOLD + 2,
+            2 * threshold + 2,
             "the only provider is still tried"
         );
     }

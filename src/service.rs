@@ -362,6 +362,7 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
         let attempt = Attempt {
             transport: deps.transport,
             breaker: deps.breaker,
+            breaker_policy: config.breaker,
             budget_ms: config.delivery_budget_ms,
             now,
         };

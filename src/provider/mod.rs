@@ -2,9 +2,15 @@
 //! (pure), and classifies the reply (pure). The glue performs the request with a
 //! timeout; nothing here does I/O.
 
+pub mod twilio;
+pub mod vonage;
 pub mod webhook;
 
+pub use twilio::Twilio;
+pub use vonage::Vonage;
 pub use webhook::Webhook;
+
+use crate::destination::Channel;
 
 use crate::message::Message;
 use crate::ports::HttpReply;
@@ -33,6 +39,9 @@ pub enum Verdict {
     Rejected,
     /// The provider failed; another provider (or a later try) may succeed.
     Retryable,
+    /// The provider refused the request itself (credentials, sender, quota): a
+    /// retry would fail the same way, the next provider may not.
+    Failed,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +49,8 @@ pub enum Provider {
     /// Development default: prints each message to the console, code included.
     Log,
     Webhook(Webhook),
+    Twilio(Twilio),
+    Vonage(Vonage),
 }
 
 impl Provider {
@@ -47,6 +58,16 @@ impl Provider {
         match self {
             Provider::Log => "log",
             Provider::Webhook(_) => "webhook",
+            Provider::Twilio(_) => "twilio",
+            Provider::Vonage(_) => "vonage",
+        }
+    }
+
+    /// The channels a provider can carry (`None`: both).
+    pub fn channel(&self) -> Option<Channel> {
+        match self {
+            Provider::Log | Provider::Webhook(_) => None,
+            Provider::Twilio(_) | Provider::Vonage(_) => Some(Channel::Sms),
         }
     }
 
@@ -54,6 +75,8 @@ impl Provider {
         match self {
             Provider::Log => 0,
             Provider::Webhook(w) => w.timeout_ms,
+            Provider::Twilio(p) => p.timeout_ms,
+            Provider::Vonage(p) => p.timeout_ms,
         }
     }
 
@@ -72,6 +95,8 @@ impl Provider {
                 message.text
             )),
             Provider::Webhook(webhook) => Dispatch::Http(webhook.request(message, now)),
+            Provider::Twilio(twilio) => Dispatch::Http(twilio.request(message)),
+            Provider::Vonage(vonage) => Dispatch::Http(vonage.request(message)),
         }
     }
 
@@ -79,6 +104,31 @@ impl Provider {
         match self {
             Provider::Log => Verdict::Delivered,
             Provider::Webhook(_) => webhook::classify(reply),
+            Provider::Twilio(_) => twilio::classify(reply),
+            Provider::Vonage(_) => vonage::classify(reply),
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::destination::Destination;
+    use crate::message::{compose, Compose, Locale};
+    use crate::purpose::Purpose;
+
+    /// The fixed message every provider's exact-request test sends.
+    pub fn sample(to: &str) -> Message {
+        let destination = Destination::parse(to).expect("sample destination");
+        compose(Compose {
+            app_name: "Acme",
+            destination: &destination,
+            purpose: Purpose::Login,
+            locale: Locale::EnUs,
+            code: "123456",
+            ttl_seconds: 600,
+            jti: "BwcHBwcHBwcHBwcHBwcHBw",
+            webotp_domain: None,
+        })
     }
 }

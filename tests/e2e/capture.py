@@ -6,11 +6,15 @@
   to fail, hang past the worker's timeout, or reject.
 - `/siteverify`: Cloudflare Turnstile's siteverify, accepting one token only.
 - `/directory`: the app's user directory callback, answering from `users`.
+- `/twilio/...` and `/vonage/sms/json`: the two SMS vendors' APIs, with their real
+  success and error bodies; `provider_modes` makes each fail, hang or refuse.
 """
 
+import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +22,8 @@ from urllib.parse import parse_qs
 
 TURNSTILE_SECRET = "turnstile-e2e-secret"
 GOOD_CAPTCHA_TOKEN = "good-token"
+TWILIO_SID, TWILIO_TOKEN = "AC00000000000000000000000000000e2e", "twilio-e2e-token"
+VONAGE_KEY, VONAGE_SECRET = "e2ekey", "vonage-e2e-secret"
 
 
 class Capture:
@@ -31,6 +37,8 @@ class Capture:
         self.siteverify_calls = []
         self.users = set()
         self.directory_calls = []
+        self.provider_modes = {"twilio": "ok", "vonage": "ok"}  # ok | fail | hang | invalid
+        self.provider_messages = []  # (provider, form fields)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -70,6 +78,18 @@ class Capture:
             time.sleep(0.05)
         raise AssertionError(f"no message captured for {to}")
 
+    def sms_code(self, to: str, timeout: float = 5.0):
+        """(vendor, code) of the latest SMS a vendor accepted for `to`."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                found = [(v, f) for v, f in self.provider_messages if f.get("To") == to]
+            if found:
+                vendor, form = found[-1]
+                return vendor, re.search(r"\b(\d{6})\b", form["Body"]).group(1)
+            time.sleep(0.05)
+        raise AssertionError(f"no SMS accepted for {to}")
+
     def _handler(self):
         capture = self
 
@@ -83,6 +103,8 @@ class Capture:
                     return self._siteverify(body)
                 if self.path == "/directory":
                     return self._directory(body)
+                if self.path.startswith("/twilio/") or self.path == "/vonage/sms/json":
+                    return self._sms_vendor(self.path.split("/")[1], body)
                 mode = capture.mode
                 if mode == "hang":
                     time.sleep(capture.hang_seconds)
@@ -125,6 +147,31 @@ class Capture:
                     capture.directory_calls.append(query)
                     exists = query["destination"] in capture.users
                 self._reply(200, json.dumps({"exists": exists}).encode())
+
+            def _sms_vendor(self, vendor, body):
+                form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                mode = capture.provider_modes[vendor]
+                if mode == "hang":
+                    time.sleep(capture.hang_seconds)
+                if mode in ("fail", "hang"):
+                    return self._reply(503, b"Service Unavailable")
+                if vendor == "twilio":
+                    expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+                    if self.headers.get("authorization") != expected or TWILIO_SID not in self.path:
+                        return self._reply(401, b'{"code": 20003, "message": "Authenticate", "status": 401}')
+                    if mode == "invalid":
+                        to = form.get("To", "")
+                        return self._reply(400, json.dumps({"code": 21211, "message": f"The 'To' number {to} is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}).encode())
+                    answer = (201, {"sid": "SM" + "0" * 32, "status": "queued", "to": form.get("To"), "body": form.get("Body")})
+                else:
+                    if form.get("api_key") != VONAGE_KEY or form.get("api_secret") != VONAGE_SECRET:
+                        return self._reply(200, b'{"message-count": "1", "messages": [{"status": "4", "error-text": "Bad Credentials"}]}')
+                    status = "7" if mode == "invalid" else "0"
+                    answer = (200, {"message-count": "1", "messages": [{"to": form.get("to"), "message-id": "0C000000217B7F02", "status": status}]})
+                    form["To"], form["Body"] = "+" + form.get("to", ""), form.get("text", "")
+                with capture.lock:
+                    capture.provider_messages.append((vendor, form))
+                self._reply(answer[0], json.dumps(answer[1]).encode())
 
             def _reply(self, status, body):
                 self.send_response(status)

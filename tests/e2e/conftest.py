@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from capture import Capture
+from capture import TWILIO_SID, TWILIO_TOKEN, VONAGE_KEY, VONAGE_SECRET, Capture
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -217,5 +217,27 @@ def directory_worker(capture):
         extra_toml='[[kv_namespaces]]\nbinding = "USER_DIRECTORY"\n',
         seed=[("USER_DIRECTORY", user) for user in DIRECTORY_USERS],
     )
+    yield client
+    stop()
+
+
+@pytest.fixture(scope="session")
+def providers_worker(capture):
+    """SMS through Twilio, failing over to Vonage, both played by the capture server."""
+    client, stop = start_worker("providers", capture, {
+        "SMS_PROVIDERS": "twilio,vonage",
+        "TWILIO_BASE_URL": capture.base + "/twilio",
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM": "+15005550006",
+        "VONAGE_BASE_URL": capture.base + "/vonage",
+        "VONAGE_API_KEY": VONAGE_KEY,
+        "VONAGE_API_SECRET": VONAGE_SECRET,
+        "VONAGE_FROM": "EdgeOTP",
+        "PROVIDER_TIMEOUT_MS": "1000",
+        # The failover tests fail Twilio on purpose: keep its breaker closed here
+        # (the breaker itself is covered by native tests).
+        "PROVIDER_BREAKER_FAILURES": "1000",
+    })
     yield client
     stop()

@@ -1,0 +1,43 @@
+"""Failover between real SMS vendor APIs (played on loopback): Twilio first, Vonage
+second."""
+
+import pytest
+
+
+@pytest.fixture
+def modes(capture):
+    yield capture.provider_modes
+    capture.provider_modes.update(twilio="ok", vonage="ok")
+
+
+def test_first_provider_delivers(providers_worker, capture, ip, phone, modes):
+    r = providers_worker.send(phone, ip)
+    assert r.status == 200, r.json
+    vendor, code = capture.sms_code(phone)
+    assert vendor == "twilio"
+    assert providers_worker.check(r.json["verification_id"], code).status == 200
+
+
+@pytest.mark.parametrize("failure", ["fail", "hang"])
+def test_failover_to_the_second_provider(providers_worker, capture, ip, phone, modes, failure):
+    modes["twilio"] = failure
+    r = providers_worker.send(phone, ip)
+    assert r.status == 200, r.json
+    vendor, code = capture.sms_code(phone)
+    assert vendor == "vonage"
+    assert providers_worker.check(r.json["verification_id"], code).status == 200
+
+
+def test_both_down(providers_worker, capture, ip, phone, modes):
+    modes.update(twilio="fail", vonage="fail")
+    r = providers_worker.send(phone, ip)
+    assert r.status == 503 and r.json["error"] == "delivery_unavailable" and r.headers["retry-after"]
+
+
+def test_vendor_invalid_number_is_a_clean_400(providers_worker, capture, ip, phone, modes):
+    modes["twilio"] = "invalid"
+    r = providers_worker.send(phone, ip)
+    assert r.status == 400 and r.json["error"] == "invalid_phone_number"
+    text = r.raw.decode()
+    assert "21211" not in text and "twilio" not in text.lower() and "not a valid phone number" not in text
+    assert not any(f.get("To") == phone for v, f in capture.provider_messages if v == "vonage"), "no failover"
