@@ -13,7 +13,8 @@ use crate::directory::{Directory, Source};
 use crate::keys::KeyRing;
 use crate::limits::DestinationPolicy;
 use crate::message::Locale;
-use crate::provider::{twilio, vonage, Provider, Twilio, Vonage, Webhook};
+use crate::provider::email::{self, Sender};
+use crate::provider::{twilio, vonage, EmailKind, EmailVendor, Provider, Twilio, Vonage, Webhook};
 use crate::pumping::{CountryRules, SpendCaps};
 use std::fmt;
 use std::str::FromStr;
@@ -184,9 +185,75 @@ fn provider(
                 timeout_ms: timeout()?,
             }))
         })(),
+        "resend" | "sendgrid" | "postmark" | "mailgun" => email_vendor(r, name),
         _ => return None,
     };
     Some(built)
+}
+
+fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
+    let from = Sender::parse(&required(r, "EMAIL_FROM", "an email vendor")?).ok_or_else(|| {
+        fail(
+            "EMAIL_FROM",
+            "must be an address or \"Name <address>\", without quotes",
+        )
+    })?;
+    let eu = |variable: &'static str| -> Result<bool, ConfigError> {
+        match r.raw(variable).as_deref() {
+            None | Some("us") | Some("global") => Ok(false),
+            Some("eu") => Ok(true),
+            Some(_) => Err(fail(variable, "must be us (or global) or eu")),
+        }
+    };
+    let (kind, base, credential, account) = match name {
+        "resend" => (
+            EmailKind::Resend,
+            base_url(r, "RESEND_BASE_URL", email::resend::BASE_URL)?,
+            required(r, "RESEND_API_KEY", "resend")?,
+            String::new(),
+        ),
+        "sendgrid" => {
+            let default = if eu("SENDGRID_REGION")? {
+                email::sendgrid::EU_BASE_URL
+            } else {
+                email::sendgrid::BASE_URL
+            };
+            (
+                EmailKind::SendGrid,
+                base_url(r, "SENDGRID_BASE_URL", default)?,
+                required(r, "SENDGRID_API_KEY", "sendgrid")?,
+                String::new(),
+            )
+        }
+        "postmark" => (
+            EmailKind::Postmark,
+            base_url(r, "POSTMARK_BASE_URL", email::postmark::BASE_URL)?,
+            required(r, "POSTMARK_SERVER_TOKEN", "postmark")?,
+            r.raw("POSTMARK_MESSAGE_STREAM")
+                .unwrap_or_else(|| "outbound".to_owned()),
+        ),
+        _ => {
+            let default = if eu("MAILGUN_REGION")? {
+                email::mailgun::EU_BASE_URL
+            } else {
+                email::mailgun::BASE_URL
+            };
+            (
+                EmailKind::Mailgun,
+                base_url(r, "MAILGUN_BASE_URL", default)?,
+                required(r, "MAILGUN_API_KEY", "mailgun")?,
+                required(r, "MAILGUN_DOMAIN", "mailgun")?,
+            )
+        }
+    };
+    Ok(Provider::Email(EmailVendor {
+        kind,
+        base_url: base,
+        credential,
+        from,
+        account,
+        timeout_ms: r.number("PROVIDER_TIMEOUT_MS", 3000, 100, 30_000)?,
+    }))
 }
 
 fn providers(
@@ -516,6 +583,31 @@ mod tests {
                     ("VONAGE_BASE_URL", "ftp://x"),
                 ],
                 "VONAGE_BASE_URL",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("EMAIL_PROVIDERS", "resend")],
+                "EMAIL_FROM",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("EMAIL_PROVIDERS", "resend"),
+                    ("EMAIL_FROM", "Acme\" <a@b.co>"),
+                ],
+                "EMAIL_FROM",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("EMAIL_PROVIDERS", "sendgrid"),
+                    ("EMAIL_FROM", "a@b.co"),
+                    ("SENDGRID_REGION", "mars"),
+                ],
+                "SENDGRID_REGION",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("SMS_PROVIDERS", "mailgun")],
+                "EMAIL_FROM",
             ),
         ];
         for (pairs, variable) in cases {

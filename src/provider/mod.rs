@@ -2,6 +2,7 @@
 //! (pure), and classifies the reply (pure). The glue performs the request with a
 //! timeout; nothing here does I/O.
 
+pub mod email;
 pub mod twilio;
 pub mod vonage;
 pub mod webhook;
@@ -51,6 +52,59 @@ pub enum Provider {
     Webhook(Webhook),
     Twilio(Twilio),
     Vonage(Vonage),
+    Email(EmailVendor),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    Resend,
+    SendGrid,
+    Postmark,
+    Mailgun,
+}
+
+/// An email vendor account: where, with which credential, from whom.
+#[derive(Clone)]
+pub struct EmailVendor {
+    pub kind: EmailKind,
+    pub base_url: String,
+    /// API key or server token.
+    pub credential: String,
+    pub from: email::Sender,
+    /// Postmark's message stream, or Mailgun's sending domain.
+    pub account: String,
+    pub timeout_ms: u32,
+}
+
+impl std::fmt::Debug for EmailVendor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailVendor")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmailVendor {
+    fn request(&self, message: &Message) -> OutboundRequest {
+        let (base, key, from) = (self.base_url.as_str(), self.credential.as_str(), &self.from);
+        match self.kind {
+            EmailKind::Resend => email::resend::request(base, key, from, message),
+            EmailKind::SendGrid => email::sendgrid::request(base, key, from, message),
+            EmailKind::Postmark => {
+                email::postmark::request(base, key, &self.account, from, message)
+            }
+            EmailKind::Mailgun => email::mailgun::request(base, key, &self.account, from, message),
+        }
+    }
+
+    fn classify(&self, reply: &HttpReply) -> Verdict {
+        match self.kind {
+            EmailKind::Resend => email::resend::classify(reply),
+            EmailKind::SendGrid => email::sendgrid::classify(reply),
+            EmailKind::Postmark => email::postmark::classify(reply),
+            EmailKind::Mailgun => email::mailgun::classify(reply),
+        }
+    }
 }
 
 impl Provider {
@@ -60,6 +114,12 @@ impl Provider {
             Provider::Webhook(_) => "webhook",
             Provider::Twilio(_) => "twilio",
             Provider::Vonage(_) => "vonage",
+            Provider::Email(vendor) => match vendor.kind {
+                EmailKind::Resend => "resend",
+                EmailKind::SendGrid => "sendgrid",
+                EmailKind::Postmark => "postmark",
+                EmailKind::Mailgun => "mailgun",
+            },
         }
     }
 
@@ -68,6 +128,7 @@ impl Provider {
         match self {
             Provider::Log | Provider::Webhook(_) => None,
             Provider::Twilio(_) | Provider::Vonage(_) => Some(Channel::Sms),
+            Provider::Email(_) => Some(Channel::Email),
         }
     }
 
@@ -77,6 +138,7 @@ impl Provider {
             Provider::Webhook(w) => w.timeout_ms,
             Provider::Twilio(p) => p.timeout_ms,
             Provider::Vonage(p) => p.timeout_ms,
+            Provider::Email(p) => p.timeout_ms,
         }
     }
 
@@ -97,6 +159,7 @@ impl Provider {
             Provider::Webhook(webhook) => Dispatch::Http(webhook.request(message, now)),
             Provider::Twilio(twilio) => Dispatch::Http(twilio.request(message)),
             Provider::Vonage(vonage) => Dispatch::Http(vonage.request(message)),
+            Provider::Email(vendor) => Dispatch::Http(vendor.request(message)),
         }
     }
 
@@ -106,6 +169,7 @@ impl Provider {
             Provider::Webhook(_) => webhook::classify(reply),
             Provider::Twilio(_) => twilio::classify(reply),
             Provider::Vonage(_) => vonage::classify(reply),
+            Provider::Email(vendor) => vendor.classify(reply),
         }
     }
 }

@@ -8,6 +8,7 @@
 - `/directory`: the app's user directory callback, answering from `users`.
 - `/twilio/...` and `/vonage/sms/json`: the two SMS vendors' APIs, with their real
   success and error bodies; `provider_modes` makes each fail, hang or refuse.
+- `/resend/emails`: Resend's email API.
 """
 
 import base64
@@ -24,6 +25,7 @@ TURNSTILE_SECRET = "turnstile-e2e-secret"
 GOOD_CAPTCHA_TOKEN = "good-token"
 TWILIO_SID, TWILIO_TOKEN = "AC00000000000000000000000000000e2e", "twilio-e2e-token"
 VONAGE_KEY, VONAGE_SECRET = "e2ekey", "vonage-e2e-secret"
+RESEND_KEY = "re_e2e_key"
 
 
 class Capture:
@@ -79,16 +81,16 @@ class Capture:
         raise AssertionError(f"no message captured for {to}")
 
     def sms_code(self, to: str, timeout: float = 5.0):
-        """(vendor, code) of the latest SMS a vendor accepted for `to`."""
+        """(vendor, code) of the latest message a vendor accepted for `to`."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             with self.lock:
                 found = [(v, f) for v, f in self.provider_messages if f.get("To") == to]
             if found:
                 vendor, form = found[-1]
-                return vendor, re.search(r"\b(\d{6})\b", form["Body"]).group(1)
+                return vendor, re.search(r"(?<!\d)(\d{6})(?!\d)", form["Body"]).group(1)
             time.sleep(0.05)
-        raise AssertionError(f"no SMS accepted for {to}")
+        raise AssertionError(f"no message accepted for {to}")
 
     def _handler(self):
         capture = self
@@ -103,6 +105,8 @@ class Capture:
                     return self._siteverify(body)
                 if self.path == "/directory":
                     return self._directory(body)
+                if self.path == "/resend/emails":
+                    return self._resend(body)
                 if self.path.startswith("/twilio/") or self.path == "/vonage/sms/json":
                     return self._sms_vendor(self.path.split("/")[1], body)
                 mode = capture.mode
@@ -172,6 +176,14 @@ class Capture:
                 with capture.lock:
                     capture.provider_messages.append((vendor, form))
                 self._reply(answer[0], json.dumps(answer[1]).encode())
+
+            def _resend(self, body):
+                if self.headers.get("authorization") != f"Bearer {RESEND_KEY}":
+                    return self._reply(401, b'{"statusCode": 401, "message": "API key is invalid", "name": "validation_error"}')
+                email = json.loads(body)
+                with capture.lock:
+                    capture.provider_messages.append(("resend", {"To": email["to"][0], "Body": email["text"], "email": email}))
+                self._reply(200, b'{"id": "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"}')
 
             def _reply(self, status, body):
                 self.send_response(status)

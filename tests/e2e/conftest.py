@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from capture import TWILIO_SID, TWILIO_TOKEN, VONAGE_KEY, VONAGE_SECRET, Capture
+from capture import RESEND_KEY, TWILIO_SID, TWILIO_TOKEN, VONAGE_KEY, VONAGE_SECRET, Capture
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -235,6 +235,11 @@ def providers_worker(capture):
         "VONAGE_API_SECRET": VONAGE_SECRET,
         "VONAGE_FROM": "EdgeOTP",
         "PROVIDER_TIMEOUT_MS": "1000",
+        "EMAIL_PROVIDERS": "resend",
+        "RESEND_BASE_URL": capture.base + "/resend",
+        "RESEND_API_KEY": RESEND_KEY,
+        "EMAIL_FROM": "Edge OTP <no-reply@otp.e2e.test>",
+        "WEBOTP_DOMAIN": "app.e2e.test",
         # The failover tests fail Twilio on purpose: keep its breaker closed here
         # (the breaker itself is covered by native tests).
         "PROVIDER_BREAKER_FAILURES": "1000",

@@ -41,3 +41,23 @@ def test_vendor_invalid_number_is_a_clean_400(providers_worker, capture, ip, pho
     text = r.raw.decode()
     assert "21211" not in text and "twilio" not in text.lower() and "not a valid phone number" not in text
     assert not any(f.get("To") == phone for v, f in capture.provider_messages if v == "vonage"), "no failover"
+
+
+def test_email_through_resend(providers_worker, capture, ip, email):
+    r = providers_worker.send(email, ip, fields={"locale": "zh-CN"})
+    assert r.status == 200, r.json
+    vendor, code = capture.sms_code(email)
+    assert vendor == "resend"
+    sent = [f["email"] for v, f in capture.provider_messages if v == "resend" and f["To"] == email][-1]
+    assert sent["from"] == "Edge OTP <no-reply@otp.e2e.test>"
+    assert sent["subject"] and "\n" not in sent["subject"] and code not in sent["subject"]
+    assert code in sent["html"] and sent["html"].startswith("<!doctype html>")
+    assert providers_worker.check(r.json["verification_id"], code).status == 200
+
+
+def test_sms_carries_the_webotp_line(providers_worker, capture, ip, phone, modes):
+    r = providers_worker.send(phone, ip)
+    assert r.status == 200
+    vendor, code = capture.sms_code(phone)
+    body = [f["Body"] for v, f in capture.provider_messages if f.get("To") == phone][-1]
+    assert body.endswith(f"\n\n@app.e2e.test #{code}")
