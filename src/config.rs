@@ -185,7 +185,7 @@ fn provider(
                 timeout_ms: timeout()?,
             }))
         })(),
-        "resend" | "sendgrid" | "postmark" | "mailgun" => email_vendor(r, name),
+        "resend" | "sendgrid" | "postmark" | "mailgun" | "ses" => email_vendor(r, name),
         _ => return None,
     };
     Some(built)
@@ -232,6 +232,24 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             r.raw("POSTMARK_MESSAGE_STREAM")
                 .unwrap_or_else(|| "outbound".to_owned()),
         ),
+        "ses" => {
+            let region = required(r, "SES_REGION", "ses")?;
+            if !region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                return Err(fail(
+                    "SES_REGION",
+                    "must be an AWS region such as us-east-1",
+                ));
+            }
+            (
+                EmailKind::Ses,
+                base_url(r, "SES_BASE_URL", &email::ses::base_url(&region))?,
+                required(r, "SES_SECRET_ACCESS_KEY", "ses")?,
+                region,
+            )
+        }
         _ => {
             let default = if eu("MAILGUN_REGION")? {
                 email::mailgun::EU_BASE_URL
@@ -246,10 +264,15 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             )
         }
     };
+    let key_id = match kind {
+        EmailKind::Ses => required(r, "SES_ACCESS_KEY_ID", "ses")?,
+        _ => String::new(),
+    };
     Ok(Provider::Email(EmailVendor {
         kind,
         base_url: base,
         credential,
+        key_id,
         from,
         account,
         timeout_ms: r.number("PROVIDER_TIMEOUT_MS", 3000, 100, 30_000)?,

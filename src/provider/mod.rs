@@ -3,6 +3,7 @@
 //! timeout; nothing here does I/O.
 
 pub mod email;
+pub mod sigv4;
 pub mod twilio;
 pub mod vonage;
 pub mod webhook;
@@ -61,6 +62,7 @@ pub enum EmailKind {
     SendGrid,
     Postmark,
     Mailgun,
+    Ses,
 }
 
 /// An email vendor account: where, with which credential, from whom.
@@ -68,10 +70,12 @@ pub enum EmailKind {
 pub struct EmailVendor {
     pub kind: EmailKind,
     pub base_url: String,
-    /// API key or server token.
+    /// API key, server token, or (SES) secret access key.
     pub credential: String,
+    /// SES only: the access key id.
+    pub key_id: String,
     pub from: email::Sender,
-    /// Postmark's message stream, or Mailgun's sending domain.
+    /// Postmark's message stream, Mailgun's sending domain, or SES's region.
     pub account: String,
     pub timeout_ms: u32,
 }
@@ -85,7 +89,7 @@ impl std::fmt::Debug for EmailVendor {
 }
 
 impl EmailVendor {
-    fn request(&self, message: &Message) -> OutboundRequest {
+    fn request(&self, message: &Message, now: u64) -> OutboundRequest {
         let (base, key, from) = (self.base_url.as_str(), self.credential.as_str(), &self.from);
         match self.kind {
             EmailKind::Resend => email::resend::request(base, key, from, message),
@@ -94,6 +98,15 @@ impl EmailVendor {
                 email::postmark::request(base, key, &self.account, from, message)
             }
             EmailKind::Mailgun => email::mailgun::request(base, key, &self.account, from, message),
+            EmailKind::Ses => {
+                let account = email::ses::Account {
+                    base_url: base,
+                    region: &self.account,
+                    access_key_id: &self.key_id,
+                    secret_access_key: key,
+                };
+                email::ses::request(&account, from, message, now)
+            }
         }
     }
 
@@ -103,6 +116,7 @@ impl EmailVendor {
             EmailKind::SendGrid => email::sendgrid::classify(reply),
             EmailKind::Postmark => email::postmark::classify(reply),
             EmailKind::Mailgun => email::mailgun::classify(reply),
+            EmailKind::Ses => email::ses::classify(reply),
         }
     }
 }
@@ -119,6 +133,7 @@ impl Provider {
                 EmailKind::SendGrid => "sendgrid",
                 EmailKind::Postmark => "postmark",
                 EmailKind::Mailgun => "mailgun",
+                EmailKind::Ses => "ses",
             },
         }
     }
@@ -159,7 +174,7 @@ impl Provider {
             Provider::Webhook(webhook) => Dispatch::Http(webhook.request(message, now)),
             Provider::Twilio(twilio) => Dispatch::Http(twilio.request(message)),
             Provider::Vonage(vonage) => Dispatch::Http(vonage.request(message)),
-            Provider::Email(vendor) => Dispatch::Http(vendor.request(message)),
+            Provider::Email(vendor) => Dispatch::Http(vendor.request(message, now)),
         }
     }
 
