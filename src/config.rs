@@ -14,7 +14,10 @@ use crate::keys::KeyRing;
 use crate::limits::DestinationPolicy;
 use crate::message::Locale;
 use crate::provider::email::{self, Sender};
-use crate::provider::{twilio, vonage, EmailKind, EmailVendor, Provider, Twilio, Vonage, Webhook};
+use crate::provider::tencent::{self, TemplateParam};
+use crate::provider::{
+    twilio, vonage, EmailKind, EmailVendor, Provider, TencentSms, Twilio, Vonage, Webhook,
+};
 use crate::pumping::{CountryRules, SpendCaps};
 use std::fmt;
 use std::str::FromStr;
@@ -182,6 +185,29 @@ fn provider(
                 api_key: required(r, "VONAGE_API_KEY", "vonage")?,
                 api_secret: required(r, "VONAGE_API_SECRET", "vonage")?,
                 from: required(r, "VONAGE_FROM", "vonage")?,
+                timeout_ms: timeout()?,
+            }))
+        })(),
+        "tencent" => (|| {
+            let params = r
+                .raw("TENCENT_SMS_TEMPLATE_PARAMS")
+                .unwrap_or_else(|| "code,minutes".to_owned());
+            Ok(Provider::Tencent(TencentSms {
+                base_url: base_url(r, "TENCENT_SMS_BASE_URL", tencent::BASE_URL)?,
+                secret_id: required(r, "TENCENT_SECRET_ID", "tencent")?,
+                secret_key: required(r, "TENCENT_SECRET_KEY", "tencent")?,
+                region: r
+                    .raw("TENCENT_SMS_REGION")
+                    .unwrap_or_else(|| "ap-guangzhou".to_owned()),
+                sdk_app_id: required(r, "TENCENT_SMS_APP_ID", "tencent")?,
+                sign_name: required(r, "TENCENT_SMS_SIGN_NAME", "tencent")?,
+                template_id: required(r, "TENCENT_SMS_TEMPLATE_ID", "tencent")?,
+                template_params: TemplateParam::parse_list(&params).ok_or_else(|| {
+                    fail(
+                        "TENCENT_SMS_TEMPLATE_PARAMS",
+                        "must list code and/or minutes, e.g. code,minutes",
+                    )
+                })?,
                 timeout_ms: timeout()?,
             }))
         })(),

@@ -69,6 +69,8 @@ pub struct Message {
     /// Email only: the same message as HTML.
     pub html: Option<String>,
     pub code: String,
+    /// Validity in whole minutes (rounded up), for template-based providers.
+    pub minutes: u64,
     pub purpose: Purpose,
     pub locale: Locale,
     /// The verification's id (base64url jti), for provider-side correlation.
@@ -180,6 +182,7 @@ pub fn compose(c: Compose) -> Message {
         html,
         text,
         code: code.to_owned(),
+        minutes,
         purpose: c.purpose,
         locale: c.locale,
         jti: c.jti.to_owned(),

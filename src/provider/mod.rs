@@ -4,10 +4,13 @@
 
 pub mod email;
 pub mod sigv4;
+pub mod tc3;
+pub mod tencent;
 pub mod twilio;
 pub mod vonage;
 pub mod webhook;
 
+pub use tencent::TencentSms;
 pub use twilio::Twilio;
 pub use vonage::Vonage;
 pub use webhook::Webhook;
@@ -53,6 +56,7 @@ pub enum Provider {
     Webhook(Webhook),
     Twilio(Twilio),
     Vonage(Vonage),
+    Tencent(TencentSms),
     Email(EmailVendor),
 }
 
@@ -128,6 +132,7 @@ impl Provider {
             Provider::Webhook(_) => "webhook",
             Provider::Twilio(_) => "twilio",
             Provider::Vonage(_) => "vonage",
+            Provider::Tencent(_) => "tencent",
             Provider::Email(vendor) => match vendor.kind {
                 EmailKind::Resend => "resend",
                 EmailKind::SendGrid => "sendgrid",
@@ -142,7 +147,7 @@ impl Provider {
     pub fn channel(&self) -> Option<Channel> {
         match self {
             Provider::Log | Provider::Webhook(_) => None,
-            Provider::Twilio(_) | Provider::Vonage(_) => Some(Channel::Sms),
+            Provider::Twilio(_) | Provider::Vonage(_) | Provider::Tencent(_) => Some(Channel::Sms),
             Provider::Email(_) => Some(Channel::Email),
         }
     }
@@ -153,6 +158,7 @@ impl Provider {
             Provider::Webhook(w) => w.timeout_ms,
             Provider::Twilio(p) => p.timeout_ms,
             Provider::Vonage(p) => p.timeout_ms,
+            Provider::Tencent(p) => p.timeout_ms,
             Provider::Email(p) => p.timeout_ms,
         }
     }
@@ -174,6 +180,7 @@ impl Provider {
             Provider::Webhook(webhook) => Dispatch::Http(webhook.request(message, now)),
             Provider::Twilio(twilio) => Dispatch::Http(twilio.request(message)),
             Provider::Vonage(vonage) => Dispatch::Http(vonage.request(message)),
+            Provider::Tencent(tencent) => Dispatch::Http(tencent.request(message, now)),
             Provider::Email(vendor) => Dispatch::Http(vendor.request(message, now)),
         }
     }
@@ -184,6 +191,7 @@ impl Provider {
             Provider::Webhook(_) => webhook::classify(reply),
             Provider::Twilio(_) => twilio::classify(reply),
             Provider::Vonage(_) => vonage::classify(reply),
+            Provider::Tencent(_) => tencent::classify(reply),
             Provider::Email(vendor) => vendor.classify(reply),
         }
     }
