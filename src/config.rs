@@ -13,6 +13,7 @@ use crate::directory::{Directory, Source};
 use crate::keys::KeyRing;
 use crate::limits::DestinationPolicy;
 use crate::message::Locale;
+use crate::provider::alibaba::{self, AlibabaSms};
 use crate::provider::email::{self, Sender};
 use crate::provider::tencent::{self, TemplateParam};
 use crate::provider::{
@@ -208,6 +209,19 @@ fn provider(
                         "must list code and/or minutes, e.g. code,minutes",
                     )
                 })?,
+                timeout_ms: timeout()?,
+            }))
+        })(),
+        "alibaba" => (|| {
+            Ok(Provider::Alibaba(AlibabaSms {
+                base_url: base_url(r, "ALIBABA_SMS_BASE_URL", alibaba::BASE_URL)?,
+                access_key_id: required(r, "ALIBABA_ACCESS_KEY_ID", "alibaba")?,
+                access_key_secret: required(r, "ALIBABA_ACCESS_KEY_SECRET", "alibaba")?,
+                sign_name: required(r, "ALIBABA_SMS_SIGN_NAME", "alibaba")?,
+                template_code: required(r, "ALIBABA_SMS_TEMPLATE_CODE", "alibaba")?,
+                code_variable: r
+                    .raw("ALIBABA_SMS_CODE_VARIABLE")
+                    .unwrap_or_else(|| "code".to_owned()),
                 timeout_ms: timeout()?,
             }))
         })(),

@@ -93,8 +93,9 @@ async fn try_once<T: Transport>(
     message: &Message,
     masked_to: &str,
     now: u64,
+    attempt: u32,
 ) -> Verdict {
-    match provider.dispatch(message, masked_to, now) {
+    match provider.dispatch(message, masked_to, now, attempt) {
         Dispatch::Console(line) => {
             transport.console(&line);
             Verdict::Delivered
@@ -140,7 +141,16 @@ pub async fn deliver<T: Transport>(
             if retry {
                 attempt.transport.sleep(BACKOFF_MS).await;
             }
-            match try_once(provider, attempt.transport, message, masked_to, now).await {
+            match try_once(
+                provider,
+                attempt.transport,
+                message,
+                masked_to,
+                now,
+                u32::from(retry),
+            )
+            .await
+            {
                 Verdict::Delivered => {
                     record(true);
                     return Delivery::Delivered {

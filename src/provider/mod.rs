@@ -2,6 +2,7 @@
 //! (pure), and classifies the reply (pure). The glue performs the request with a
 //! timeout; nothing here does I/O.
 
+pub mod alibaba;
 pub mod email;
 pub mod sigv4;
 pub mod tc3;
@@ -10,6 +11,7 @@ pub mod twilio;
 pub mod vonage;
 pub mod webhook;
 
+pub use alibaba::AlibabaSms;
 pub use tencent::TencentSms;
 pub use twilio::Twilio;
 pub use vonage::Vonage;
@@ -57,6 +59,7 @@ pub enum Provider {
     Twilio(Twilio),
     Vonage(Vonage),
     Tencent(TencentSms),
+    Alibaba(AlibabaSms),
     Email(EmailVendor),
 }
 
@@ -133,6 +136,7 @@ impl Provider {
             Provider::Twilio(_) => "twilio",
             Provider::Vonage(_) => "vonage",
             Provider::Tencent(_) => "tencent",
+            Provider::Alibaba(_) => "alibaba",
             Provider::Email(vendor) => match vendor.kind {
                 EmailKind::Resend => "resend",
                 EmailKind::SendGrid => "sendgrid",
@@ -147,7 +151,10 @@ impl Provider {
     pub fn channel(&self) -> Option<Channel> {
         match self {
             Provider::Log | Provider::Webhook(_) => None,
-            Provider::Twilio(_) | Provider::Vonage(_) | Provider::Tencent(_) => Some(Channel::Sms),
+            Provider::Twilio(_)
+            | Provider::Vonage(_)
+            | Provider::Tencent(_)
+            | Provider::Alibaba(_) => Some(Channel::Sms),
             Provider::Email(_) => Some(Channel::Email),
         }
     }
@@ -159,12 +166,14 @@ impl Provider {
             Provider::Twilio(p) => p.timeout_ms,
             Provider::Vonage(p) => p.timeout_ms,
             Provider::Tencent(p) => p.timeout_ms,
+            Provider::Alibaba(p) => p.timeout_ms,
             Provider::Email(p) => p.timeout_ms,
         }
     }
 
-    /// `now` stamps signatures; `Console` lines mask the destination.
-    pub fn dispatch(&self, message: &Message, masked_to: &str, now: u64) -> Dispatch {
+    /// `now` stamps signatures, `attempt` (0, then 1 on the retry) keeps nonces
+    /// unique; `Console` lines mask the destination.
+    pub fn dispatch(&self, message: &Message, masked_to: &str, now: u64, attempt: u32) -> Dispatch {
         match self {
             Provider::Log => Dispatch::Console(format!(
                 "[edge-otp log provider] {} to {masked_to} ({}): {}{}",
@@ -181,6 +190,7 @@ impl Provider {
             Provider::Twilio(twilio) => Dispatch::Http(twilio.request(message)),
             Provider::Vonage(vonage) => Dispatch::Http(vonage.request(message)),
             Provider::Tencent(tencent) => Dispatch::Http(tencent.request(message, now)),
+            Provider::Alibaba(alibaba) => Dispatch::Http(alibaba.request(message, now, attempt)),
             Provider::Email(vendor) => Dispatch::Http(vendor.request(message, now)),
         }
     }
@@ -192,6 +202,7 @@ impl Provider {
             Provider::Twilio(_) => twilio::classify(reply),
             Provider::Vonage(_) => vonage::classify(reply),
             Provider::Tencent(_) => tencent::classify(reply),
+            Provider::Alibaba(_) => alibaba::classify(reply),
             Provider::Email(vendor) => vendor.classify(reply),
         }
     }
