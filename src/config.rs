@@ -16,6 +16,7 @@ use crate::message::Locale;
 use crate::provider::alibaba::{self, AlibabaSms};
 use crate::provider::email::{self, Sender};
 use crate::provider::tencent::{self, TemplateParam};
+use crate::provider::HuaweiSms;
 use crate::provider::{
     twilio, vonage, EmailKind, EmailVendor, Provider, TencentSms, Twilio, Vonage, Webhook,
 };
@@ -222,6 +223,25 @@ fn provider(
                 code_variable: r
                     .raw("ALIBABA_SMS_CODE_VARIABLE")
                     .unwrap_or_else(|| "code".to_owned()),
+                timeout_ms: timeout()?,
+            }))
+        })(),
+        "huawei" => (|| {
+            Ok(Provider::Huawei(HuaweiSms {
+                base_url: http_url(r, "HUAWEI_SMS_URL")?
+                    .ok_or_else(|| {
+                        fail(
+                            "HUAWEI_SMS_URL",
+                            "missing while huawei is in a provider chain",
+                        )
+                    })?
+                    .trim_end_matches('/')
+                    .to_owned(),
+                app_key: required(r, "HUAWEI_SMS_APP_KEY", "huawei")?,
+                app_secret: required(r, "HUAWEI_SMS_APP_SECRET", "huawei")?,
+                sender: required(r, "HUAWEI_SMS_SENDER", "huawei")?,
+                template_id: required(r, "HUAWEI_SMS_TEMPLATE_ID", "huawei")?,
+                signature: r.raw("HUAWEI_SMS_SIGNATURE"),
                 timeout_ms: timeout()?,
             }))
         })(),

@@ -4,6 +4,7 @@
 
 pub mod alibaba;
 pub mod email;
+pub mod huawei;
 pub mod sigv4;
 pub mod tc3;
 pub mod tencent;
@@ -12,6 +13,7 @@ pub mod vonage;
 pub mod webhook;
 
 pub use alibaba::AlibabaSms;
+pub use huawei::HuaweiSms;
 pub use tencent::TencentSms;
 pub use twilio::Twilio;
 pub use vonage::Vonage;
@@ -60,6 +62,7 @@ pub enum Provider {
     Vonage(Vonage),
     Tencent(TencentSms),
     Alibaba(AlibabaSms),
+    Huawei(HuaweiSms),
     Email(EmailVendor),
 }
 
@@ -137,6 +140,7 @@ impl Provider {
             Provider::Vonage(_) => "vonage",
             Provider::Tencent(_) => "tencent",
             Provider::Alibaba(_) => "alibaba",
+            Provider::Huawei(_) => "huawei",
             Provider::Email(vendor) => match vendor.kind {
                 EmailKind::Resend => "resend",
                 EmailKind::SendGrid => "sendgrid",
@@ -154,7 +158,8 @@ impl Provider {
             Provider::Twilio(_)
             | Provider::Vonage(_)
             | Provider::Tencent(_)
-            | Provider::Alibaba(_) => Some(Channel::Sms),
+            | Provider::Alibaba(_)
+            | Provider::Huawei(_) => Some(Channel::Sms),
             Provider::Email(_) => Some(Channel::Email),
         }
     }
@@ -167,6 +172,7 @@ impl Provider {
             Provider::Vonage(p) => p.timeout_ms,
             Provider::Tencent(p) => p.timeout_ms,
             Provider::Alibaba(p) => p.timeout_ms,
+            Provider::Huawei(p) => p.timeout_ms,
             Provider::Email(p) => p.timeout_ms,
         }
     }
@@ -191,6 +197,7 @@ impl Provider {
             Provider::Vonage(vonage) => Dispatch::Http(vonage.request(message)),
             Provider::Tencent(tencent) => Dispatch::Http(tencent.request(message, now)),
             Provider::Alibaba(alibaba) => Dispatch::Http(alibaba.request(message, now, attempt)),
+            Provider::Huawei(huawei) => Dispatch::Http(huawei.request(message, now, attempt)),
             Provider::Email(vendor) => Dispatch::Http(vendor.request(message, now)),
         }
     }
@@ -203,6 +210,7 @@ impl Provider {
             Provider::Vonage(_) => vonage::classify(reply),
             Provider::Tencent(_) => tencent::classify(reply),
             Provider::Alibaba(_) => alibaba::classify(reply),
+            Provider::Huawei(_) => huawei::classify(reply),
             Provider::Email(vendor) => vendor.classify(reply),
         }
     }
