@@ -12,7 +12,7 @@ use crate::destination::Channel;
 use crate::directory::{Directory, Source};
 use crate::keys::KeyRing;
 use crate::limits::DestinationPolicy;
-use crate::message::Locale;
+use crate::message::{Locale, Templates};
 use crate::provider::alibaba::{self, AlibabaSms};
 use crate::provider::email::{self, Sender};
 use crate::provider::tencent::{self, TemplateParam};
@@ -46,6 +46,8 @@ pub struct Config {
     /// The origin's host for the WebOTP line of SMS messages.
     pub webotp_domain: Option<String>,
     pub breaker: BreakerPolicy,
+    /// Message texts that replace the built-in ones.
+    pub templates: Templates,
     pub clients: Clients,
     pub cors: Cors,
     pub failure_budget: FailureBudget,
@@ -363,6 +365,24 @@ fn providers(
         .collect()
 }
 
+fn templates(r: &Reader) -> Result<Templates, ConfigError> {
+    let mut templates = Templates::default();
+    let variables: [(&'static str, Channel, Locale); 4] = [
+        ("SMS_TEMPLATE_EN_US", Channel::Sms, Locale::EnUs),
+        ("SMS_TEMPLATE_ZH_CN", Channel::Sms, Locale::ZhCn),
+        ("EMAIL_TEMPLATE_EN_US", Channel::Email, Locale::EnUs),
+        ("EMAIL_TEMPLATE_ZH_CN", Channel::Email, Locale::ZhCn),
+    ];
+    for (variable, channel, locale) in variables {
+        if let Some(text) = r.raw(variable) {
+            templates
+                .add(channel, locale, &text)
+                .map_err(|problem| fail(variable, problem))?;
+        }
+    }
+    Ok(templates)
+}
+
 fn captcha_config(r: &Reader) -> Result<Captcha, ConfigError> {
     let mode = match r.raw("CAPTCHA_MODE").as_deref() {
         None | Some("off") => CaptchaMode::Off,
@@ -491,6 +511,7 @@ impl Config {
             email_providers: providers(&r, "EMAIL_PROVIDERS", Channel::Email, &webhook)?,
             delivery_retry_after: r.number("DELIVERY_RETRY_AFTER", 30, 1, 3600)?,
             delivery_budget_ms: r.number("DELIVERY_BUDGET_MS", 10_000, 100, 60_000)?,
+            templates: templates(&r)?,
             breaker: BreakerPolicy {
                 failures: r.number("PROVIDER_BREAKER_FAILURES", 3, 1, 1000)?,
                 open_seconds: r.number("PROVIDER_BREAKER_SECONDS", 30, 0, 3600)?,
@@ -648,6 +669,10 @@ mod tests {
             (
                 &[("OTP_KEYS", KEY), ("SMS_PROVIDERS", "twilio")],
                 "TWILIO_ACCOUNT_SID",
+            ),
+            (
+                &[("OTP_KEYS", KEY), ("SMS_TEMPLATE_EN_US", "Your code")],
+                "SMS_TEMPLATE_EN_US",
             ),
             (
                 &[

@@ -247,6 +247,7 @@ mod chain_tests {
             ttl_seconds: 600,
             jti: "j",
             webotp_domain: None,
+            template: None,
         });
         let attempt = Attempt {
             transport,

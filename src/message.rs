@@ -101,6 +101,68 @@ pub struct Compose<'a> {
     /// With a domain, SMS end with the WebOTP line `@domain #code`, so that
     /// browsers on that origin can fill the code in (WICG sms-one-time-codes).
     pub webotp_domain: Option<&'a str>,
+    /// A configured text for this channel and locale (see [`Templates`]), instead of
+    /// the built-in one.
+    pub template: Option<&'a str>,
+}
+
+/// Message texts overridable from configuration, per channel and locale, with the
+/// placeholders `{app}`, `{code}`, `{purpose}` and `{minutes}` (and `\n` for a line
+/// break in email bodies). Every template must contain `{code}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Templates {
+    entries: Vec<(Channel, Locale, String)>,
+}
+
+const PLACEHOLDERS: [&str; 4] = ["{app}", "{code}", "{purpose}", "{minutes}"];
+
+impl Templates {
+    /// Adds one template; `Err` says what is wrong with it.
+    pub fn add(
+        &mut self,
+        channel: Channel,
+        locale: Locale,
+        text: &str,
+    ) -> Result<(), &'static str> {
+        if !text.contains("{code}") {
+            return Err("must contain {code}");
+        }
+        if text.chars().any(char::is_control) {
+            return Err(
+                "must not contain control characters (write \\n for a line break in email)",
+            );
+        }
+        let mut rest = text;
+        while let Some(start) = rest.find('{') {
+            let tail = &rest[start..];
+            let end = tail.find('}').ok_or("has an unclosed {")?;
+            if !PLACEHOLDERS.contains(&&tail[..=end]) {
+                return Err("knows only {app}, {code}, {purpose} and {minutes}");
+            }
+            rest = &tail[end + 1..];
+        }
+        let text = match channel {
+            Channel::Email => text.replace("\\n", "\n"),
+            Channel::Sms => text.to_owned(),
+        };
+        self.entries.push((channel, locale, text));
+        Ok(())
+    }
+
+    pub fn get(&self, channel: Channel, locale: Locale) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(c, l, _)| *c == channel && *l == locale)
+            .map(|(_, _, text)| text.as_str())
+    }
+}
+
+fn fill(template: &str, app: &str, code: &str, purpose: &str, minutes: u64) -> String {
+    template
+        .replace("{app}", app)
+        .replace("{purpose}", purpose)
+        .replace("{minutes}", &minutes.to_string())
+        .replace("{code}", code)
 }
 
 fn html_escape(text: &str) -> String {
@@ -170,6 +232,10 @@ pub fn compose(c: Compose) -> Message {
             ),
         ),
     };
+    let text = match c.template {
+        Some(template) => fill(template, app, code, what, minutes),
+        None => text,
+    };
     let text = match (c.destination.channel(), c.webotp_domain) {
         (Channel::Sms, Some(domain)) => format!("{text}\n\n@{domain} #{code}"),
         _ => text,
@@ -229,6 +295,7 @@ mod tests {
                 ttl_seconds: 300,
                 jti: "j",
                 webotp_domain: None,
+                template: None,
             });
             assert_eq!(message.subject, None);
             for needle in needles {
@@ -239,6 +306,71 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn configured_templates() {
+        let mut templates = Templates::default();
+        assert_eq!(
+            templates.add(Channel::Sms, Locale::EnUs, "Your code"),
+            Err("must contain {code}")
+        );
+        assert!(templates
+            .add(Channel::Sms, Locale::EnUs, "{code} {name}")
+            .is_err());
+        assert!(templates
+            .add(Channel::Sms, Locale::EnUs, "{code} {app")
+            .is_err());
+        assert!(templates
+            .add(Channel::Sms, Locale::EnUs, "{code}\r\nx")
+            .is_err());
+        templates
+            .add(
+                Channel::Sms,
+                Locale::ZhCn,
+                "【{app}】{purpose}验证码{code}，{minutes}分钟有效",
+            )
+            .unwrap();
+        templates
+            .add(
+                Channel::Email,
+                Locale::EnUs,
+                "Code: {code}\\n\\nValid {minutes} min.",
+            )
+            .unwrap();
+        assert_eq!(templates.get(Channel::Sms, Locale::EnUs), None);
+        let phone = Destination::parse("+8613800138000").unwrap();
+        let email = Destination::parse("a@example.com").unwrap();
+        let make = |destination, locale, template| {
+            compose(Compose {
+                app_name: "Acme",
+                destination,
+                purpose: Purpose::Signup,
+                locale,
+                code: "123456",
+                ttl_seconds: 300,
+                jti: "j",
+                webotp_domain: Some("login.example.com"),
+                template,
+            })
+        };
+        let sms = make(
+            &phone,
+            Locale::ZhCn,
+            templates.get(Channel::Sms, Locale::ZhCn),
+        );
+        assert_eq!(
+            sms.text,
+            "【Acme】注册验证码123456，5分钟有效\n\n@login.example.com #123456"
+        );
+        let mail = make(
+            &email,
+            Locale::EnUs,
+            templates.get(Channel::Email, Locale::EnUs),
+        );
+        assert_eq!(mail.text, "Code: 123456\n\nValid 5 min.");
+        assert_eq!(mail.subject.as_deref(), Some("Your Acme sign-up code"));
+        assert!(mail.html.unwrap().contains("<p>Valid 5 min.</p>"));
     }
 
     #[test]
@@ -255,6 +387,7 @@ mod tests {
                 ttl_seconds: 600,
                 jti: "j",
                 webotp_domain: Some("login.example.com"),
+                template: None,
             })
         };
         let sms = make(&phone, "Acme");
@@ -285,6 +418,7 @@ mod tests {
             ttl_seconds: 60,
             jti: "j",
             webotp_domain: None,
+            template: None,
         });
         let subject = message.subject.unwrap();
         assert_eq!(subject, "Your Acme password reset code");

@@ -123,6 +123,19 @@ pub fn ip_bucket(ip: Option<&str>) -> String {
     }
 }
 
+/// A call to a dependency (directory, siteverify): a network error is retried once
+/// at once (a dropped pooled connection is common); a timeout is not.
+async fn call<T: Transport>(
+    transport: &T,
+    request: &crate::provider::OutboundRequest,
+    timeout_ms: u32,
+) -> Result<crate::ports::HttpReply, crate::ports::TransportError> {
+    match transport.fetch(request, timeout_ms).await {
+        Err(crate::ports::TransportError::Network) => transport.fetch(request, timeout_ms).await,
+        other => other,
+    }
+}
+
 /// Asks the user directory, for the purposes that consult it.
 async fn admission<K: Kv, S, T: Transport, E>(
     deps: &Deps<'_, K, S, T, E>,
@@ -143,7 +156,7 @@ async fn admission<K: Kv, S, T: Transport, E>(
             timeout_ms,
         } => {
             let request = directory::request(url, secret, destination, purpose, now);
-            let reply = deps.transport.fetch(&request, *timeout_ms).await.ok();
+            let reply = call(deps.transport, &request, *timeout_ms).await.ok();
             reply
                 .as_ref()
                 .and_then(directory::classify)
@@ -204,7 +217,7 @@ async fn captcha_gate<K, S: State, T: Transport, E>(
         return Err(ApiError::CaptchaInvalid);
     }
     let request = turnstile.request(token, command.client_ip.as_deref());
-    let verdict = match deps.transport.fetch(&request, turnstile.timeout_ms).await {
+    let verdict = match call(deps.transport, &request, turnstile.timeout_ms).await {
         Ok(reply) => captcha::classify(&reply),
         Err(_) => Verdict::Unavailable,
     };
@@ -354,6 +367,7 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
             ttl_seconds: ttl,
             jti: &base64url::encode(&jti),
             webotp_domain: config.webotp_domain.as_deref(),
+            template: config.templates.get(destination.channel(), command.locale),
         });
         let providers = match destination.channel() {
             Channel::Sms => &config.sms_providers,

@@ -600,17 +600,25 @@ fn directory_with_and_without_enumeration_protection() {
         ..send_command("member@example.com")
     };
     let protected = World::new(&directory);
-    protected
-        .transport
-        .answer(vec![json_reply(r#"{"exists":true}"#)]);
+    // A dropped connection is retried once; a timeout is not.
+    protected.transport.answer(vec![
+        Err(TransportError::Network),
+        json_reply(r#"{"exists":true}"#),
+    ]);
     let sent = block_on(send_code(&protected.deps(), signup.clone(), T0)).unwrap();
     assert_eq!(sent.provider, None, "looks sent, is not");
     assert_eq!(sent.destination.masked(), "mem***@example.com");
     assert_eq!(
         protected.transport.requests.borrow().len(),
-        1,
-        "only the directory was asked"
+        2,
+        "only the directory was asked (twice)"
     );
+    protected.transport.answer(vec![
+        Err(TransportError::Timeout),
+        json_reply(r#"{"exists":true}"#),
+    ]);
+    let again = block_on(send_code(&protected.deps(), signup.clone(), T0 + 100));
+    assert!(matches!(again, Err(ApiError::ServiceUnavailable { .. })));
     let mut open = directory.to_vec();
     open.push(("ENUMERATION_PROTECTION", "off"));
     let unprotected = World::new(&open);

@@ -235,6 +235,7 @@ pub(crate) mod tests {
             ttl_seconds: 600,
             jti: "BwcHBwcHBwcHBwcHBwcHBw",
             webotp_domain: None,
+            template: None,
         })
     }
 }

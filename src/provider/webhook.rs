@@ -105,6 +105,7 @@ mod tests {
             ttl_seconds: 600,
             jti: "BwcHBwcHBwcHBwcHBwcHBw",
             webotp_domain: None,
+            template: None,
         });
         let request = webhook.request(&message, 1_700_000_000);
         assert_eq!(request.method, "POST");

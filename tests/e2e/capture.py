@@ -96,6 +96,10 @@ class Capture:
         capture = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive as workerd expects it: with HTTP/1.0 the server closes each
+            # connection, and a request on a pooled connection can race the close.
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args):
                 pass
 
