@@ -198,11 +198,9 @@ mod tests {
 #[cfg(test)]
 mod chain_tests {
     use super::*;
-    use crate::destination::Destination;
-    use crate::message::{compose, Compose, Locale};
     use crate::ports::{HttpReply, TransportError};
+    use crate::provider::tests::sample;
     use crate::provider::{OutboundRequest, Webhook};
-    use crate::purpose::Purpose;
     use crate::store::memory::block_on;
 
     /// Fails every fetch; counts fetches and sleeps.
@@ -237,18 +235,7 @@ mod chain_tests {
         breaker: &RefCell<Breaker>,
         transport: &Down,
     ) -> Delivery {
-        let to = Destination::parse("a@example.com").unwrap();
-        let message = compose(Compose {
-            app_name: "Acme",
-            destination: &to,
-            purpose: Purpose::Login,
-            locale: Locale::EnUs,
-            code: "123456",
-            ttl_seconds: 600,
-            jti: "j",
-            webotp_domain: None,
-            template: None,
-        });
+        let message = sample("a@example.com");
         let attempt = Attempt {
             transport,
             breaker,

@@ -36,6 +36,13 @@ impl KeySet {
     }
 }
 
+/// One-shot HMAC-SHA256.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 /// `HMAC-SHA256(master, "edge-otp/v1/" ‖ label)`.
 pub fn derive(master: &[u8], label: &str) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(master).expect("HMAC takes any key length");

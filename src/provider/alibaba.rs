@@ -6,6 +6,7 @@
 //! `isv.`/`isp.` code otherwise, often with HTTP 200.
 
 use super::{OutboundRequest, Verdict};
+use crate::http::percent_encode;
 use crate::message::Message;
 use crate::ports::HttpReply;
 use crate::provider::sigv4::amz_date;
@@ -16,18 +17,6 @@ use serde_json::{json, Value};
 use sha1::Sha1;
 
 pub const BASE_URL: &str = "https://dysmsapi.aliyuncs.com";
-
-/// RFC 3986 percent-encoding as Alibaba specifies it: only `A-Za-z0-9-_.~` stay.
-pub fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// `a=1&b=2` with keys sorted and both sides percent-encoded.
 pub fn canonical_query(params: &[(&str, &str)]) -> String {

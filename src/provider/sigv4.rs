@@ -3,15 +3,12 @@
 //! canonical request → SHA-256 → string to sign → HMAC with the key derived from
 //! `"AWS4" + secret` through date, region, service and `aws4_request`.
 
-use crate::keys::HmacSha256;
+use crate::keys::hmac_sha256;
 use crate::provider::webhook::hex;
-use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-fn hmac(key: &[u8], data: &str) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
-    mac.update(data.as_bytes());
-    mac.finalize().into_bytes().into()
+pub(crate) fn hmac(key: &[u8], data: &str) -> [u8; 32] {
+    hmac_sha256(key, data.as_bytes())
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

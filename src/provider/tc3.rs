@@ -2,16 +2,8 @@
 //! string to sign (with `{date}/{service}/tc3_request`) → HMAC with the key derived
 //! from `"TC3" + SecretKey` through date, service and `tc3_request`.
 
-use crate::keys::HmacSha256;
-use crate::provider::sigv4::{amz_date, sha256_hex};
+use crate::provider::sigv4::{amz_date, hmac, sha256_hex};
 use crate::provider::webhook::hex;
-use hmac::Mac;
-
-fn hmac(key: &[u8], data: &str) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
-    mac.update(data.as_bytes());
-    mac.finalize().into_bytes().into()
-}
 
 /// `2019-02-25` for a Unix time (UTC).
 pub fn utc_date(unix: u64) -> String {

@@ -84,9 +84,7 @@ pub fn classify(reply: &HttpReply) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::destination::Destination;
-    use crate::message::{compose, Compose, Locale};
-    use crate::purpose::Purpose;
+    use crate::provider::tests::sample;
 
     #[test]
     fn exact_request() {
@@ -95,18 +93,7 @@ mod tests {
             secret: b"whsec-test".to_vec(),
             timeout_ms: 3000,
         };
-        let to = Destination::parse("+8613800138000").unwrap();
-        let message = compose(Compose {
-            app_name: "Acme",
-            destination: &to,
-            purpose: Purpose::Login,
-            locale: Locale::EnUs,
-            code: "123456",
-            ttl_seconds: 600,
-            jti: "BwcHBwcHBwcHBwcHBwcHBw",
-            webotp_domain: None,
-            template: None,
-        });
+        let message = sample("+8613800138000");
         let request = webhook.request(&message, 1_700_000_000);
         assert_eq!(request.method, "POST");
         assert_eq!(request.url, "https://hooks.example/otp");
