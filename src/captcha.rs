@@ -131,10 +131,7 @@ mod tests {
             request.body,
             "secret=0x4AAA-secret&response=tok%20en%2F%2B%3D&remoteip=203.0.113.9"
         );
-        let reply = |status, body: &str| HttpReply {
-            status,
-            body: body.into(),
-        };
+        let reply = HttpReply::new;
         // Bodies as Cloudflare's Turnstile documentation shows them.
         let cases = [
             (

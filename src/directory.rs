@@ -128,10 +128,7 @@ mod tests {
             .headers
             .iter()
             .any(|(n, v)| n == "x-edge-otp-signature" && v.starts_with("v1=")));
-        let reply = |status, body: &str| HttpReply {
-            status,
-            body: body.into(),
-        };
+        let reply = HttpReply::new;
         assert_eq!(classify(&reply(200, r#"{"exists":true}"#)), Some(true));
         assert_eq!(classify(&reply(200, r#"{"exists":false}"#)), Some(false));
         assert_eq!(classify(&reply(200, r#"{"exists":"yes"}"#)), None);

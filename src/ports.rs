@@ -19,6 +19,15 @@ pub struct HttpReply {
     pub body: String,
 }
 
+impl HttpReply {
+    pub fn new(status: u16, body: &str) -> HttpReply {
+        HttpReply {
+            status,
+            body: body.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportError {
     Timeout,

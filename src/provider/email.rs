@@ -365,13 +365,6 @@ mod tests {
         Sender::parse("Acme <no-reply@acme.example>").unwrap()
     }
 
-    fn reply(status: u16, body: &str) -> HttpReply {
-        HttpReply {
-            status,
-            body: body.into(),
-        }
-    }
-
     const TEXT: &str = "Your Acme sign-in code is 123456.\n\nIt expires in 10 minutes. Do not share it with anyone: Acme will never ask you for it.\n\nIf you did not request this code, you can ignore this email.";
 
     #[test]
@@ -455,7 +448,11 @@ mod tests {
             ),
         ];
         for (status, body, verdict) in cases {
-            assert_eq!(resend::classify(&reply(status, body)), verdict, "{body}");
+            assert_eq!(
+                resend::classify(&HttpReply::new(status, body)),
+                verdict,
+                "{body}"
+            );
         }
     }
 
@@ -506,7 +503,11 @@ mod tests {
             ),
         ];
         for (status, body, verdict) in cases {
-            assert_eq!(sendgrid::classify(&reply(status, body)), verdict, "{body}");
+            assert_eq!(
+                sendgrid::classify(&HttpReply::new(status, body)),
+                verdict,
+                "{body}"
+            );
         }
     }
 
@@ -559,7 +560,11 @@ mod tests {
             (500, "", Verdict::Retryable),
         ];
         for (status, body, verdict) in cases {
-            assert_eq!(postmark::classify(&reply(status, body)), verdict, "{body}");
+            assert_eq!(
+                postmark::classify(&HttpReply::new(status, body)),
+                verdict,
+                "{body}"
+            );
         }
     }
 
@@ -621,7 +626,11 @@ mod tests {
             (500, "", Verdict::Retryable),
         ];
         for (status, body, verdict) in cases {
-            assert_eq!(ses::classify(&reply(status, body)), verdict, "{body}");
+            assert_eq!(
+                ses::classify(&HttpReply::new(status, body)),
+                verdict,
+                "{body}"
+            );
         }
     }
 
@@ -670,7 +679,11 @@ mod tests {
             (429, "", Verdict::Retryable),
         ];
         for (status, body, verdict) in cases {
-            assert_eq!(mailgun::classify(&reply(status, body)), verdict, "{body}");
+            assert_eq!(
+                mailgun::classify(&HttpReply::new(status, body)),
+                verdict,
+                "{body}"
+            );
         }
     }
 }

@@ -179,10 +179,7 @@ mod tests {
             request.body,
             "from=csms12345678&to=%2B8613800138000&templateId=8ff55eac1d0b478ab3c06c3c6a492300&templateParas=%5B%22123456%22%5D&signature=%E5%8D%8E%E4%B8%BA%E4%BA%91%E7%9F%AD%E4%BF%A1%E6%B5%8B%E8%AF%95"
         );
-        let reply = |status, body: &str| HttpReply {
-            status,
-            body: body.into(),
-        };
+        let reply = HttpReply::new;
         let ok = r#"{"result":[{"originTo":"+86155****5678","createTime":"2018-05-25T16:34:34Z","from":"1069********0012","smsMsgId":"d6e3cdd0-522b-4692-8304-a07553cdf591_8539659","status":"000000"}],"code":"000000","description":"Success"}"#;
         assert_eq!(classify(&reply(200, ok)), Verdict::Delivered);
         assert_eq!(

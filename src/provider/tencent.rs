@@ -193,10 +193,7 @@ mod tests {
 
     #[test]
     fn classification_of_documented_replies() {
-        let reply = |status, body: &str| HttpReply {
-            status,
-            body: body.into(),
-        };
+        let reply = HttpReply::new;
         let status_set = |code: &str, message: &str| {
             format!(
                 r#"{{"Response": {{"SendStatusSet": [{{"SerialNo": "5000:1045710669157053657849499619", "PhoneNumber": "+8618511122233", "Fee": 1, "SessionContext": "test", "Code": "{code}", "Message": "{message}", "IsoCode": "CN"}}], "RequestId": "a0aabda6-cf91-4f3e-a81f-9198114a2279"}}}}"#

@@ -132,10 +132,7 @@ mod tests {
 
     #[test]
     fn classification_of_documented_replies() {
-        let reply = |status, body: &str| HttpReply {
-            status,
-            body: body.into(),
-        };
+        let reply = HttpReply::new;
         let cases = [
             (
                 201,

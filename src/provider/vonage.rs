@@ -116,10 +116,7 @@ mod tests {
 
     #[test]
     fn classification_of_documented_replies() {
-        let reply = |status, body: &str| HttpReply {
-            status,
-            body: body.into(),
-        };
+        let reply = HttpReply::new;
         let message = |status: &str, extra: &str| {
             format!(
                 r#"{{"message-count": "1", "messages": [{{"to": "447700900000", "status": "{status}"{extra}}}]}}"#
