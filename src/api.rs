@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::destination::Channel;
+use crate::dialect::{self, DialectRoute};
 use crate::error::ApiError;
 use crate::http::RequestHead;
 use crate::idempotency::{self, Lookup, Stored};
@@ -24,6 +25,8 @@ pub enum Route {
     Preflight {
         method: &'static str,
     },
+    /// A route of one of the vendor dialects (see [`crate::dialect`]).
+    Dialect(DialectRoute),
 }
 
 impl Route {
@@ -33,7 +36,10 @@ impl Route {
             "/healthz" => (Route::Health, "GET", "GET, OPTIONS"),
             "/v1/verifications" => (Route::Send, "POST", "POST, OPTIONS"),
             "/v1/verifications/check" => (Route::Check, "POST", "POST, OPTIONS"),
-            _ => return Err(ApiError::NotFound),
+            _ => match DialectRoute::resolve(path) {
+                Some((dialect, method, allow)) => (Route::Dialect(dialect), method, allow),
+                None => return Err(ApiError::NotFound),
+            },
         };
         match method {
             m if m == expected => Ok(route),
@@ -48,11 +54,39 @@ impl Route {
             Route::Send => "send",
             Route::Check => "check",
             Route::Preflight { .. } => "preflight",
+            Route::Dialect(route) => route.name(),
         }
     }
 
     pub fn takes_body(self) -> bool {
-        matches!(self, Route::Send | Route::Check)
+        matches!(self, Route::Send | Route::Check | Route::Dialect(_))
+    }
+}
+
+/// The response for a reply: its status, JSON body (none for `null`) and headers.
+pub fn reply_response(reply: &Reply, request_id: &str) -> crate::http::Response {
+    let mut response = crate::http::json_response(reply.status, &reply.body, request_id);
+    response.headers.extend(
+        reply
+            .headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.clone())),
+    );
+    response
+}
+
+/// The error response for a route: the dialect's shape on dialect routes, the
+/// native shape everywhere else (including unknown paths).
+pub fn render_error(
+    route: Option<Route>,
+    error: &ApiError,
+    request_id: &str,
+) -> crate::http::Response {
+    match route {
+        Some(Route::Dialect(dialect)) => {
+            reply_response(&dialect::error_reply(dialect, error), request_id)
+        }
+        _ => crate::http::error_response(error, request_id),
     }
 }
 
@@ -65,6 +99,23 @@ pub struct Reply {
     pub channel: Option<Channel>,
     pub calling_code: Option<String>,
     pub provider: Option<&'static str>,
+    /// Extra response headers (a dialect's `Retry-After`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    /// A reply with nothing for the log beyond its outcome.
+    pub fn plain(status: u16, body: Value, outcome: &'static str) -> Reply {
+        Reply {
+            status,
+            body,
+            outcome,
+            channel: None,
+            calling_code: None,
+            provider: None,
+            headers: Vec::new(),
+        }
+    }
 }
 
 fn enumerated<T>(
@@ -128,6 +179,8 @@ pub fn parse_send(
             .header("x-captcha-token")
             .or_else(|| head.header("cf-turnstile-response"))
             .map(str::to_owned),
+        existence: None,
+        code_length: None,
     })
 }
 
@@ -151,14 +204,7 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
     now: u64,
 ) -> Result<Reply, ApiError> {
     let config: &Config = deps.config;
-    let plain = |status, body, outcome| Reply {
-        status,
-        body,
-        outcome,
-        channel: None,
-        calling_code: None,
-        provider: None,
-    };
+    let plain = Reply::plain;
     match route {
         Route::Health => {
             return Ok(plain(
@@ -169,6 +215,7 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
         }
         // The CORS headers themselves are added by the glue, from the configuration.
         Route::Preflight { .. } => return Ok(plain(204, Value::Null, "preflight")),
+        Route::Dialect(route) => return Ok(dialect::handle(route, head, body, deps, now).await),
         Route::Send | Route::Check => {}
     }
     let client = config
@@ -224,6 +271,7 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
                 channel: Some(sent.destination.channel()),
                 calling_code: sent.destination.calling_code().map(str::to_owned),
                 provider: sent.provider,
+                headers: Vec::new(),
             };
             if let Some(key) = idempotency_key {
                 let stored = Stored {
@@ -258,6 +306,7 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
                 channel: Some(checked.destination.channel()),
                 calling_code: checked.destination.calling_code().map(str::to_owned),
                 provider: None,
+                headers: Vec::new(),
             })
         }
     }

@@ -34,7 +34,7 @@ impl Clients {
         }
         for (i, entry) in spec.split(',').map(str::trim).enumerate() {
             match entry.split_once(':') {
-                Some((id, secret)) if !id.is_empty() && secret.len() >= 16 => {
+                Some((id, secret)) if !id.is_empty() && secret.len() >= 12 => {
                     entries.push((id.to_owned(), secret.to_owned()))
                 }
                 _ => return Err(i + 1),
@@ -46,6 +46,19 @@ impl Clients {
     /// No clients configured: every caller is accepted as the anonymous client "".
     pub fn is_open(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether `id` is a configured client (a public client names itself only).
+    pub fn knows(&self, id: &str) -> bool {
+        self.entries.iter().any(|(known, _)| known == id)
+    }
+
+    /// Whether `id` and `secret` name a configured client (constant time in the secret).
+    pub fn check(&self, id: &str, secret: &str) -> bool {
+        self.entries
+            .iter()
+            .find(|(known, _)| known == id)
+            .is_some_and(|(_, expected)| same_secret(secret, expected))
     }
 
     /// The authenticated client id, from an `Authorization` header value.
@@ -62,8 +75,7 @@ impl Clients {
                 .or_else(|| base64url::decode(credentials))?;
             let decoded = String::from_utf8(decoded).ok()?;
             let (id, secret) = decoded.split_once(':')?;
-            let (_, expected) = self.entries.iter().find(|(known, _)| known == id)?;
-            same_secret(secret, expected).then(|| id.to_owned())
+            self.check(id, secret).then(|| id.to_owned())
         } else if scheme.eq_ignore_ascii_case("bearer") {
             // Check every entry so timing does not reveal which one matched.
             let mut found = None;

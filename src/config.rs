@@ -48,6 +48,8 @@ pub struct Config {
     pub breaker: BreakerPolicy,
     /// Message texts that replace the built-in ones.
     pub templates: Templates,
+    /// Tencent CIAM authentication sources: code length and validity per id.
+    pub auth_sources: Vec<AuthSource>,
     pub clients: Clients,
     pub cors: Cors,
     pub failure_budget: FailureBudget,
@@ -56,6 +58,44 @@ pub struct Config {
     pub spend: SpendCaps,
     pub consistency: Consistency,
     pub directory: Option<Directory>,
+}
+
+/// `CIAM_AUTH_SOURCES = "id:length:seconds,…"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSource {
+    pub id: String,
+    pub code_length: usize,
+    pub validity: u64,
+}
+
+fn auth_sources(r: &Reader) -> Result<Vec<AuthSource>, ConfigError> {
+    let spec = r.raw("CIAM_AUTH_SOURCES").unwrap_or_default();
+    spec.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let parts: Vec<&str> = entry.split(':').collect();
+            let parsed = match parts[..] {
+                [id, length, seconds] if !id.is_empty() => length
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|l| (code::MIN_LENGTH..=code::MAX_LENGTH).contains(l))
+                    .zip(seconds.parse::<u64>().ok())
+                    .map(|(code_length, validity)| AuthSource {
+                        id: id.to_owned(),
+                        code_length,
+                        validity,
+                    }),
+                _ => None,
+            };
+            parsed.ok_or_else(|| {
+                fail(
+                    "CIAM_AUTH_SOURCES",
+                    &format!("{entry:?} is not id:length(6-10):seconds"),
+                )
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,6 +552,7 @@ impl Config {
             delivery_retry_after: r.number("DELIVERY_RETRY_AFTER", 30, 1, 3600)?,
             delivery_budget_ms: r.number("DELIVERY_BUDGET_MS", 10_000, 100, 60_000)?,
             templates: templates(&r)?,
+            auth_sources: auth_sources(&r)?,
             breaker: BreakerPolicy {
                 failures: r.number("PROVIDER_BREAKER_FAILURES", 3, 1, 1000)?,
                 open_seconds: r.number("PROVIDER_BREAKER_SECONDS", 30, 0, 3600)?,

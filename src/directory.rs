@@ -41,15 +41,30 @@ pub enum Admission {
     Unknown,
 }
 
-/// Only these purposes ask the directory.
-pub fn consulted(purpose: Purpose) -> bool {
-    matches!(purpose, Purpose::Signup | Purpose::ResetPassword)
+/// What a send requires of the account behind the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existence {
+    Any,
+    MustExist,
+    MustNotExist,
 }
 
-pub fn admission(purpose: Purpose, exists: bool) -> Admission {
-    match (purpose, exists) {
-        (Purpose::Signup, true) => Admission::Exists,
-        (Purpose::ResetPassword, false) => Admission::Unknown,
+impl Existence {
+    /// The default per purpose: `signup` needs a new account, `reset_password` an
+    /// existing one; other purposes do not ask the directory.
+    pub fn for_purpose(purpose: Purpose) -> Existence {
+        match purpose {
+            Purpose::Signup => Existence::MustNotExist,
+            Purpose::ResetPassword => Existence::MustExist,
+            Purpose::Login | Purpose::UpdateUserinfo => Existence::Any,
+        }
+    }
+}
+
+pub fn admission(existence: Existence, exists: bool) -> Admission {
+    match (existence, exists) {
+        (Existence::MustNotExist, true) => Admission::Exists,
+        (Existence::MustExist, false) => Admission::Unknown,
         _ => Admission::Send,
     }
 }
@@ -103,11 +118,16 @@ mod tests {
             (Purpose::ResetPassword, false, Unknown),
             (Purpose::ResetPassword, true, Send),
             (Purpose::Login, false, Send),
+            (Purpose::UpdateUserinfo, true, Send),
         ];
         for (purpose, exists, expected) in cases {
-            assert_eq!(admission(purpose, exists), expected, "{purpose:?} {exists}");
+            let existence = Existence::for_purpose(purpose);
+            assert_eq!(
+                admission(existence, exists),
+                expected,
+                "{purpose:?} {exists}"
+            );
         }
-        assert!(consulted(Purpose::Signup) && !consulted(Purpose::Login));
     }
 
     #[test]

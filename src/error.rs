@@ -121,7 +121,7 @@ impl ApiError {
         }
     }
 
-    fn message(&self) -> &'static str {
+    pub fn message(&self) -> &'static str {
         use ApiError::*;
         match self {
             InvalidRequest { message, .. } => message,

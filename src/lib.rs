@@ -15,6 +15,7 @@ pub mod config;
 pub mod cors;
 pub mod delivery;
 pub mod destination;
+pub mod dialect;
 pub mod directory;
 pub mod error;
 pub mod http;

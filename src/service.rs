@@ -15,7 +15,7 @@ use crate::code;
 use crate::config::Config;
 use crate::delivery::{deliver, Attempt, Breaker, Delivery};
 use crate::destination::{Channel, Destination, DestinationError};
-use crate::directory::{self, Admission, Source};
+use crate::directory::{self, Admission, Existence, Source};
 use crate::error::ApiError;
 use crate::jwt::{self, VerifiedClaims};
 use crate::limits::{Gate, DAY, HOUR};
@@ -57,6 +57,10 @@ pub struct SendCommand {
     pub client_ip: Option<String>,
     /// A Turnstile token, if the client sent one.
     pub captcha_token: Option<String>,
+    /// What the account behind the destination must be; `None`: the purpose's default.
+    pub existence: Option<Existence>,
+    /// A code length for this send (6–10); `None`: the configured one.
+    pub code_length: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +74,9 @@ pub struct SendOutcome {
     /// Which provider took the message; `None` when the directory said not to send
     /// (enumeration protection: the client cannot tell).
     pub provider: Option<&'static str>,
+    /// Whether an account uses the destination, when the directory was asked and
+    /// enumeration protection is off.
+    pub is_user: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,13 +148,14 @@ async fn admission<K: Kv, S, T: Transport, E>(
     deps: &Deps<'_, K, S, T, E>,
     destination: &Destination,
     purpose: Purpose,
+    existence: Existence,
     now: u64,
-) -> Result<Admission, ApiError> {
+) -> Result<(Admission, Option<bool>), ApiError> {
     let Some(directory) = &deps.config.directory else {
-        return Ok(Admission::Send);
+        return Ok((Admission::Send, None));
     };
-    if !directory::consulted(purpose) {
-        return Ok(Admission::Send);
+    if existence == Existence::Any {
+        return Ok((Admission::Send, None));
     }
     let exists = match &directory.source {
         Source::Http {
@@ -170,7 +178,7 @@ async fn admission<K: Kv, S, T: Transport, E>(
                 .is_some()
         }
     };
-    Ok(directory::admission(purpose, exists))
+    Ok((directory::admission(existence, exists), Some(exists)))
 }
 
 /// Demands and verifies a Turnstile token when the captcha mode asks for one.
@@ -287,15 +295,17 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
     if !config.countries.permits(&destination) {
         return Err(ApiError::DestinationNotAllowed);
     }
-    let silent = match admission(deps, &destination, command.purpose, now).await? {
+    let existence = command
+        .existence
+        .unwrap_or_else(|| Existence::for_purpose(command.purpose));
+    let (admitted, exists) = admission(deps, &destination, command.purpose, existence, now).await?;
+    let protected = config
+        .directory
+        .as_ref()
+        .is_some_and(|d| d.protect_enumeration);
+    let silent = match admitted {
         Admission::Send => false,
-        _ if config
-            .directory
-            .as_ref()
-            .is_some_and(|d| d.protect_enumeration) =>
-        {
-            true
-        }
+        _ if protected => true,
         Admission::Exists => return Err(ApiError::UserExists),
         Admission::Unknown => return Err(ApiError::UserNotFound),
     };
@@ -304,7 +314,11 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
         .unwrap_or(config.ttl_default)
         .clamp(config.ttl_min, config.ttl_max);
     let unavailable = |_| ApiError::ServiceUnavailable { retry_after: 5 };
-    let code = code::generate(deps.entropy, config.code_length).map_err(unavailable)?;
+    let code_length = command
+        .code_length
+        .unwrap_or(config.code_length)
+        .clamp(code::MIN_LENGTH, code::MAX_LENGTH);
+    let code = code::generate(deps.entropy, code_length).map_err(unavailable)?;
     let mut jti = [0u8; 16];
     deps.entropy.fill(&mut jti).map_err(unavailable)?;
 
@@ -349,7 +363,7 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
         channel: destination.channel(),
         purpose: command.purpose,
         max_attempts: config.max_attempts as u8,
-        code_length: config.code_length as u8,
+        code_length: code_length as u8,
         destination: destination.as_str().to_owned(),
         client: command.client,
         code_mac: token::code_mac(keys.active(), &jti, &code),
@@ -402,6 +416,7 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
         resend_after: config.limits.cooldown,
         attempts_allowed: config.max_attempts,
         provider,
+        is_user: exists.filter(|_| !protected),
     })
 }
 
@@ -467,4 +482,4 @@ pub async fn check_code<K, S: State, T, E>(
 
 #[cfg(test)]
 #[path = "service_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 const T0: u64 = 1_700_000_000;
 
 /// Deterministic bytes: an incrementing counter.
-struct Counter(Cell<u8>);
+pub(crate) struct Counter(Cell<u8>);
 impl Entropy for Counter {
     fn fill(&self, buf: &mut [u8]) -> Result<(), EntropyError> {
         for b in buf {
@@ -33,18 +33,18 @@ impl Entropy for Broken {
 
 /// Records every request; answers from a script (default 200).
 #[derive(Default)]
-struct Recorder {
-    requests: RefCell<Vec<OutboundRequest>>,
-    script: RefCell<Vec<Result<HttpReply, TransportError>>>,
-    console: RefCell<Vec<String>>,
-    sleeps: RefCell<Vec<u32>>,
+pub(crate) struct Recorder {
+    pub(crate) requests: RefCell<Vec<OutboundRequest>>,
+    pub(crate) script: RefCell<Vec<Result<HttpReply, TransportError>>>,
+    pub(crate) console: RefCell<Vec<String>>,
+    pub(crate) sleeps: RefCell<Vec<u32>>,
 }
 
 impl Recorder {
-    fn answer(&self, replies: Vec<Result<HttpReply, TransportError>>) {
+    pub(crate) fn answer(&self, replies: Vec<Result<HttpReply, TransportError>>) {
         *self.script.borrow_mut() = replies;
     }
-    fn last_code(&self) -> String {
+    pub(crate) fn last_code(&self) -> String {
         let requests = self.requests.borrow();
         let body: serde_json::Value =
             serde_json::from_str(&requests.last().expect("a request").body).unwrap();
@@ -52,7 +52,7 @@ impl Recorder {
     }
 }
 
-fn status(status: u16) -> Result<HttpReply, TransportError> {
+pub(crate) fn status(status: u16) -> Result<HttpReply, TransportError> {
     Ok(HttpReply {
         status,
         body: String::new(),
@@ -78,7 +78,7 @@ impl Transport for Recorder {
 }
 
 /// A login send to `to` with every option at its default.
-fn send_command(to: &str) -> SendCommand {
+pub(crate) fn send_command(to: &str) -> SendCommand {
     SendCommand {
         to: to.into(),
         channel: None,
@@ -88,10 +88,12 @@ fn send_command(to: &str) -> SendCommand {
         client: String::new(),
         client_ip: None,
         captcha_token: None,
+        existence: None,
+        code_length: None,
     }
 }
 
-fn config(extra: &[(&str, &str)]) -> Config {
+pub(crate) fn config(extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<&str, &str> = HashMap::from([
         ("OTP_KEYS", KEY1),
         ("SMS_PROVIDERS", "webhook"),
@@ -103,16 +105,16 @@ fn config(extra: &[(&str, &str)]) -> Config {
     Config::from_env(&move |name| vars.get(name).map(|v| v.to_string())).unwrap()
 }
 
-struct World {
-    config: Config,
-    kv: MemoryKv,
-    transport: Recorder,
-    entropy: Counter,
-    breaker: RefCell<crate::delivery::Breaker>,
+pub(crate) struct World {
+    pub(crate) config: Config,
+    pub(crate) kv: MemoryKv,
+    pub(crate) transport: Recorder,
+    pub(crate) entropy: Counter,
+    pub(crate) breaker: RefCell<crate::delivery::Breaker>,
 }
 
 impl World {
-    fn new(extra: &[(&str, &str)]) -> World {
+    pub(crate) fn new(extra: &[(&str, &str)]) -> World {
         World {
             config: config(extra),
             kv: MemoryKv::default(),
@@ -121,7 +123,7 @@ impl World {
             breaker: RefCell::default(),
         }
     }
-    fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter> {
+    pub(crate) fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter> {
         Deps {
             config: &self.config,
             kv: &self.kv,
@@ -517,7 +519,7 @@ fn ip_buckets() {
     }
 }
 
-fn json_reply(body: &str) -> Result<HttpReply, TransportError> {
+pub(crate) fn json_reply(body: &str) -> Result<HttpReply, TransportError> {
     Ok(HttpReply {
         status: 200,
         body: body.into(),

@@ -13,7 +13,7 @@ use crate::config::{Config, ConfigError, Consistency};
 use crate::delivery::Breaker;
 use crate::directory::Source;
 use crate::error::ApiError;
-use crate::http::{error_response, json_response, request_id, RequestHead, Response, MAX_BODY};
+use crate::http::{request_id, RequestHead, Response, MAX_BODY};
 use crate::ports::{Entropy, EntropyError};
 use crate::service::Deps;
 use crate::state::{State, StateOp, StateReply};
@@ -196,11 +196,15 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
     let route = Route::resolve(&head.method, &head.path).ok();
     let (mut response, outcome, reply) = match result {
         Ok(reply) => (
-            json_response(reply.status, &reply.body, &request_id),
+            api::reply_response(&reply, &request_id),
             reply.outcome,
             Some(reply),
         ),
-        Err(error) => (error_response(&error, &request_id), error.code(), None),
+        Err(error) => (
+            api::render_error(route, &error, &request_id),
+            error.code(),
+            None,
+        ),
     };
     if let Ok(config) = config(&env) {
         let preflight = match route {

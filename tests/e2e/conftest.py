@@ -246,3 +246,27 @@ def providers_worker(capture):
     })
     yield client
     stop()
+
+
+CIAM_CLIENT = ("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET")
+
+
+@pytest.fixture(scope="session")
+def dialects(capture):
+    """The vendor dialects, with client credentials, CIAM authentication sources, an
+    HTTP user directory (enumeration protection off, as the dialects' own error
+    vocabularies expect) and adaptive captcha."""
+    client, stop = start_worker("dialects", capture, {
+        "CLIENTS": ":".join(CIAM_CLIENT),
+        "CIAM_AUTH_SOURCES": "MOCK_SMS_OTP_AUTH_SOURCE_ID:6:60,MOCK_EMAIL_OTP_AUTH_SOURCE_ID:8:300",
+        "DIRECTORY": "http",
+        "DIRECTORY_URL": capture.base + "/directory",
+        "DIRECTORY_SECRET": WEBHOOK_SECRET.decode(),
+        "ENUMERATION_PROTECTION": "off",
+        "CAPTCHA_MODE": "adaptive",
+        "CAPTCHA_ADAPTIVE_THRESHOLD": "3",
+        "TURNSTILE_SECRET": "turnstile-e2e-secret",
+        "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
+    })
+    yield client
+    stop()

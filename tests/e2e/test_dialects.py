@@ -1,0 +1,124 @@
+"""The vendor dialects through wrangler dev, with the seeds' request shapes."""
+
+import base64
+import itertools
+
+import jwt
+import pytest
+
+from conftest import CIAM_CLIENT, MASTER_KEY, jwt_key
+
+_mobile = itertools.count(13600000001)
+SMS_GRANT = "http://tencentciam.com/oauth2/grant-type/otp/sms"
+
+
+@pytest.fixture
+def mainland():
+    """An 11-digit mainland mobile number no other test uses."""
+    return str(next(_mobile))
+
+
+def basic(client_id, secret):
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+CIAM_AUTH = {"authorization": basic(*CIAM_CLIENT)}
+
+
+def verified(token):
+    return jwt.decode(token, jwt_key(MASTER_KEY), algorithms=["HS256"], audience="e2e-app", issuer="https://otp.e2e.test")
+
+
+# ---- Tencent CloudBase (seed 003) ------------------------------------------------
+
+def test_cloudbase_send_and_verify(dialects, capture, ip, mainland):
+    r = dialects.request("POST", "/auth/v1/verification", {"phone_number": f"+86 {mainland}", "target": "ANY"},
+                         {"cf-connecting-ip": ip})
+    assert r.status == 200, r.json
+    assert set(r.json) == {"verification_id", "expires_in"} and r.json["expires_in"] == 600
+    code = capture.latest(f"+86{mainland}")["code"]
+    v = dialects.request("POST", "/auth/v1/verification/verify",
+                         {"verification_id": r.json["verification_id"], "verification_code": code})
+    assert v.status == 200, v.json
+    assert verified(v.json["verification_token"])["sub"] == f"+86{mainland}"
+    again = dialects.request("POST", "/auth/v1/verification", {"phone_number": f"+86 {mainland}", "target": "ANY"},
+                             {"cf-connecting-ip": ip})
+    assert again.status == 429 and again.json == {
+        "error": "rate_limit_exceeded", "error_code": 4029,
+        "error_description": f"Verification code send frequency too high, please try again in {again.headers['retry-after']} seconds"}
+
+
+def test_cloudbase_errors(dialects, capture, ip, email):
+    r = dialects.request("POST", "/auth/v1/verification", {"phone_number": "13800138000", "target": "ANY"}, {"cf-connecting-ip": ip})
+    assert r.status == 400 and r.json["error"] == "invalid_phone_number" and r.json["error_code"] == 4001
+    r = dialects.request("POST", "/auth/v1/verification", {"email": email, "target": "USER"}, {"cf-connecting-ip": ip})
+    assert r.status == 404 and r.json == {"error": "user_not_found", "error_code": 4004, "error_description": "User does not exist"}
+    capture.users.add(email)
+    r = dialects.request("POST", "/auth/v1/verification", {"email": email, "target": "USER"}, {"cf-connecting-ip": ip})
+    assert r.status == 200 and r.json["is_user"] is True
+    for other in ("y-", "z-"):
+        assert dialects.request("POST", "/auth/v1/verification", {"email": other + email, "target": "ANY"},
+                                {"cf-connecting-ip": ip}).status == 200
+    # The IP has had 3 sends this hour (the adaptive threshold): the next needs a captcha.
+    r = dialects.request("POST", "/auth/v1/verification", {"email": "x-" + email, "target": "ANY"}, {"cf-connecting-ip": ip})
+    assert r.status == 403 and r.json["error"] == "captcha_required" and r.json["error_code"] == 4028
+    r = dialects.request("POST", "/auth/v1/verification", {"email": "x-" + email, "target": "ANY"},
+                         {"cf-connecting-ip": ip, "x-captcha-token": "good-token"})
+    assert r.status == 200, r.json
+    r = dialects.request("POST", "/auth/v1/verification", raw=b"{}", headers={"content-type": "text/plain"})
+    assert r.status == 415 and r.json["error_code"] == 4150
+
+
+# ---- Tencent Cloud CIAM (seed 004) -----------------------------------------------
+
+def test_ciam_otp_login_by_sms(dialects, capture, ip, mainland):
+    r = dialects.request("POST", "/otp/send", {"usage": "login", "phone_number": mainland,
+                                               "auth_source_id": "MOCK_SMS_OTP_AUTH_SOURCE_ID"},
+                         {**CIAM_AUTH, "cf-connecting-ip": ip})
+    assert r.status == 200 and set(r.json) == {"otp_token"}, r.json
+    code = capture.latest(f"+86{mainland}")["code"]
+    grant = {"grant_type": SMS_GRANT, "client_id": CIAM_CLIENT[0], "otp_token": r.json["otp_token"], "phone_number": mainland}
+    wrong = dialects.request("POST", "/oauth2/token", {**grant, "otp": f"{(int(code) + 1) % 1_000_000:06d}"})
+    assert wrong.status == 400 and wrong.json["error"] == "invalid_grant"
+    t = dialects.request("POST", "/oauth2/token", {**grant, "otp": code})
+    assert t.status == 200 and t.json["token_type"] == "Bearer" and t.json["expires_in"] == 300
+    claims = verified(t.json["access_token"])
+    assert claims["sub"] == f"+86{mainland}" and claims["purpose"] == "login"
+    again = dialects.request("POST", "/otp/send", {"usage": "login", "phone_number": mainland}, {**CIAM_AUTH, "cf-connecting-ip": ip})
+    assert again.status == 400 and again.json == {"error": "sms_rate_limit_exceeded",
+                                                  "error_description": "SMS rate limit exceeded for same phone number"}
+
+
+def test_ciam_errors(dialects, capture, ip, mainland, email):
+    send = lambda body, **h: dialects.request("POST", "/otp/send", body, {**CIAM_AUTH, "cf-connecting-ip": ip, **h})
+    assert send({"phone_number": mainland[:-1]}).json == {"error": "malformed_phone_number"}
+    assert send({"email": "MOCK_USERNAME@"}).json == {"error": "malformed_email"}
+    capture.users.update({f"+86{mainland}", email})
+    r = send({"usage": "signup", "phone_number": mainland})
+    assert r.status == 400 and r.json == {"error": "phone_number_is_used"}
+    r = send({"usage": "signup", "email": email})
+    assert r.status == 400 and r.json == {"error": "email_is_used"}
+    r = dialects.request("POST", "/otp/send", {"email": "ok-" + email}, {"authorization": basic("TENANT_CLIENT_ID", "wrong-secret-0000")})
+    assert r.status == 401 and r.json["error"] == "invalid_client"
+    capture.mode = "fail"
+    try:
+        r = dialects.request("POST", "/otp/send", {"email": "down-" + email}, {**CIAM_AUTH, "cf-connecting-ip": "198.18.9.9"})
+    finally:
+        capture.mode = "ok"
+    assert r.status == 503 and r.json == {"error": "temporarily_unavailable",
+                                          "error_description": "Failed to send OTP. Please try again later."}
+
+
+def test_codes_never_cross_purposes(dialects, capture, ip, email):
+    r = dialects.request("POST", "/otp/send", {"usage": "reset_password", "email": email}, {**CIAM_AUTH, "cf-connecting-ip": ip})
+    assert r.status == 400 and r.json["error"] == "user_not_found"
+    capture.users.add(email)
+    r = dialects.request("POST", "/otp/send", {"usage": "reset_password", "email": email}, {**CIAM_AUTH, "cf-connecting-ip": ip})
+    assert r.status == 200, r.json
+    code = capture.latest(email)["code"]
+    native = lambda **fields: dialects.request("POST", "/v1/verifications/check",
+                                               {"verification_id": r.json["otp_token"], "code": code, **fields}, CIAM_AUTH)
+    assert native(purpose="login").json["error"] == "invalid_verification"
+    assert native(to="other-" + email).json["error"] == "invalid_verification"
+    ok = native(purpose="reset_password", to=email)
+    assert ok.status == 200 and ok.json["purpose"] == "reset_password"
