@@ -50,6 +50,8 @@ pub struct Config {
     pub templates: Templates,
     /// Tencent CIAM authentication sources: code length and validity per id.
     pub auth_sources: Vec<AuthSource>,
+    /// Huawei BSS partners' `X-Auth-Token` values (none: the BSS route is off).
+    pub bss_tokens: Clients,
     pub clients: Clients,
     pub cors: Cors,
     pub failure_budget: FailureBudget,
@@ -553,6 +555,22 @@ impl Config {
             delivery_budget_ms: r.number("DELIVERY_BUDGET_MS", 10_000, 100, 60_000)?,
             templates: templates(&r)?,
             auth_sources: auth_sources(&r)?,
+            bss_tokens: {
+                let tokens = r.raw("BSS_AUTH_TOKENS").unwrap_or_default();
+                let entries: Vec<String> = tokens
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .enumerate()
+                    .map(|(i, t)| format!("bss{i}:{t}"))
+                    .collect();
+                Clients::parse(Some(&entries.join(","))).map_err(|n| {
+                    fail(
+                        "BSS_AUTH_TOKENS",
+                        &format!("token {n} is too short (12 characters at least)"),
+                    )
+                })?
+            },
             breaker: BreakerPolicy {
                 failures: r.number("PROVIDER_BREAKER_FAILURES", 3, 1, 1000)?,
                 open_seconds: r.number("PROVIDER_BREAKER_SECONDS", 30, 0, 3600)?,

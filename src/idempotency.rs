@@ -3,18 +3,17 @@
 //! different body is refused (422 `idempotency_key_reused`).
 //!
 //! Records (`idem:{hash of client and key}`) hold a SHA-256 of the body and the
-//! first response sealed (HMAC-SHA256 in counter mode, then HMAC-SHA256 over nonce
-//! and ciphertext, with keys derived from the active master key): the response
-//! carries a `verification_id`, and no token may sit in KV readable. Only 2xx
+//! first response sealed ([`crate::sealed`]): the response carries a
+//! `verification_id`, and no token may sit in KV readable. Only 2xx
 //! answers are remembered, so a send that failed can be retried with the same key.
 //! KV makes this best effort across locations: two first requests that race in
 //! different locations can both send.
 
 use crate::base64url;
-use crate::keys::{HmacSha256, KeyRing, KeySet};
+use crate::keys::KeyRing;
 use crate::ports::Entropy;
+use crate::sealed::{open, seal};
 use crate::store::{get_json, put_json, Kv, StoreError};
-use hmac::Mac;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -55,60 +54,6 @@ fn record_key(ring: &KeyRing, client: &str, key: &str) -> String {
 
 fn body_digest(body: &[u8]) -> String {
     base64url::encode(&Sha256::digest(body))
-}
-
-fn mac_with(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(key).expect("any key length");
-    for part in parts {
-        mac.update(part);
-    }
-    mac
-}
-
-/// XORs `data` with the keystream `HMAC(enc, nonce ‖ counter)`.
-fn keystream_xor(keys: &KeySet, nonce: &[u8], data: &mut [u8]) {
-    let enc = mac_with(&keys.idempotency, &[b"enc"])
-        .finalize()
-        .into_bytes();
-    for (counter, block) in data.chunks_mut(32).enumerate() {
-        let stream = mac_with(&enc, &[nonce, &(counter as u32).to_be_bytes()])
-            .finalize()
-            .into_bytes();
-        block
-            .iter_mut()
-            .zip(stream.iter())
-            .for_each(|(b, s)| *b ^= s);
-    }
-}
-
-fn tag_state(keys: &KeySet, nonce: &[u8], ciphertext: &[u8]) -> HmacSha256 {
-    let mac_key = mac_with(&keys.idempotency, &[b"mac"])
-        .finalize()
-        .into_bytes();
-    mac_with(&mac_key, &[nonce, ciphertext])
-}
-
-fn seal(keys: &KeySet, nonce: [u8; 16], plaintext: &[u8]) -> String {
-    let mut out = nonce.to_vec();
-    let mut ciphertext = plaintext.to_vec();
-    keystream_xor(keys, &nonce, &mut ciphertext);
-    let tag = tag_state(keys, &nonce, &ciphertext).finalize().into_bytes();
-    out.extend_from_slice(&ciphertext);
-    out.extend_from_slice(&tag);
-    base64url::encode(&out)
-}
-
-fn open(keys: &KeySet, sealed: &str) -> Option<Vec<u8>> {
-    let bytes = base64url::decode(sealed)?;
-    if bytes.len() < 16 + 32 {
-        return None;
-    }
-    let (nonce, rest) = bytes.split_at(16);
-    let (ciphertext, tag) = rest.split_at(rest.len() - 32);
-    tag_state(keys, nonce, ciphertext).verify_slice(tag).ok()?;
-    let mut plaintext = ciphertext.to_vec();
-    keystream_xor(keys, nonce, &mut plaintext);
-    Some(plaintext)
 }
 
 /// What an earlier request with this key left, if anything. A record that no longer
@@ -202,25 +147,6 @@ mod tests {
         // Record keys follow the active key's hash sub-key: a rotation starts afresh.
         let rotated = KeyRing::parse(&format!("{KEY2},{KEY1}")).unwrap();
         assert_eq!(lookup_with(&rotated, "", "k-1", body), Lookup::Miss);
-    }
-
-    #[test]
-    fn sealed_records_resist_tampering() {
-        let ring = KeyRing::parse(KEY1).unwrap();
-        let keys = ring.active();
-        let sealed = seal(keys, [3; 16], b"{\"status\":200}");
-        assert_eq!(
-            open(keys, &sealed).as_deref(),
-            Some(&b"{\"status\":200}"[..])
-        );
-        let raw = base64url::decode(&sealed).unwrap();
-        for i in 0..raw.len() {
-            let mut bad = raw.clone();
-            bad[i] ^= 1;
-            assert_eq!(open(keys, &base64url::encode(&bad)), None, "byte {i}");
-        }
-        let other = KeyRing::parse(KEY2).unwrap();
-        assert_eq!(open(other.active(), &sealed), None);
         assert!(
             valid_key("order-123_ABC")
                 && !valid_key("")

@@ -7,6 +7,7 @@
 
 pub mod ciam;
 pub mod cloudbase;
+pub mod huawei;
 
 use crate::api::Reply;
 use crate::error::ApiError;
@@ -23,6 +24,9 @@ pub enum DialectRoute {
     CloudBaseVerify,
     CiamSend,
     CiamToken,
+    MeetingSend,
+    MeetingCheck,
+    BssSend,
 }
 
 impl DialectRoute {
@@ -34,6 +38,9 @@ impl DialectRoute {
             "/auth/v1/verification/verify" => (DialectRoute::CloudBaseVerify, post),
             "/otp/send" => (DialectRoute::CiamSend, post),
             "/oauth2/token" => (DialectRoute::CiamToken, post),
+            "/v1/usg/acs/verifycode/send" => (DialectRoute::MeetingSend, post),
+            "/v1/usg/acs/verifycode/check" => (DialectRoute::MeetingCheck, ("PUT", "PUT, OPTIONS")),
+            "/v2/bases/verificationcode/send" => (DialectRoute::BssSend, post),
             _ => return None,
         };
         Some((route, method, allow))
@@ -45,6 +52,9 @@ impl DialectRoute {
             DialectRoute::CloudBaseVerify => "cloudbase.verify",
             DialectRoute::CiamSend => "ciam.send",
             DialectRoute::CiamToken => "ciam.token",
+            DialectRoute::MeetingSend => "meeting.send",
+            DialectRoute::MeetingCheck => "meeting.check",
+            DialectRoute::BssSend => "bss.send",
         }
     }
 }
@@ -62,6 +72,9 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
         DialectRoute::CloudBaseVerify => cloudbase::verify(body, deps, now).await,
         DialectRoute::CiamSend => ciam::send(head, body, deps, now).await,
         DialectRoute::CiamToken => ciam::token(head, body, deps, now).await,
+        DialectRoute::MeetingSend => huawei::meeting_send(head, body, deps, now).await,
+        DialectRoute::MeetingCheck => huawei::meeting_check(head, body, deps, now).await,
+        DialectRoute::BssSend => huawei::bss_send(head, body, deps, now).await,
     };
     result.unwrap_or_else(|failure| failure)
 }
@@ -69,6 +82,10 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
 /// A core error in a dialect's shape (for failures before the dialect ran: 413, 415).
 pub fn error_reply(route: DialectRoute, error: &ApiError) -> Reply {
     match route {
+        DialectRoute::MeetingSend | DialectRoute::MeetingCheck => {
+            huawei::meeting_error(error, Locale::ZhCn)
+        }
+        DialectRoute::BssSend => huawei::bss_error(error),
         DialectRoute::CloudBaseSend | DialectRoute::CloudBaseVerify => cloudbase::error(error),
         DialectRoute::CiamSend => ciam::send_error(error, None),
         DialectRoute::CiamToken => ciam::token_error(error),

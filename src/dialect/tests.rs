@@ -477,3 +477,267 @@ fn routes_and_preconditions() {
     let reply = error_reply(DialectRoute::CiamToken, &ApiError::PayloadTooLarge);
     assert_eq!(reply.body["error"], "invalid_request");
 }
+
+#[test]
+fn huawei_meeting_seed_examples() {
+    let world = World::new(&[]);
+    let put = |body| Call {
+        method: "PUT",
+        path: "/v1/usg/acs/verifycode/check",
+        headers: &[],
+        body,
+    };
+    // "Example Request" of seed 000 (with a real number in place of the masked one).
+    check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &[],
+            json!({"token": "R7PE9vsaEUHjiLsraWTF3WQhmBet16SbI", "user": "+8613612349209"}),
+        ),
+        T0,
+        (
+            200,
+            json!({"expire": 600, "bindPhone": "+86136****9209", "bindEmail": null}),
+        ),
+    );
+    let code = world.transport.last_code();
+    // "Example Request" of seed 001: only code and user.
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    check(
+        &world,
+        &put(json!({"code": wrong, "user": "+8613612349209"})),
+        T0 + 3,
+        (
+            400,
+            json!({"error_code": "USG.INVALID_VERIFY_CODE", "error_msg": "验证码错误"}),
+        ),
+    );
+    check(
+        &world,
+        &put(json!({"code": code, "user": "+8613612349209"})),
+        T0 + 4,
+        (200, json!({"token": "*", "expire": 300})),
+    );
+    check(
+        &world,
+        &put(json!({"code": code, "user": "+8613612349209"})),
+        T0 + 5,
+        (
+            400,
+            json!({"error_code": "USG.VERIFY_CODE_USED", "error_msg": "验证码已使用"}),
+        ),
+    );
+    check(
+        &world,
+        &put(json!({"code": code, "user": "+8613612340000"})),
+        T0 + 5,
+        (
+            400,
+            json!({"error_code": "USG.NO_PENDING_CODE", "error_msg": "没有待验证的验证码"}),
+        ),
+    );
+    // Email, English, and the seed's email mask.
+    let english = [("accept-language", "en-US")];
+    check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &english,
+            json!({"user": "test.account@huawei.com", "sendMethod": "email"}),
+        ),
+        T0,
+        (
+            200,
+            json!({"expire": 600, "bindPhone": null, "bindEmail": "tes****ount@huawei.com"}),
+        ),
+    );
+    check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &english,
+            json!({"user": "test.account@huawei.com", "sendMethod": "sms"}),
+        ),
+        T0,
+        (
+            400,
+            json!({"error_code": "USG.INVALID_PARAMETER", "error_msg": "The channel does not match the destination."}),
+        ),
+    );
+    let limited = check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &english,
+            json!({"user": "test.account@huawei.com", "sendMethod": "email"}),
+        ),
+        T0 + 1,
+        (
+            400,
+            json!({"error_code": "USG.SEND_TOO_FREQUENT", "error_msg": "Too many requests; retry later."}),
+        ),
+    );
+    assert_eq!(limited.headers, vec![("retry-after", "59".to_owned())]);
+}
+
+#[test]
+fn huawei_bss_seed_examples() {
+    let token = "MIIPAgYJKoZIhvcNAQcCo...ggg1BBIINPXsidG9rZ";
+    let world = World::new(&[("BSS_AUTH_TOKENS", token), ("CODE_TTL_MAX", "3600")]);
+    let auth = [("x-auth-token", token)];
+    // "Example Request" (with a real address): 204 No Content.
+    check(
+        &world,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &auth,
+            json!({"receiver_type": 2, "timeout": 5, "email": "someone@163.com", "lang": "en-us"}),
+        ),
+        T0,
+        (204, Value::Null),
+    );
+    let code = world.transport.last_code();
+    // The code is checked through the Meeting check (user + code), as a signup code.
+    let checked = check(
+        &world,
+        &Call {
+            method: "PUT",
+            path: "/v1/usg/acs/verifycode/check",
+            headers: &[],
+            body: json!({"code": code, "user": "someone@163.com"}),
+        },
+        T0 + 60,
+        (200, json!({"token": "*", "expire": 300})),
+    );
+    assert_eq!(checked.status, 200);
+    let bss = |body: Value, now| {
+        run(
+            &world,
+            &post("/v2/bases/verificationcode/send", &auth, body),
+            now,
+        )
+    };
+    // timeout: absent → 10 minutes; above 60 → 5 minutes.
+    bss(json!({"receiver_type": 2, "email": "ten@163.com"}), T0);
+    bss(
+        json!({"receiver_type": 2, "email": "five@163.com", "timeout": 61, "lang": null}),
+        T0,
+    );
+    let ttl_of = |to: &str| {
+        let requests = world.transport.requests.borrow();
+        let body: Value = requests
+            .iter()
+            .rev()
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+            .find(|b| b["to"] == to)
+            .unwrap();
+        body["body"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        ttl_of("ten@163.com").contains("10分钟"),
+        "{}",
+        ttl_of("ten@163.com")
+    );
+    assert!(ttl_of("five@163.com").contains("5分钟"));
+    // The seed's errors.
+    let errors: &[(Value, u16, &str)] = &[
+        (
+            json!({"receiver_type": 1, "email": "a@163.com"}),
+            400,
+            "CBC.0100",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "a@163.com", "timeout": 0}),
+            400,
+            "CBC.0100",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "a@163.com", "lang": "fr"}),
+            400,
+            "CBC.0100",
+        ),
+        (
+            json!({"receiver_type": 2, "email": ""}),
+            400,
+            "CBC.99004004",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "not-an-email"}),
+            400,
+            "CBC.99004004",
+        ),
+        (
+            json!({"receiver_type": 2, "email": format!("{}@163.com", "a".repeat(60))}),
+            400,
+            "CBC.99004004",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "someone@163.com"}),
+            400,
+            "CBC.99004015",
+        ),
+    ];
+    for (body, status, code) in errors {
+        let reply = bss(body.clone(), T0 + 1);
+        assert_eq!(
+            (reply.status, reply.body["error_code"].as_str()),
+            (*status, Some(*code)),
+            "{body}"
+        );
+    }
+    let reply = run(
+        &world,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &[("x-auth-token", "forged-token-0000")],
+            json!({"receiver_type": 2, "email": "a@163.com"}),
+        ),
+        T0,
+    );
+    assert_eq!(
+        (reply.status, reply.body.clone()),
+        (
+            401,
+            json!({"error_code": "CBC.0154", "error_msg": "Invalid or expired token."})
+        )
+    );
+    let closed = World::new(&[]);
+    let reply = run(
+        &closed,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &auth,
+            json!({"receiver_type": 2, "email": "a@163.com"}),
+        ),
+        T0,
+    );
+    assert_eq!(
+        (reply.status, reply.body.clone()),
+        (
+            403,
+            json!({"error_code": "CBC.0151", "error_msg": "Access denied."})
+        )
+    );
+    // Delivery failure: CBC.99004003.
+    let failing = World::new(&[
+        ("BSS_AUTH_TOKENS", token),
+        ("EMAIL_PROVIDERS", "webhook"),
+        ("WEBHOOK_URL", "https://hooks.example/otp"),
+        ("WEBHOOK_SECRET", "0123456789abcdef"),
+    ]);
+    failing.transport.answer(vec![status(500), status(500)]);
+    let reply = run(
+        &failing,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &auth,
+            json!({"receiver_type": 2, "email": "a@163.com"}),
+        ),
+        T0,
+    );
+    assert_eq!(
+        (reply.status, reply.body["error_code"].as_str()),
+        (400, Some("CBC.99004003"))
+    );
+}

@@ -249,6 +249,7 @@ def providers_worker(capture):
 
 
 CIAM_CLIENT = ("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET")
+BSS_TOKEN = "MIIPAgYJKoZIhvcNAQcCoIIO8zCCDu8CAQExDTALBglghkgBZQMEAgEwgg1BBgkqhkiG9w0BBwGggg0yBIINLnsidG9rZW4iOnsi"
 
 
 @pytest.fixture(scope="session")
@@ -267,6 +268,8 @@ def dialects(capture):
         "CAPTCHA_ADAPTIVE_THRESHOLD": "3",
         "TURNSTILE_SECRET": "turnstile-e2e-secret",
         "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
+        "BSS_AUTH_TOKENS": BSS_TOKEN,
+        "CODE_TTL_MAX": "3600",
     })
     yield client
     stop()

@@ -122,3 +122,47 @@ def test_codes_never_cross_purposes(dialects, capture, ip, email):
     assert native(to="other-" + email).json["error"] == "invalid_verification"
     ok = native(purpose="reset_password", to=email)
     assert ok.status == 200 and ok.json["purpose"] == "reset_password"
+
+
+# ---- Huawei Cloud Meeting (seeds 000, 001) and BSS (seed 002) -------------------
+
+def test_meeting_send_then_check_by_user_and_code(dialects, capture, ip, mainland):
+    user = f"+86{mainland}"
+    r = dialects.request("POST", "/v1/usg/acs/verifycode/send", {"token": "R7PE9vsaEUHjiLsraWTF3WQhmBet16SbI", "user": user},
+                         {"cf-connecting-ip": ip})
+    assert r.status == 200 and r.json == {"expire": 600, "bindPhone": f"+86{mainland[:3]}****{mainland[-4:]}", "bindEmail": None}
+    code = capture.latest(user)["code"]
+    check = lambda c: dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": c, "user": user})
+    wrong = check(f"{(int(code) + 1) % 1_000_000:06d}")
+    assert wrong.status == 400 and wrong.json == {"error_code": "USG.INVALID_VERIFY_CODE", "error_msg": "验证码错误"}
+    ok = check(code)
+    assert ok.status == 200 and ok.json["expire"] == 300 and verified(ok.json["token"])["sub"] == user
+    assert check(code).json["error_code"] == "USG.VERIFY_CODE_USED"
+    english = dialects.request("POST", "/v1/usg/acs/verifycode/send", {"user": user}, {"cf-connecting-ip": ip, "accept-language": "en-US"})
+    assert english.status == 400 and english.json["error_code"] == "USG.SEND_TOO_FREQUENT"
+    assert english.json["error_msg"] == "Too many requests; retry later." and english.headers["retry-after"]
+    assert dialects.request("GET", "/v1/usg/acs/verifycode/check").headers["allow"] == "PUT, OPTIONS"
+
+
+def test_bss_send_registration_code(dialects, capture, ip, email):
+    auth = {"x-auth-token": __import__("conftest").BSS_TOKEN, "cf-connecting-ip": ip}
+    r = dialects.request("POST", "/v2/bases/verificationcode/send", {"receiver_type": 2, "timeout": 5, "email": email, "lang": "en-us"}, auth)
+    assert r.status == 204 and r.raw == b"", r.raw
+    message = capture.latest(email)
+    assert message["purpose"] == "signup" and message["locale"] == "en-US" and "5 minutes" in message["body"]
+    ok = dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": message["code"], "user": email})
+    assert ok.status == 200 and verified(ok.json["token"])["purpose"] == "signup"
+    send = lambda body, headers=auth: dialects.request("POST", "/v2/bases/verificationcode/send", body, headers)
+    assert send({"receiver_type": 2, "email": email}).json == {
+        "error_code": "CBC.99004015",
+        "error_msg": "The number of verification code sending times has reached the upper limit (15 times per hour, 60 times per day)."}
+    assert send({"receiver_type": 3, "email": email}).json["error_code"] == "CBC.0100"
+    assert send({"receiver_type": 2, "email": "not-an-email"}).json["error_code"] == "CBC.99004004"
+    r = send({"receiver_type": 2, "email": email}, {"x-auth-token": "expired-token-000000"})
+    assert r.status == 401 and r.json["error_code"] == "CBC.0154"
+    capture.mode = "fail"
+    try:
+        r = send({"receiver_type": 2, "email": "down-" + email})
+    finally:
+        capture.mode = "ok"
+    assert r.status == 400 and r.json["error_code"] == "CBC.99004003"
