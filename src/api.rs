@@ -11,7 +11,7 @@ use crate::json::Fields;
 use crate::message::Locale;
 use crate::ports::{Entropy, Transport};
 use crate::purpose::Purpose;
-use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand, SendOutcome};
 use crate::state::State;
 use crate::store::Kv;
 use serde_json::{json, Value};
@@ -104,6 +104,23 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The reply to a send, in any dialect's `body`: the log learns the channel,
+    /// calling code and provider, and whether the message went out or was withheld
+    /// (enumeration protection).
+    pub fn for_send(sent: &SendOutcome, status: u16, body: Value) -> Reply {
+        let outcome = if sent.provider.is_some() {
+            "sent"
+        } else {
+            "suppressed"
+        };
+        Reply {
+            channel: Some(sent.destination.channel()),
+            calling_code: sent.destination.calling_code().map(str::to_owned),
+            provider: sent.provider,
+            ..Reply::plain(status, body, outcome)
+        }
+    }
+
     /// A reply with nothing for the log beyond its outcome.
     pub fn plain(status: u16, body: Value, outcome: &'static str) -> Reply {
         Reply {
@@ -252,27 +269,16 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
                 ..parse_send(head, body, config.default_locale)?
             };
             let sent = send_code(deps, command, now).await?;
-            let reply = Reply {
-                status: 200,
-                body: json!({
-                    "verification_id": sent.verification_id,
-                    "channel": sent.destination.channel(),
-                    "to": sent.destination.masked(),
-                    "purpose": sent.purpose,
-                    "expires_in": sent.expires_in,
-                    "resend_after": sent.resend_after,
-                    "attempts_allowed": sent.attempts_allowed,
-                }),
-                outcome: if sent.provider.is_some() {
-                    "sent"
-                } else {
-                    "suppressed"
-                },
-                channel: Some(sent.destination.channel()),
-                calling_code: sent.destination.calling_code().map(str::to_owned),
-                provider: sent.provider,
-                headers: Vec::new(),
-            };
+            let answer = json!({
+                "verification_id": sent.verification_id,
+                "channel": sent.destination.channel(),
+                "to": sent.destination.masked(),
+                "purpose": sent.purpose,
+                "expires_in": sent.expires_in,
+                "resend_after": sent.resend_after,
+                "attempts_allowed": sent.attempts_allowed,
+            });
+            let reply = Reply::for_send(&sent, 200, answer);
             if let Some(key) = idempotency_key {
                 let stored = Stored {
                     status: reply.status,

@@ -157,20 +157,11 @@ pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
     let sent = send_code(deps, command, now)
         .await
         .map_err(|e| send_error(&e, Some(channel)))?;
-    Ok(Reply {
-        channel: Some(channel),
-        calling_code: sent.destination.calling_code().map(str::to_owned),
-        provider: sent.provider,
-        ..Reply::plain(
-            200,
-            json!({"otp_token": sent.verification_id}),
-            if sent.provider.is_some() {
-                "sent"
-            } else {
-                "suppressed"
-            },
-        )
-    })
+    Ok(Reply::for_send(
+        &sent,
+        200,
+        json!({"otp_token": sent.verification_id}),
+    ))
 }
 
 /// `/otp/send` errors in the seed's vocabulary. `channel` tells which of the

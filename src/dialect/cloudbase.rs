@@ -89,20 +89,7 @@ pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
     if let Some(is_user) = sent.is_user {
         body["is_user"] = json!(is_user);
     }
-    Ok(Reply {
-        channel: Some(sent.destination.channel()),
-        calling_code: sent.destination.calling_code().map(str::to_owned),
-        provider: sent.provider,
-        ..Reply::plain(
-            200,
-            body,
-            if sent.provider.is_some() {
-                "sent"
-            } else {
-                "suppressed"
-            },
-        )
-    })
+    Ok(Reply::for_send(&sent, 200, body))
 }
 
 pub async fn verify<K: Kv, S: State, T: Transport, E: Entropy>(

@@ -41,23 +41,6 @@ async fn remember<K: Kv, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>, sent: &S
     .await;
 }
 
-fn sent_reply(sent: &SendOutcome, status: u16, body: Value) -> Reply {
-    Reply {
-        channel: Some(sent.destination.channel()),
-        calling_code: sent.destination.calling_code().map(str::to_owned),
-        provider: sent.provider,
-        ..Reply::plain(
-            status,
-            body,
-            if sent.provider.is_some() {
-                "sent"
-            } else {
-                "suppressed"
-            },
-        )
-    }
-}
-
 // ---- Meeting ----------------------------------------------------------------------
 
 /// `tes****ount@huawei.com`: 3 leading and 4 trailing characters of the local part.
@@ -116,7 +99,7 @@ pub async fn meeting_send<K: Kv, S: State, T: Transport, E: Entropy>(
         ),
     };
     let body = json!({"expire": sent.expires_in, "bindPhone": phone, "bindEmail": email});
-    Ok(sent_reply(&sent, 200, body))
+    Ok(Reply::for_send(&sent, 200, body))
 }
 
 pub async fn meeting_check<K: Kv, S: State, T: Transport, E: Entropy>(
@@ -293,5 +276,5 @@ pub async fn bss_send<K: Kv, S: State, T: Transport, E: Entropy>(
     };
     let sent = send_code(deps, command, now).await.map_err(fail)?;
     remember(deps, &sent).await;
-    Ok(sent_reply(&sent, 204, Value::Null))
+    Ok(Reply::for_send(&sent, 204, Value::Null))
 }

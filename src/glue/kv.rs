@@ -6,6 +6,7 @@
 use crate::store::{Kv, StoreError, MIN_TTL};
 use worker::kv::{KvError, KvStore};
 
+#[derive(Clone)]
 pub struct WorkersKv {
     store: KvStore,
 }

@@ -144,14 +144,12 @@ async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply
         Vec::new()
     };
     let config = config(env).map_err(|e| misconfigured(&e.to_string()))?;
-    let kv_binding = || {
-        env.kv(KV_BINDING)
-            .map(kv::WorkersKv::new)
-            .map_err(|_| misconfigured("KV binding OTP_KV missing"))
-    };
-    let kv = kv_binding()?;
+    let kv = env
+        .kv(KV_BINDING)
+        .map(kv::WorkersKv::new)
+        .map_err(|_| misconfigured("KV binding OTP_KV missing"))?;
     let state = match config.consistency {
-        Consistency::Kv => EdgeState::Kv(kv_binding()?),
+        Consistency::Kv => EdgeState::Kv(kv.clone()),
         Consistency::Durable => EdgeState::Durable(durable::DurableState::new(
             env.durable_object(durable::BINDING)
                 .map_err(|_| misconfigured("Durable Object binding VERIFICATION_STATE missing"))?,
