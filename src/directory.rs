@@ -6,6 +6,12 @@
 //! the normalised destinations of existing users. With enumeration protection on
 //! (the default), a refused send answers exactly like a successful one and sends
 //! nothing, so the API cannot be used to learn who has an account.
+//!
+//! The same sources also resolve an account name to the account's contacts (for
+//! Huawei Meeting, whose `user` may be an account): the callback gets
+//! `{"account": name}` and answers `{"phone": …, "email": …}` (each a string or
+//! `null`; both `null` for no such account); in KV the key `account:<name>` holds
+//! the same JSON.
 
 use crate::destination::Destination;
 use crate::ports::HttpReply;
@@ -94,6 +100,68 @@ pub fn request(
     }
 }
 
+/// The phone and email an account has on file (either may be absent).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Contacts {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Contacts {
+    pub fn is_empty(&self) -> bool {
+        self.phone.is_none() && self.email.is_none()
+    }
+}
+
+/// An account name the directory may be asked about: 1 to 64 printable characters
+/// that are not themselves a destination's syntax.
+pub fn is_account_name(name: &str) -> bool {
+    (1..=64).contains(&name.chars().count())
+        && !name.contains('@')
+        && !name.starts_with('+')
+        && name.chars().all(|c| !c.is_control() && !c.is_whitespace())
+}
+
+/// The KV key of an account's contacts.
+pub fn account_key(name: &str) -> String {
+    format!("account:{name}")
+}
+
+/// The signed callback request resolving an account name.
+pub fn account_request(url: &str, secret: &[u8], account: &str, now: u64) -> OutboundRequest {
+    let body = json!({ "account": account }).to_string();
+    OutboundRequest {
+        method: "POST",
+        url: url.to_owned(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-edge-otp-timestamp".into(), now.to_string()),
+            ("x-edge-otp-signature".into(), signature(secret, now, &body)),
+        ],
+        body,
+    }
+}
+
+/// Contacts from their JSON (`{"phone": …, "email": …}`); `None` when malformed.
+pub fn parse_contacts(text: &str) -> Option<Contacts> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let field = |name: &str| match value.get(name) {
+        None | Some(serde_json::Value::Null) => Some(None),
+        Some(serde_json::Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    };
+    value.is_object().then_some(())?;
+    Some(Contacts {
+        phone: field("phone")?,
+        email: field("email")?,
+    })
+}
+
+/// `Some(contacts)` from a 200 answer to [`account_request`]; anything else fails.
+pub fn classify_account(reply: &HttpReply) -> Option<Contacts> {
+    (reply.status == 200).then(|| parse_contacts(&reply.body))?
+}
+
 /// `Some(exists)` from a 200 `{"exists": bool}`; anything else is a failure.
 pub fn classify(reply: &HttpReply) -> Option<bool> {
     if reply.status != 200 {
@@ -153,5 +221,46 @@ mod tests {
         assert_eq!(classify(&reply(200, r#"{"exists":false}"#)), Some(false));
         assert_eq!(classify(&reply(200, r#"{"exists":"yes"}"#)), None);
         assert_eq!(classify(&reply(500, r#"{"exists":true}"#)), None);
+    }
+
+    #[test]
+    fn account_names_and_contacts() {
+        for (name, ok) in [
+            ("alice", true),
+            ("user_01.test", true),
+            ("", false),
+            ("a@example.com", false),
+            ("+8613800000000", false),
+            ("has space", false),
+            (&"x".repeat(65), false),
+        ] {
+            assert_eq!(is_account_name(name), ok, "{name:?}");
+        }
+        let request = account_request("https://app.example/dir", b"k", "alice", 1);
+        assert_eq!(request.body, r#"{"account":"alice"}"#);
+        let reply = HttpReply::new;
+        let both = Contacts {
+            phone: Some("+8613800000000".into()),
+            email: Some("a@example.com".into()),
+        };
+        let cases = [
+            (
+                200,
+                r#"{"phone":"+8613800000000","email":"a@example.com"}"#,
+                Some(both),
+            ),
+            (
+                200,
+                r#"{"phone":null,"email":null}"#,
+                Some(Contacts::default()),
+            ),
+            (200, r#"{}"#, Some(Contacts::default())),
+            (200, r#"{"phone":5}"#, None),
+            (200, r#"[]"#, None),
+            (500, r#"{"phone":null}"#, None),
+        ];
+        for (status, body, expected) in cases {
+            assert_eq!(classify_account(&reply(status, body)), expected, "{body}");
+        }
     }
 }

@@ -59,15 +59,19 @@ pub async fn recall<K: Kv>(
     }))
 }
 
-/// The newest remembered verification among `purposes` (by its sealed `iat`).
+/// The newest remembered verification among `destinations` × `purposes` (by its
+/// sealed `iat`); several destinations when an account has a phone and an email.
 pub async fn recall_newest<K: Kv>(
     kv: &K,
     ring: &KeyRing,
-    destination: &Destination,
+    destinations: &[Destination],
     purposes: &[Purpose],
 ) -> Result<Option<String>, StoreError> {
     let mut newest: Option<(u64, String)> = None;
-    for &purpose in purposes {
+    let pairs = destinations
+        .iter()
+        .flat_map(|d| purposes.iter().map(move |&p| (d, p)));
+    for (destination, purpose) in pairs {
         let Some(id) = recall(kv, ring, destination, purpose).await? else {
             continue;
         };

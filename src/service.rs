@@ -181,6 +181,44 @@ async fn admission<K: Kv, S, T: Transport, E>(
     Ok((directory::admission(existence, exists), Some(exists)))
 }
 
+/// The contacts of an account name, from the user directory; `None` when no
+/// directory is configured. An unknown account has empty contacts.
+pub async fn resolve_account<K: Kv, S, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    account: &str,
+    now: u64,
+) -> Result<Option<directory::Contacts>, ApiError> {
+    let Some(directory) = &deps.config.directory else {
+        return Ok(None);
+    };
+    let contacts = match &directory.source {
+        Source::Http {
+            url,
+            secret,
+            timeout_ms,
+        } => {
+            let request = directory::account_request(url, secret, account, now);
+            let reply = call(deps.transport, &request, *timeout_ms).await.ok();
+            reply
+                .as_ref()
+                .and_then(directory::classify_account)
+                .ok_or(ApiError::ServiceUnavailable { retry_after: 5 })?
+        }
+        Source::Kv => {
+            let kv = deps.user_directory.ok_or(ApiError::Internal)?;
+            match kv
+                .get(&directory::account_key(account))
+                .await
+                .map_err(store_error)?
+            {
+                None => directory::Contacts::default(),
+                Some(text) => directory::parse_contacts(&text).ok_or(ApiError::Internal)?,
+            }
+        }
+    };
+    Ok(Some(contacts))
+}
+
 /// Demands and verifies a Turnstile token when the captcha mode asks for one.
 async fn captcha_gate<K, S: State, T: Transport, E>(
     deps: &Deps<'_, K, S, T, E>,

@@ -505,6 +505,39 @@ fn no_randomness_no_code() {
 }
 
 #[test]
+fn accounts_resolve_through_a_kv_directory() {
+    let w = World::new(&[("DIRECTORY", "kv")]);
+    let directory = MemoryKv::default();
+    block_on(directory.put(
+        "account:alice",
+        r#"{"phone":"+8613612349209","email":null}"#,
+        3600,
+    ))
+    .unwrap();
+    block_on(directory.put("account:broken", "not json", 3600)).unwrap();
+    let deps = Deps {
+        user_directory: Some(&directory),
+        ..w.deps()
+    };
+    let resolve = |name| block_on(crate::service::resolve_account(&deps, name, T0));
+    let alice = resolve("alice").unwrap().unwrap();
+    assert_eq!(alice.phone.as_deref(), Some("+8613612349209"));
+    assert_eq!(alice.email, None);
+    assert!(resolve("bob").unwrap().unwrap().is_empty());
+    assert_eq!(resolve("broken"), Err(ApiError::Internal));
+    assert_eq!(
+        block_on(crate::service::resolve_account(&w.deps(), "alice", T0)),
+        Err(ApiError::Internal),
+        "a KV directory without its binding is a deployment error"
+    );
+    let none = World::new(&[]);
+    assert_eq!(
+        block_on(crate::service::resolve_account(&none.deps(), "alice", T0)),
+        Ok(None)
+    );
+}
+
+#[test]
 fn ip_buckets() {
     let cases = [
         (Some("203.0.113.9"), "203.0.113.9"),

@@ -1,7 +1,7 @@
 //! Huawei Cloud dialects.
 //!
-//! Meeting (seeds 000, 001): `POST /v1/usg/acs/verifycode/send` with `user` (phone
-//! or email), `sendMethod` (`sms` default | `email`) and a captcha `token`, answered
+//! Meeting (seeds 000, 001): `POST /v1/usg/acs/verifycode/send` with `user` (phone,
+//! email, or an account name resolved through the user directory), `sendMethod` (`sms` default | `email`) and a captcha `token`, answered
 //! `{"expire", "bindPhone", "bindEmail"}` (masked, the other `null`);
 //! `PUT /v1/usg/acs/verifycode/check` with only `code` and `user` checks the latest
 //! pending code sent to that user, answered `{"token", "expire"}`. Statuses are the
@@ -15,6 +15,7 @@
 
 use crate::api::Reply;
 use crate::destination::{Channel, Destination};
+use crate::directory::{is_account_name, Contacts};
 use crate::error::ApiError;
 use crate::http::RequestHead;
 use crate::json::Fields;
@@ -22,7 +23,9 @@ use crate::latest;
 use crate::message::Locale;
 use crate::ports::{Entropy, Transport};
 use crate::purpose::Purpose;
-use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand, SendOutcome};
+use crate::service::{
+    check_code, resolve_account, send_code, CheckCommand, Deps, SendCommand, SendOutcome,
+};
 use crate::state::State;
 use crate::store::Kv;
 use serde_json::{json, Value};
@@ -53,6 +56,37 @@ pub fn meeting_mask_email(address: &str) -> String {
     }
 }
 
+/// Who a Meeting `user` is: a destination itself, or an account's contacts.
+enum MeetingUser {
+    Destination(Destination),
+    Account(Contacts),
+}
+
+async fn meeting_user<K: Kv, S, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    user: &str,
+    now: u64,
+) -> Result<MeetingUser, ApiError> {
+    if let Ok(destination) = Destination::parse(user) {
+        return Ok(MeetingUser::Destination(destination));
+    }
+    if !is_account_name(user) {
+        return Err(ApiError::invalid_field(
+            "user",
+            "A phone number, an email address or an account name.",
+        ));
+    }
+    match resolve_account(deps, user, now).await? {
+        // Without a directory an account name cannot be resolved: it is a bad user.
+        None => Err(ApiError::invalid_field(
+            "user",
+            "A phone number or an email address.",
+        )),
+        Some(contacts) if contacts.is_empty() => Err(ApiError::UserNotFound),
+        Some(contacts) => Ok(MeetingUser::Account(contacts)),
+    }
+}
+
 pub async fn meeting_send<K: Kv, S: State, T: Transport, E: Entropy>(
     head: &RequestHead,
     body: &[u8],
@@ -76,8 +110,21 @@ pub async fn meeting_send<K: Kv, S: State, T: Transport, E: Entropy>(
             )))
         }
     };
+    let to = match meeting_user(deps, &user, now).await.map_err(fail)? {
+        MeetingUser::Destination(_) => user,
+        MeetingUser::Account(contacts) => match channel {
+            Channel::Sms => contacts.phone,
+            Channel::Email => contacts.email,
+        }
+        .ok_or_else(|| {
+            fail(ApiError::invalid_field(
+                "sendMethod",
+                "The account has no contact for this method.",
+            ))
+        })?,
+    };
     let command = SendCommand {
-        to: user,
+        to,
         channel: Some(channel),
         purpose: Purpose::Login,
         locale: lang,
@@ -117,22 +164,27 @@ pub async fn meeting_check<K: Kv, S: State, T: Transport, E: Entropy>(
     if code.is_empty() || code.len() > 32 {
         return Err(fail(ApiError::invalid_field("code", "1 to 32 characters.")));
     }
-    let destination = Destination::parse(&user).map_err(|_| {
-        fail(ApiError::invalid_field(
-            "user",
-            "A phone number or an email address.",
-        ))
-    })?;
+    let (destinations, to) = match meeting_user(deps, &user, now).await.map_err(fail)? {
+        MeetingUser::Destination(destination) => (vec![destination], Some(user)),
+        // The pending code is looked up per contact, which binds it to the account.
+        MeetingUser::Account(contacts) => {
+            let parsed = [contacts.phone, contacts.email]
+                .into_iter()
+                .flatten()
+                .filter_map(|c| Destination::parse(&c).ok());
+            (parsed.collect(), None)
+        }
+    };
     // Meeting codes are for signing in; BSS registration codes are checked here too.
     let purposes = [Purpose::Login, Purpose::Signup];
-    let pending = latest::recall_newest(deps.kv, &deps.config.keys, &destination, &purposes)
+    let pending = latest::recall_newest(deps.kv, &deps.config.keys, &destinations, &purposes)
         .await
         .map_err(|_| fail(ApiError::ServiceUnavailable { retry_after: 5 }))?
         .ok_or_else(|| fail(ApiError::InvalidVerification))?;
     let command = CheckCommand {
         verification_id: pending,
         code,
-        to: Some(user),
+        to,
         purpose: None,
     };
     let checked = check_code(deps, command, now).await.map_err(fail)?;
@@ -168,7 +220,8 @@ pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
             "验证失败次数过多，请重新获取验证码",
         ),
         RateLimited { .. } => (400, "USG.SEND_TOO_FREQUENT", "发送过于频繁，请稍后重试"),
-        UserExists | UserNotFound => (400, "USG.USER_STATE", "用户状态不满足要求"),
+        UserNotFound => (400, "USG.USER_NOT_FOUND", "用户不存在"),
+        UserExists => (400, "USG.USER_STATE", "用户状态不满足要求"),
         _ => (400, "USG.INVALID_PARAMETER", "参数错误"),
     };
     let message = match lang {

@@ -582,6 +582,94 @@ fn huawei_meeting_seed_examples() {
 }
 
 #[test]
+fn huawei_meeting_user_as_an_account() {
+    let world = World::new(&[
+        ("DIRECTORY", "http"),
+        ("DIRECTORY_URL", "https://app.example/directory"),
+        ("DIRECTORY_SECRET", "0123456789abcdef"),
+    ]);
+    let send = |user: &str, method: &str| {
+        post(
+            "/v1/usg/acs/verifycode/send",
+            &[],
+            json!({"user": user, "sendMethod": method}),
+        )
+    };
+    let contacts = r#"{"phone":null,"email":"test.account@huawei.com"}"#;
+    // The directory resolves "alice" to her email; the seed's mask comes back.
+    world.transport.answer(vec![json_reply(contacts)]);
+    check(
+        &world,
+        &send("alice", "email"),
+        T0,
+        (
+            200,
+            json!({"expire": 600, "bindPhone": null, "bindEmail": "tes****ount@huawei.com"}),
+        ),
+    );
+    let asked = world.transport.requests.borrow()[0].clone();
+    assert_eq!(asked.url, "https://app.example/directory");
+    assert_eq!(asked.body, r#"{"account":"alice"}"#);
+    let code = world.transport.last_code();
+    // Checked by the account name: the pending code is found through its contacts.
+    world.transport.answer(vec![json_reply(contacts)]);
+    check(
+        &world,
+        &Call {
+            method: "PUT",
+            path: "/v1/usg/acs/verifycode/check",
+            headers: &[],
+            body: json!({"code": code, "user": "alice"}),
+        },
+        T0 + 2,
+        (200, json!({"token": "*", "expire": 300})),
+    );
+    // No phone on file for an SMS; an unknown account; a directory that is down.
+    world.transport.answer(vec![json_reply(contacts)]);
+    check(
+        &world,
+        &send("alice", "sms"),
+        T0 + 3,
+        (
+            400,
+            json!({"error_code": "USG.INVALID_PARAMETER", "error_msg": "参数错误"}),
+        ),
+    );
+    world
+        .transport
+        .answer(vec![json_reply(r#"{"phone":null,"email":null}"#)]);
+    check(
+        &world,
+        &send("mallory", "sms"),
+        T0 + 3,
+        (
+            400,
+            json!({"error_code": "USG.USER_NOT_FOUND", "error_msg": "用户不存在"}),
+        ),
+    );
+    world.transport.answer(vec![status(500), status(500)]);
+    check(
+        &world,
+        &send("alice", "sms"),
+        T0 + 3,
+        (
+            500,
+            json!({"error_code": "USG.SERVER_ERROR", "error_msg": "服务器异常"}),
+        ),
+    );
+    // Without a directory an account name is a malformed user.
+    check(
+        &World::new(&[]),
+        &send("alice", "sms"),
+        T0,
+        (
+            400,
+            json!({"error_code": "USG.INVALID_PARAMETER", "error_msg": "参数错误"}),
+        ),
+    );
+}
+
+#[test]
 fn huawei_bss_seed_examples() {
     let token = "MIIPAgYJKoZIhvcNAQcCo...ggg1BBIINPXsidG9rZ";
     let world = World::new(&[("BSS_AUTH_TOKENS", token), ("CODE_TTL_MAX", "3600")]);

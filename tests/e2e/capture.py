@@ -5,7 +5,8 @@
   shared secret, timestamp within five minutes), keeps the messages, and can be told
   to fail, hang past the worker's timeout, or reject.
 - `/siteverify`: Cloudflare Turnstile's siteverify, accepting one token only.
-- `/directory`: the app's user directory callback, answering from `users`.
+- `/directory`: the app's user directory callback, answering existence from
+  `users` and account names from `accounts` (name → {"phone", "email"}).
 - `/twilio/...` and `/vonage/sms/json`: the two SMS vendors' APIs, with their real
   success and error bodies; `provider_modes` makes each fail, hang or refuse.
 - `/resend/emails`: Resend's email API.
@@ -38,6 +39,7 @@ class Capture:
         self.siteverify_mode = "ok"  # ok | down
         self.siteverify_calls = []
         self.users = set()
+        self.accounts = {}
         self.directory_calls = []
         self.provider_modes = {"twilio": "ok", "vonage": "ok"}  # ok | fail | hang | invalid
         self.provider_messages = []  # (provider, form fields)
@@ -153,8 +155,12 @@ class Capture:
                 query = json.loads(body)
                 with capture.lock:
                     capture.directory_calls.append(query)
-                    exists = query["destination"] in capture.users
-                self._reply(200, json.dumps({"exists": exists}).encode())
+                    if "account" in query:
+                        contacts = capture.accounts.get(query["account"], {})
+                        answer = {"phone": contacts.get("phone"), "email": contacts.get("email")}
+                    else:
+                        answer = {"exists": query["destination"] in capture.users}
+                self._reply(200, json.dumps(answer).encode())
 
             def _sms_vendor(self, vendor, body):
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}

@@ -144,6 +144,58 @@ def test_meeting_send_then_check_by_user_and_code(dialects, capture, ip, mainlan
     assert dialects.request("GET", "/v1/usg/acs/verifycode/check").headers["allow"] == "PUT, OPTIONS"
 
 
+def test_meeting_user_as_an_account(dialects, capture, ip, mainland, email):
+    account = "acct-" + mainland
+    capture.accounts[account] = {"phone": f"+86{mainland}", "email": email}
+    send = lambda body, **h: dialects.request("POST", "/v1/usg/acs/verifycode/send", body, {"cf-connecting-ip": ip, **h})
+    r = send({"user": account, "sendMethod": "email"})
+    local, domain = email.split("@")
+    assert r.status == 200 and r.json == {"expire": 600, "bindPhone": None, "bindEmail": f"{local[:3]}****{local[-4:]}@{domain}"}
+    assert {"account": account} in capture.directory_calls
+    code = capture.latest(email)["code"]
+    ok = dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": code, "user": account})
+    assert ok.status == 200 and verified(ok.json["token"])["sub"] == email
+    r = send({"user": "nobody-" + mainland, "sendMethod": "sms"})
+    assert r.status == 400 and r.json == {"error_code": "USG.USER_NOT_FOUND", "error_msg": "用户不存在"}
+    r = dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": code, "user": "nobody-" + mainland})
+    assert r.status == 400 and r.json["error_code"] == "USG.USER_NOT_FOUND"
+
+
+def test_meeting_captcha_and_delivery_failure(dialects, capture, ip, mainland):
+    send = lambda user, **h: dialects.request("POST", "/v1/usg/acs/verifycode/send", {"user": user, **h.pop("body", {})},
+                                              {"cf-connecting-ip": ip, **h})
+    for n in range(3):
+        assert send(f"+86{int(mainland) + 10_000_000 * (n + 1)}").status == 200
+    # Three sends from this IP this hour: the adaptive captcha now wants Meeting's `token`.
+    user = f"+86{mainland}"
+    r = send(user)
+    assert r.status == 403 and r.json == {"error_code": "USG.CAPTCHA_REQUIRED", "error_msg": "需要先完成图形验证"}
+    r = send(user, body={"token": "forged-token"})
+    assert r.status == 403 and r.json["error_code"] == "USG.CAPTCHA_INVALID"
+    capture.mode = "fail"
+    try:
+        r = send(user, body={"token": "good-token"})
+    finally:
+        capture.mode = "ok"
+    assert r.status == 500 and r.json == {"error_code": "USG.SEND_FAILED", "error_msg": "验证码发送失败，请稍后重试"}
+    assert not any(m["to"] == user for m in capture.messages)
+    # The failed send gave the cooldown back: the next attempt goes through.
+    r = send(user, body={"token": "good-token"})
+    assert r.status == 200 and capture.latest(user)
+
+
+def test_cloudbase_delivery_failure(dialects, capture, ip, email):
+    capture.mode = "fail"
+    try:
+        r = dialects.request("POST", "/auth/v1/verification", {"email": email, "target": "ANY"}, {"cf-connecting-ip": ip})
+    finally:
+        capture.mode = "ok"
+    assert r.status == 503 and r.headers["retry-after"], r.json
+    assert r.json["error"] == "delivery_unavailable" and r.json["error_code"] == 5030
+    r = dialects.request("POST", "/auth/v1/verification", {"email": email, "target": "ANY"}, {"cf-connecting-ip": ip})
+    assert r.status == 200 and capture.latest(email)
+
+
 def test_bss_send_registration_code(dialects, capture, ip, email):
     auth = {"x-auth-token": __import__("conftest").BSS_TOKEN, "cf-connecting-ip": ip}
     r = dialects.request("POST", "/v2/bases/verificationcode/send", {"receiver_type": 2, "timeout": 5, "email": email, "lang": "en-us"}, auth)
