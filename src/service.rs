@@ -104,7 +104,7 @@ fn store_error(e: StoreError) -> ApiError {
     }
 }
 
-fn destination_error(e: DestinationError) -> ApiError {
+pub fn destination_error(e: DestinationError) -> ApiError {
     match e {
         DestinationError::InvalidPhone => ApiError::InvalidPhoneNumber,
         DestinationError::InvalidEmail => ApiError::InvalidEmail,

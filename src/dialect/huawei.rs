@@ -24,7 +24,8 @@ use crate::message::Locale;
 use crate::ports::{Entropy, Transport};
 use crate::purpose::Purpose;
 use crate::service::{
-    check_code, resolve_account, send_code, CheckCommand, Deps, SendCommand, SendOutcome,
+    check_code, destination_error, resolve_account, send_code, CheckCommand, Deps, SendCommand,
+    SendOutcome,
 };
 use crate::state::State;
 use crate::store::Kv;
@@ -67,21 +68,16 @@ async fn meeting_user<K: Kv, S, T: Transport, E>(
     user: &str,
     now: u64,
 ) -> Result<MeetingUser, ApiError> {
-    if let Ok(destination) = Destination::parse(user) {
-        return Ok(MeetingUser::Destination(destination));
-    }
+    let malformed = match Destination::parse(user) {
+        Ok(destination) => return Ok(MeetingUser::Destination(destination)),
+        Err(e) => destination_error(e),
+    };
     if !is_account_name(user) {
-        return Err(ApiError::invalid_field(
-            "user",
-            "A phone number, an email address or an account name.",
-        ));
+        return Err(malformed);
     }
     match resolve_account(deps, user, now).await? {
-        // Without a directory an account name cannot be resolved: it is a bad user.
-        None => Err(ApiError::invalid_field(
-            "user",
-            "A phone number or an email address.",
-        )),
+        // Without a directory an account name cannot be resolved: a malformed user.
+        None => Err(malformed),
         Some(contacts) if contacts.is_empty() => Err(ApiError::UserNotFound),
         Some(contacts) => Ok(MeetingUser::Account(contacts)),
     }

@@ -657,16 +657,18 @@ fn huawei_meeting_user_as_an_account() {
             json!({"error_code": "USG.SERVER_ERROR", "error_msg": "服务器异常"}),
         ),
     );
-    // Without a directory an account name is a malformed user.
-    check(
-        &World::new(&[]),
-        &send("alice", "sms"),
-        T0,
-        (
-            400,
-            json!({"error_code": "USG.INVALID_PARAMETER", "error_msg": "参数错误"}),
-        ),
-    );
+    // Without a directory an account name is a malformed user, as is a bad number.
+    for (world, user) in [(&World::new(&[]), "alice"), (&world, "+86123")] {
+        check(
+            world,
+            &send(user, "sms"),
+            T0 + 4,
+            (
+                400,
+                json!({"error_code": "USG.INVALID_USER", "error_msg": "手机号或邮箱格式错误"}),
+            ),
+        );
+    }
 }
 
 #[test]

@@ -159,6 +159,8 @@ def test_meeting_user_as_an_account(dialects, capture, ip, mainland, email):
     assert r.status == 400 and r.json == {"error_code": "USG.USER_NOT_FOUND", "error_msg": "用户不存在"}
     r = dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": code, "user": "nobody-" + mainland})
     assert r.status == 400 and r.json["error_code"] == "USG.USER_NOT_FOUND"
+    r = send({"user": "+86123"}, **{"accept-language": "en-US"})
+    assert r.status == 400 and r.json == {"error_code": "USG.INVALID_USER", "error_msg": "The phone number is not valid; use the international format, e.g. +14155550100."}
 
 
 def test_meeting_captcha_and_delivery_failure(dialects, capture, ip, mainland):
