@@ -86,8 +86,13 @@ pub fn request(
         "destination": destination.as_str(),
         "channel": destination.channel().as_str(),
         "purpose": purpose.as_str(),
-    })
-    .to_string();
+    });
+    signed_post(url, secret, body, now)
+}
+
+/// A JSON POST to the callback, signed like the webhook provider's deliveries.
+fn signed_post(url: &str, secret: &[u8], body: serde_json::Value, now: u64) -> OutboundRequest {
+    let body = body.to_string();
     OutboundRequest {
         method: "POST",
         url: url.to_owned(),
@@ -129,17 +134,7 @@ pub fn account_key(name: &str) -> String {
 
 /// The signed callback request resolving an account name.
 pub fn account_request(url: &str, secret: &[u8], account: &str, now: u64) -> OutboundRequest {
-    let body = json!({ "account": account }).to_string();
-    OutboundRequest {
-        method: "POST",
-        url: url.to_owned(),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("x-edge-otp-timestamp".into(), now.to_string()),
-            ("x-edge-otp-signature".into(), signature(secret, now, &body)),
-        ],
-        body,
-    }
+    signed_post(url, secret, json!({ "account": account }), now)
 }
 
 /// Contacts from their JSON (`{"phone": …, "email": …}`); `None` when malformed.
