@@ -14,10 +14,15 @@ use crate::purpose::Purpose;
 use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand, SendOutcome};
 use crate::state::State;
 use crate::store::Kv;
+use base64::Engine;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
+    /// `GET /`: the login page.
+    Page,
+    /// `GET /openapi.json`.
+    OpenApi,
     Health,
     Send,
     Check,
@@ -33,6 +38,8 @@ impl Route {
     /// 404 for an unknown path, 405 (with `Allow`) for a known path and wrong method.
     pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
         let (route, expected, allow) = match path {
+            "/" => (Route::Page, "GET", "GET, OPTIONS"),
+            "/openapi.json" => (Route::OpenApi, "GET", "GET, OPTIONS"),
             "/healthz" => (Route::Health, "GET", "GET, OPTIONS"),
             "/v1/verifications" => (Route::Send, "POST", "POST, OPTIONS"),
             "/v1/verifications/check" => (Route::Check, "POST", "POST, OPTIONS"),
@@ -50,6 +57,8 @@ impl Route {
 
     pub fn name(self) -> &'static str {
         match self {
+            Route::Page => "page",
+            Route::OpenApi => "openapi",
             Route::Health => "healthz",
             Route::Send => "send",
             Route::Check => "check",
@@ -65,7 +74,12 @@ impl Route {
 
 /// The response for a reply: its status, JSON body (none for `null`) and headers.
 pub fn reply_response(reply: &Reply, request_id: &str) -> crate::http::Response {
-    let mut response = crate::http::json_response(reply.status, &reply.body, request_id);
+    let mut response = match &reply.document {
+        Some((media_type, text)) => {
+            crate::http::document_response(reply.status, media_type, text, request_id)
+        }
+        None => crate::http::json_response(reply.status, &reply.body, request_id),
+    };
     response.headers.extend(
         reply
             .headers
@@ -101,6 +115,8 @@ pub struct Reply {
     pub provider: Option<&'static str>,
     /// Extra response headers (a dialect's `Retry-After`).
     pub headers: Vec<(&'static str, String)>,
+    /// A body that is not JSON: its media type and text (the page, the document).
+    pub document: Option<(&'static str, String)>,
 }
 
 impl Reply {
@@ -131,6 +147,7 @@ impl Reply {
             calling_code: None,
             provider: None,
             headers: Vec::new(),
+            document: None,
         }
     }
 }
@@ -213,6 +230,26 @@ pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
     Ok(command)
 }
 
+/// The login page, with a fresh CSP nonce. Off (404) when `LOGIN_PAGE = "off"`, and
+/// when clients must authenticate: a public page cannot hold a client secret.
+fn page<K, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>) -> Result<Reply, ApiError> {
+    let config = deps.config;
+    if !config.page.enabled || !config.clients.is_open() {
+        return Err(ApiError::NotFound);
+    }
+    let mut nonce = [0u8; 18];
+    deps.entropy
+        .fill(&mut nonce)
+        .map_err(|_| ApiError::ServiceUnavailable { retry_after: 1 })?;
+    let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
+    let (html, headers) = crate::page::render(&config.app_name, &config.page, &nonce);
+    Ok(Reply {
+        headers,
+        document: Some(("text/html; charset=utf-8", html)),
+        ..Reply::plain(200, Value::Null, "ok")
+    })
+}
+
 pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
     route: Route,
     head: &RequestHead,
@@ -223,6 +260,16 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
     let config: &Config = deps.config;
     let plain = Reply::plain;
     match route {
+        Route::Page => return page(deps),
+        Route::OpenApi => {
+            return Ok(Reply {
+                document: Some((
+                    "application/json; charset=utf-8",
+                    crate::openapi::DOCUMENT.to_owned(),
+                )),
+                ..plain(200, Value::Null, "ok")
+            })
+        }
         Route::Health => {
             return Ok(plain(
                 200,
@@ -313,6 +360,7 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
                 calling_code: checked.destination.calling_code().map(str::to_owned),
                 provider: None,
                 headers: Vec::new(),
+                document: None,
             })
         }
     }

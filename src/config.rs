@@ -13,6 +13,7 @@ use crate::directory::{Directory, Source};
 use crate::keys::KeyRing;
 use crate::limits::DestinationPolicy;
 use crate::message::{Locale, Templates};
+use crate::page::PageConfig;
 use crate::provider::alibaba::{self, AlibabaSms};
 use crate::provider::email::{self, Sender};
 use crate::provider::tencent::{self, TemplateParam};
@@ -60,6 +61,8 @@ pub struct Config {
     pub spend: SpendCaps,
     pub consistency: Consistency,
     pub directory: Option<Directory>,
+    /// The login page at `GET /`.
+    pub page: PageConfig,
 }
 
 /// `CIAM_AUTH_SOURCES = "id:length:seconds,…"`.
@@ -133,6 +136,15 @@ impl Config {
 pub struct ConfigError {
     pub variable: &'static str,
     pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, problem: &str) -> ConfigError {
+        ConfigError {
+            variable,
+            problem: problem.to_owned(),
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -628,6 +640,11 @@ impl Config {
                 Some(_) => return Err(fail("CONSISTENCY", "must be kv or durable")),
             },
             directory: directory_config(&r)?,
+            page: PageConfig::parse(
+                r.raw("LOGIN_PAGE").as_deref(),
+                r.raw("ACCENT_COLOR").as_deref(),
+                r.raw("TURNSTILE_SITE_KEY").as_deref(),
+            )?,
         })
     }
 }

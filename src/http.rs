@@ -105,6 +105,17 @@ fn common_headers(request_id: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// A response whose body is not JSON (the login page, the OpenAPI document).
+pub fn document_response(status: u16, media_type: &str, text: &str, request_id: &str) -> Response {
+    let mut headers = common_headers(request_id);
+    headers[0].1 = media_type.to_owned();
+    Response {
+        status,
+        headers,
+        body: text.to_owned(),
+    }
+}
+
 /// A JSON response; a `null` body means no body at all (204).
 pub fn json_response(status: u16, body: &Value, request_id: &str) -> Response {
     let mut headers = common_headers(request_id);

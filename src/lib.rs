@@ -26,6 +26,8 @@ pub mod keys;
 pub mod latest;
 pub mod limits;
 pub mod message;
+pub mod openapi;
+pub mod page;
 pub mod ports;
 pub mod provider;
 pub mod pumping;

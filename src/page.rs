@@ -1,0 +1,202 @@
+//! `GET /`: the edge login page (email or phone → code → verified claims), one HTML
+//! document with inline CSS and JS under a strict Content-Security-Policy: the
+//! inline style and script carry a fresh nonce per response, nothing else inline
+//! runs, and the only third party is Turnstile when a site key is configured.
+
+use crate::config::ConfigError;
+
+const TEMPLATE: &str = include_str!("login.html");
+const TURNSTILE: &str = "https://challenges.cloudflare.com";
+
+/// The page's settings: `LOGIN_PAGE`, `ACCENT_COLOR`, `TURNSTILE_SITE_KEY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageConfig {
+    pub enabled: bool,
+    /// A CSS hex colour, `#rgb` or `#rrggbb`.
+    pub accent: String,
+    pub turnstile_site_key: Option<String>,
+}
+
+impl PageConfig {
+    pub fn parse(
+        enabled: Option<&str>,
+        accent: Option<&str>,
+        site_key: Option<&str>,
+    ) -> Result<PageConfig, ConfigError> {
+        let enabled = match enabled {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(ConfigError::new("LOGIN_PAGE", "must be on or off")),
+        };
+        let accent = accent.unwrap_or("#2563eb");
+        let hex = accent.strip_prefix('#').unwrap_or("");
+        if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ConfigError::new(
+                "ACCENT_COLOR",
+                "must be a hex colour like #2563eb",
+            ));
+        }
+        let site_key = site_key.map(str::to_owned);
+        if let Some(key) = &site_key {
+            let ok = (1..=128).contains(&key.len())
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !ok {
+                return Err(ConfigError::new(
+                    "TURNSTILE_SITE_KEY",
+                    "must be letters, digits, - and _",
+                ));
+            }
+        }
+        Ok(PageConfig {
+            enabled,
+            accent: accent.to_ascii_lowercase(),
+            turnstile_site_key: site_key,
+        })
+    }
+}
+
+/// Text for HTML element content and double-quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The Content-Security-Policy for a page rendered with `nonce`.
+pub fn content_security_policy(nonce: &str, turnstile: bool) -> String {
+    let (script, frame) = if turnstile {
+        (format!(" {TURNSTILE}"), TURNSTILE)
+    } else {
+        (String::new(), "'none'")
+    };
+    format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'{script}; style-src 'nonce-{nonce}'; \
+         connect-src 'self'; img-src 'self' data:; frame-src {frame}; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// The page and its security headers. `nonce` must be fresh per response
+/// (base64 of at least 16 random bytes).
+pub fn render(
+    app_name: &str,
+    page: &PageConfig,
+    nonce: &str,
+) -> (String, Vec<(&'static str, String)>) {
+    let site_key = page.turnstile_site_key.as_deref().unwrap_or("");
+    let html = TEMPLATE
+        .replace("{{NONCE}}", nonce)
+        .replace("{{APP}}", &escape_html(app_name))
+        .replace("{{ACCENT}}", &page.accent)
+        .replace("{{SITEKEY}}", site_key);
+    let headers = vec![
+        (
+            "content-security-policy",
+            content_security_policy(nonce, !site_key.is_empty()),
+        ),
+        ("referrer-policy", "no-referrer".to_owned()),
+        ("x-frame-options", "DENY".to_owned()),
+        ("permissions-policy", "otp-credentials=(self)".to_owned()),
+    ];
+    (html, headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> PageConfig {
+        PageConfig::parse(None, None, None).unwrap()
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, bool);
+        let cases: [Case; 8] = [
+            (None, None, None, true),
+            (Some("off"), Some("#ABC"), Some("0x4AAAAAAA-b_1"), true),
+            (Some("maybe"), None, None, false),
+            (None, Some("red"), None, false),
+            (None, Some("#12345"), None, false),
+            (None, Some("#123456;}body{"), None, false),
+            (None, None, Some("key\"><script>"), false),
+            (None, None, Some(""), false),
+        ];
+        for (enabled, accent, key, ok) in cases {
+            assert_eq!(
+                PageConfig::parse(enabled, accent, key).is_ok(),
+                ok,
+                "{enabled:?} {accent:?} {key:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_inline_block_carries_the_nonce_and_nothing_else_is_inline() {
+        let (html, headers) = render("Acme <Login> & \"Co\"", &config(), "bm9uY2Utbm9uY2U=");
+        assert!(html.contains("<title>Acme &lt;Login&gt; &amp; &quot;Co&quot;</title>"));
+        assert!(!html.contains("{{"), "every placeholder is filled");
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches("<script nonce=\"bm9uY2Utbm9uY2U=\">").count()
+        );
+        assert_eq!(html.matches("<style").count(), 1);
+        assert!(html.contains("<style nonce=\"bm9uY2Utbm9uY2U=\">"));
+        for inline in [
+            " style=\"",
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            "javascript:",
+        ] {
+            assert!(!html.contains(inline), "{inline}");
+        }
+        let csp = &headers[0].1;
+        assert!(csp.contains("script-src 'nonce-bm9uY2Utbm9uY2U='"));
+        assert!(csp.contains("frame-src 'none'"));
+        assert!(!csp.contains("unsafe"));
+    }
+
+    #[test]
+    fn the_page_has_what_the_flow_needs() {
+        let (html, _) = render("edge-otp", &config(), "n");
+        for needle in [
+            "inputmode=\"numeric\"",
+            "autocomplete=\"one-time-code\"",
+            "aria-live=\"polite\"",
+            "<label for=\"to\"",
+            "<label for=\"code\"",
+            "OTPCredential",
+            "resend_after",
+            "attempts_remaining",
+            "navigator.language",
+            "--accent:#2563eb",
+        ] {
+            assert!(html.contains(needle), "{needle}");
+        }
+    }
+
+    #[test]
+    fn turnstile_widens_the_policy_only_when_configured() {
+        let page = PageConfig::parse(None, None, Some("0x4AAAAAAA")).unwrap();
+        let (html, headers) = render("edge-otp", &page, "n");
+        assert!(html.contains("data-sitekey=\"0x4AAAAAAA\""));
+        assert!(headers[0]
+            .1
+            .contains("script-src 'nonce-n' https://challenges.cloudflare.com"));
+        assert!(headers[0]
+            .1
+            .contains("frame-src https://challenges.cloudflare.com"));
+    }
+}
