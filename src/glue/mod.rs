@@ -91,7 +91,8 @@ fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
 
 fn head_of(req: &Request) -> RequestHead {
     RequestHead {
-        method: req.method().to_string(),
+        // The raw method: worker::Method folds methods it does not know into GET.
+        method: req.inner().method(),
         path: req.path(),
         headers: req
             .headers()

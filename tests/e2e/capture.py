@@ -10,6 +10,8 @@
 - `/twilio/...` and `/vonage/sms/json`: the two SMS vendors' APIs, with their real
   success and error bodies; `provider_modes` makes each fail, hang or refuse.
 - `/resend/emails`: Resend's email API.
+- `GET /latest?to=…`: the newest captured message for a destination (the browser
+  test reads its codes here).
 """
 
 import base64
@@ -20,7 +22,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 TURNSTILE_SECRET = "turnstile-e2e-secret"
 GOOD_CAPTCHA_TOKEN = "good-token"
@@ -104,6 +106,15 @@ class Capture:
 
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                # `/latest?to=…`: the newest message for a destination, for the browser test.
+                url = urlparse(self.path)
+                to = parse_qs(url.query).get("to", [""])[0]
+                found = capture.for_destination(to) if url.path == "/latest" else []
+                if not found:
+                    return self._reply(404, b"{}")
+                self._reply(200, json.dumps(found[-1]).encode())
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))

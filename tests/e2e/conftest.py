@@ -273,3 +273,28 @@ def dialects(capture):
     })
     yield client
     stop()
+
+
+@pytest.fixture(scope="session")
+def page_worker(capture):
+    """The login page's deployment: an app name and accent colour from
+    configuration, nothing else changed (clients open, captcha off)."""
+    client, stop = start_worker("page", capture, {"APP_NAME": "Acme Login", "ACCENT_COLOR": "#0F766E"})
+    yield client
+    stop()
+
+
+# The contract run's client (CLIENTS) and BSS partner token.
+CONTRACT_CLIENT = ("contract-client", "contract-secret-0123456789")
+CONTRACT_BSS_TOKEN = "contract-bss-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def contract_worker(capture):
+    """Every route behind its documented authentication, for schemathesis."""
+    client, stop = start_worker("contract", capture, {
+        "CLIENTS": ":".join(CONTRACT_CLIENT),
+        "BSS_AUTH_TOKENS": CONTRACT_BSS_TOKEN,
+    })
+    yield client
+    stop()
