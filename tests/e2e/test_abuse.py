@@ -77,7 +77,7 @@ def test_enumeration_protection(guarded, capture, ip):
     assert answers[(existing, "signup")]["to"] == existing[:3] + "***@example.com"
     sent = [(m["to"], m["purpose"]) for m in capture.messages if m["to"] in (existing, new)]
     assert sorted(sent) == sorted([(new, "signup"), (existing, "reset_password")])
-    assert {c["destination"] for c in capture.directory_calls} >= {existing, new}
+    assert {c["destination"] for c in capture.directory_calls if "destination" in c} >= {existing, new}
 
 
 def test_directory_without_enumeration_protection(directory_worker, capture, ip):
