@@ -208,7 +208,7 @@ pub fn parse_send(
         locale,
         ttl,
         client: String::new(),
-        client_ip: head.header("cf-connecting-ip").map(str::to_owned),
+        client_ip: head.client_ip(),
         captcha_token: head
             .header("x-captcha-token")
             .or_else(|| head.header("cf-turnstile-response"))

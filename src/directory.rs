@@ -140,12 +140,12 @@ pub fn account_request(url: &str, secret: &[u8], account: &str, now: u64) -> Out
 /// Contacts from their JSON (`{"phone": …, "email": …}`); `None` when malformed.
 pub fn parse_contacts(text: &str) -> Option<Contacts> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let field = |name: &str| match value.get(name) {
+    let object = value.as_object()?;
+    let field = |name: &str| match object.get(name) {
         None | Some(serde_json::Value::Null) => Some(None),
         Some(serde_json::Value::String(s)) => Some(Some(s.clone())),
         Some(_) => None,
     };
-    value.is_object().then_some(())?;
     Some(Contacts {
         phone: field("phone")?,
         email: field("email")?,

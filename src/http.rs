@@ -24,6 +24,12 @@ impl RequestHead {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The client IP the limits count: `CF-Connecting-IP` only, never
+    /// `X-Forwarded-For`, which any client can write.
+    pub fn client_ip(&self) -> Option<String> {
+        self.header("cf-connecting-ip").map(str::to_owned)
+    }
+
     /// 415 unless the body is declared `application/json` (parameters allowed);
     /// 413 when the declared length is over [`MAX_BODY`].
     pub fn accept_json_body(&self) -> Result<(), ApiError> {

@@ -149,7 +149,7 @@ pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
         locale: super::locale(head, Locale::ZhCn),
         ttl: Some(validity),
         client,
-        client_ip: head.header("cf-connecting-ip").map(str::to_owned),
+        client_ip: head.client_ip(),
         captcha_token: head.header("x-captcha-token").map(str::to_owned),
         existence: None,
         code_length: Some(code_length),

@@ -79,7 +79,7 @@ pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
         locale: super::locale(head, Locale::ZhCn),
         ttl: Some(VALIDITY),
         client: String::new(),
-        client_ip: head.header("cf-connecting-ip").map(str::to_owned),
+        client_ip: head.client_ip(),
         captcha_token: head.header("x-captcha-token").map(str::to_owned),
         existence: Some(existence),
         code_length: Some(CODE_LENGTH),
