@@ -16,6 +16,7 @@ use crate::state::State;
 use crate::store::Kv;
 use base64::Engine;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -115,8 +116,9 @@ pub struct Reply {
     pub provider: Option<&'static str>,
     /// Extra response headers (a dialect's `Retry-After`).
     pub headers: Vec<(&'static str, String)>,
-    /// A body that is not JSON: its media type and text (the page, the document).
-    pub document: Option<(&'static str, String)>,
+    /// A body that is not JSON: its media type and text (the page, the document,
+    /// which is served from the binary without a copy into the reply).
+    pub document: Option<(&'static str, Cow<'static, str>)>,
 }
 
 impl Reply {
@@ -245,7 +247,7 @@ fn page<K, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>) -> Result<Reply, ApiEr
     let (html, headers) = crate::page::render(&config.app_name, &config.page, &nonce);
     Ok(Reply {
         headers,
-        document: Some(("text/html; charset=utf-8", html)),
+        document: Some(("text/html; charset=utf-8", Cow::Owned(html))),
         ..Reply::plain(200, Value::Null, "ok")
     })
 }
@@ -265,7 +267,7 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
             return Ok(Reply {
                 document: Some((
                     "application/json; charset=utf-8",
-                    crate::openapi::DOCUMENT.to_owned(),
+                    Cow::Borrowed(crate::openapi::DOCUMENT),
                 )),
                 ..plain(200, Value::Null, "ok")
             })

@@ -114,7 +114,11 @@ fn common_headers(request_id: &str) -> Vec<(String, String)> {
 /// A response whose body is not JSON (the login page, the OpenAPI document).
 pub fn document_response(status: u16, media_type: &str, text: &str, request_id: &str) -> Response {
     let mut headers = common_headers(request_id);
-    headers[0].1 = media_type.to_owned();
+    for (name, value) in &mut headers {
+        if name == "content-type" {
+            *value = media_type.to_owned();
+        }
+    }
     Response {
         status,
         headers,
