@@ -3,13 +3,13 @@
 //! figures are for comparison between versions on one machine, not assertions.
 //! Randomness is a seeded SplitMix64 here: getrandom is linked by the wasm glue only.
 
-use edge_otp::code;
-use edge_otp::destination::Channel;
-use edge_otp::jwt::{self, VerifiedClaims};
-use edge_otp::keys::KeyRing;
-use edge_otp::purpose::Purpose;
+use edge_otp::core::code;
+use edge_otp::core::destination::Channel;
+use edge_otp::core::jwt::{self, VerifiedClaims};
+use edge_otp::core::keys::KeyRing;
+use edge_otp::core::purpose::Purpose;
+use edge_otp::core::token::{self, UntrustedToken};
 use edge_otp::testkit::{sample_claims, SplitMix, KEY1, KEY2};
-use edge_otp::token::{self, UntrustedToken};
 use std::hint::black_box;
 use std::time::Instant;
 

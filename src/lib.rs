@@ -1,44 +1,30 @@
 //! edge-otp: one-time verification codes (SMS and email) at the edge.
 //!
-//! Everything here but [`glue`] is the core: pure Rust that never imports `worker`,
-//! never reads a clock and never draws randomness. Time comes in as `now` (Unix
-//! seconds), randomness through the [`ports::Entropy`] port, state through
-//! [`store::Kv`], delivery through [`ports::Transport`]. See ARCHITECTURE.md.
+//! The folders are the layers, lowest first; each may import only the layers below
+//! it (`tests/architecture.rs` checks this, and that only `glue` names `worker`):
+//!
+//! - [`ports`]: the interfaces to the platform (KV, outbound HTTP, randomness).
+//! - [`core`]: domain primitives (destinations, codes, keys, tokens, the JWT).
+//! - [`delivery`]: messages, providers and the failover loop.
+//! - [`policy`]: limits, attempts, captcha, directory, idempotency and the state port.
+//! - [`config`]: the table of variables and the checked [`config::Config`].
+//! - [`service`]: the use cases `send_code` / `check_code` over one [`service::Platform`].
+//! - [`surface`]: the native API, the vendor dialects, the page, OpenAPI, CORS.
+//! - `glue` (wasm32 only): Workers' request, KV, Durable Objects, `fetch`, the clock.
+//!
+//! Everything but `glue` is pure Rust that never imports `worker`, never reads a
+//! clock and never draws randomness: time comes in as `now` (Unix seconds), the rest
+//! through the ports. See ARCHITECTURE.md.
 
-pub mod api;
-pub mod attempts;
-pub mod base64url;
-pub mod captcha;
-pub mod clients;
-pub mod code;
 pub mod config;
-pub mod cors;
+pub mod core;
 pub mod delivery;
-pub mod destination;
-pub mod dialect;
-pub mod directory;
-pub mod error;
-pub mod http;
-pub mod idempotency;
-pub mod json;
-pub mod jwt;
-pub mod keys;
-pub mod latest;
-pub mod limits;
-pub mod message;
-pub mod openapi;
-pub mod page;
+pub mod policy;
 pub mod ports;
-pub mod provider;
-pub mod pumping;
-pub mod purpose;
-pub mod sealed;
 pub mod service;
-pub mod state;
-pub mod store;
+pub mod surface;
 #[doc(hidden)]
 pub mod testkit;
-pub mod token;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;

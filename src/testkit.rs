@@ -1,11 +1,11 @@
 //! Deterministic stand-ins shared by the unit tests and the benchmarks. Not used by
 //! the service itself (the linker drops it from the worker).
 
-use crate::destination::Channel;
-use crate::keys::KeyRing;
+use crate::core::destination::Channel;
+use crate::core::keys::KeyRing;
+use crate::core::purpose::Purpose;
+use crate::core::token::{code_mac, VerificationClaims};
 use crate::ports::{Entropy, EntropyError};
-use crate::purpose::Purpose;
-use crate::token::{code_mac, VerificationClaims};
 use std::cell::Cell;
 
 /// SplitMix64: a seeded, reproducible byte source (never for real codes).

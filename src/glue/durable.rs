@@ -7,8 +7,8 @@
 //! Storage has no TTL: the object remembers the latest expiry it has written and
 //! an alarm deletes everything once that instant has passed.
 
-use crate::state::{apply, State, StateOp, StateReply};
-use crate::store::{Kv, StoreError};
+use crate::policy::state::{apply, State, StateOp, StateReply};
+use crate::ports::kv::{Kv, StoreError};
 use std::cell::Cell;
 use worker::{
     durable_object, Date, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit,

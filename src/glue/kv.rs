@@ -1,9 +1,9 @@
 //! Workers KV behind the [`Kv`] port. KV's platform caveats (60 s minimum TTL, one
 //! write per second per key, changes visible elsewhere only after up to a minute)
-//! are stated in `crate::store`; this adapter clamps TTLs and maps a 429 on a hot
+//! are stated in `crate::ports::kv`; this adapter clamps TTLs and maps a 429 on a hot
 //! key to [`StoreError::Busy`].
 
-use crate::store::{Kv, StoreError, MIN_TTL};
+use crate::ports::kv::{Kv, StoreError, MIN_TTL};
 use worker::kv::{KvError, KvStore};
 
 #[derive(Clone)]

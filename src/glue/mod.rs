@@ -8,16 +8,17 @@ mod durable;
 mod kv;
 mod transport;
 
-use crate::api::{self, Reply, Route};
 use crate::config::{Config, ConfigError, Consistency};
-use crate::delivery::Breaker;
-use crate::directory::Source;
-use crate::error::ApiError;
-use crate::http::{request_id, RequestHead, Response, MAX_BODY};
+use crate::delivery::failover::Breaker;
+use crate::policy::directory::Source;
+use crate::policy::state::{State, StateOp, StateReply};
+use crate::ports::kv::StoreError;
 use crate::ports::{Entropy, EntropyError};
+use crate::service::error::ApiError;
 use crate::service::Deps;
-use crate::state::{State, StateOp, StateReply};
-use crate::store::StoreError;
+use crate::surface::api::{self, Route};
+use crate::surface::http::{request_id, RequestHead, Response, MAX_BODY};
+use crate::surface::reply::{reply_response, Reply};
 use futures_util::StreamExt;
 use serde_json::json;
 use std::cell::{OnceCell, RefCell};
@@ -195,7 +196,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
     let route = Route::resolve(&head.method, &head.path).ok();
     let (mut response, outcome, reply) = match result {
         Ok(reply) => (
-            api::reply_response(&reply, &request_id),
+            reply_response(&reply, &request_id),
             reply.outcome,
             Some(reply),
         ),

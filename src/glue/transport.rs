@@ -1,8 +1,8 @@
 //! Provider requests through Workers `fetch`, raced against a timer: a provider
 //! that does not answer (headers and body) within its timeout is aborted.
 
+use crate::ports::OutboundRequest;
 use crate::ports::{HttpReply, Transport, TransportError};
-use crate::provider::OutboundRequest;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;

@@ -1,0 +1,432 @@
+//! The text a person receives: per-locale templates for SMS and email.
+//!
+//! Every SMS carries the code, what it is for, how long it is valid and a
+//! do-not-share line. Template inputs are the app name (configuration, checked for
+//! control characters at start-up), the code (digits) and fixed words, so no
+//! client input can reach a message or an email header.
+
+use crate::core::destination::{Channel, Destination};
+use crate::core::purpose::Purpose;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Locale {
+    #[serde(rename = "en-US")]
+    EnUs,
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::EnUs => "en-US",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// Exact API values (case-insensitive): `en-US`, `zh-CN`.
+    pub fn parse(s: &str) -> Option<Locale> {
+        [Locale::EnUs, Locale::ZhCn]
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// The best supported language of an `Accept-Language` header, by q-value.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        let mut ranked: Vec<(u16, Locale)> = header
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let tag = parts.next()?.trim().to_ascii_lowercase();
+                let q = parts
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map_or(Some(1000), |q| {
+                        q.parse::<f32>().ok().map(|q| (q * 1000.0) as u16)
+                    })?;
+                let primary = tag.split('-').next()?;
+                let locale = match primary {
+                    "zh" => Locale::ZhCn,
+                    "en" => Locale::EnUs,
+                    _ => return None,
+                };
+                (q > 0).then_some((q, locale))
+            })
+            .collect();
+        ranked.sort_by_key(|(q, _)| std::cmp::Reverse(*q));
+        ranked.first().map(|(_, l)| *l)
+    }
+}
+
+/// One message ready for a provider. `to` is the full normalised destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub channel: Channel,
+    pub to: String,
+    /// Email only.
+    pub subject: Option<String>,
+    pub text: String,
+    /// Email only: the same message as HTML.
+    pub html: Option<String>,
+    pub code: String,
+    /// Validity in whole minutes (rounded up), for template-based providers.
+    pub minutes: u64,
+    pub purpose: Purpose,
+    pub locale: Locale,
+    /// The verification's id (base64url jti), for provider-side correlation.
+    pub jti: String,
+}
+
+fn purpose_words(purpose: Purpose, locale: Locale) -> &'static str {
+    match (locale, purpose) {
+        (Locale::EnUs, Purpose::Login) => "sign-in",
+        (Locale::EnUs, Purpose::Signup) => "sign-up",
+        (Locale::EnUs, Purpose::ResetPassword) => "password reset",
+        (Locale::EnUs, Purpose::UpdateUserinfo) => "account update",
+        (Locale::ZhCn, Purpose::Login) => "登录",
+        (Locale::ZhCn, Purpose::Signup) => "注册",
+        (Locale::ZhCn, Purpose::ResetPassword) => "重置密码",
+        (Locale::ZhCn, Purpose::UpdateUserinfo) => "修改账号信息",
+    }
+}
+
+pub struct Compose<'a> {
+    pub app_name: &'a str,
+    pub destination: &'a Destination,
+    pub purpose: Purpose,
+    pub locale: Locale,
+    pub code: &'a str,
+    pub ttl_seconds: u64,
+    pub jti: &'a str,
+    /// With a domain, SMS end with the WebOTP line `@domain #code`, so that
+    /// browsers on that origin can fill the code in (WICG sms-one-time-codes).
+    pub webotp_domain: Option<&'a str>,
+    /// A configured text for this channel and locale (see [`Templates`]), instead of
+    /// the built-in one.
+    pub template: Option<&'a str>,
+}
+
+/// Message texts overridable from configuration, per channel and locale, with the
+/// placeholders `{app}`, `{code}`, `{purpose}` and `{minutes}` (and `\n` for a line
+/// break in email bodies). Every template must contain `{code}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Templates {
+    entries: Vec<(Channel, Locale, String)>,
+}
+
+const PLACEHOLDERS: [&str; 4] = ["{app}", "{code}", "{purpose}", "{minutes}"];
+
+impl Templates {
+    /// Adds one template; `Err` says what is wrong with it.
+    pub fn add(
+        &mut self,
+        channel: Channel,
+        locale: Locale,
+        text: &str,
+    ) -> Result<(), &'static str> {
+        if !text.contains("{code}") {
+            return Err("must contain {code}");
+        }
+        if text.chars().any(char::is_control) {
+            return Err(
+                "must not contain control characters (write \\n for a line break in email)",
+            );
+        }
+        let mut rest = text;
+        while let Some(start) = rest.find('{') {
+            let tail = &rest[start..];
+            let end = tail.find('}').ok_or("has an unclosed {")?;
+            if !PLACEHOLDERS.contains(&&tail[..=end]) {
+                return Err("knows only {app}, {code}, {purpose} and {minutes}");
+            }
+            rest = &tail[end + 1..];
+        }
+        let text = match channel {
+            Channel::Email => text.replace("\\n", "\n"),
+            Channel::Sms => text.to_owned(),
+        };
+        self.entries.push((channel, locale, text));
+        Ok(())
+    }
+
+    pub fn get(&self, channel: Channel, locale: Locale) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(c, l, _)| *c == channel && *l == locale)
+            .map(|(_, _, text)| text.as_str())
+    }
+}
+
+fn fill(template: &str, app: &str, code: &str, purpose: &str, minutes: u64) -> String {
+    template
+        .replace("{app}", app)
+        .replace("{purpose}", purpose)
+        .replace("{minutes}", &minutes.to_string())
+        .replace("{code}", code)
+}
+
+fn html_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            _ => c.to_string(),
+        })
+        .collect()
+}
+
+/// The HTML part of an email: the text's paragraphs, with the code set large.
+fn email_html(text: &str, code: &str, locale: Locale) -> String {
+    let paragraphs: String = text
+        .split("\n\n")
+        .map(|p| {
+            let escaped = html_escape(p);
+            let highlighted = escaped.replacen(
+                code,
+                &format!("<strong style=\"font-size:28px;letter-spacing:4px\">{code}</strong>"),
+                1,
+            );
+            format!("<p>{highlighted}</p>")
+        })
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"{}\"><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{paragraphs}</body></html>",
+        locale.as_str()
+    )
+}
+
+pub fn compose(c: Compose) -> Message {
+    let minutes = c.ttl_seconds.div_ceil(60);
+    let what = purpose_words(c.purpose, c.locale);
+    let (app, code) = (c.app_name, c.code);
+    let plural = if minutes == 1 { "" } else { "s" };
+    let (subject, text) = match (c.destination.channel(), c.locale) {
+        (Channel::Sms, Locale::EnUs) => (
+            None,
+            format!(
+                "{app}: {code} is your {what} code. It expires in {minutes} minute{plural}. \
+                 Do not share it with anyone."
+            ),
+        ),
+        (Channel::Sms, Locale::ZhCn) => (
+            None,
+            format!("【{app}】您的{what}验证码是{code}，{minutes}分钟内有效。请勿泄露给他人。"),
+        ),
+        (Channel::Email, Locale::EnUs) => (
+            Some(format!("Your {app} {what} code")),
+            format!(
+                "Your {app} {what} code is {code}.\n\n\
+                 It expires in {minutes} minute{plural}. Do not share it with anyone: \
+                 {app} will never ask you for it.\n\n\
+                 If you did not request this code, you can ignore this email."
+            ),
+        ),
+        (Channel::Email, Locale::ZhCn) => (
+            Some(format!("您的{app}{what}验证码")),
+            format!(
+                "您的{app}{what}验证码是{code}。\n\n{minutes}分钟内有效。请勿泄露给他人，\
+                 {app}不会向您索要验证码。\n\n如果这不是您本人的操作，请忽略此邮件。"
+            ),
+        ),
+    };
+    let text = match c.template {
+        Some(template) => fill(template, app, code, what, minutes),
+        None => text,
+    };
+    let text = match (c.destination.channel(), c.webotp_domain) {
+        (Channel::Sms, Some(domain)) => format!("{text}\n\n@{domain} #{code}"),
+        _ => text,
+    };
+    let html = subject.as_ref().map(|_| email_html(&text, code, c.locale));
+    Message {
+        channel: c.destination.channel(),
+        to: c.destination.as_str().to_owned(),
+        subject,
+        html,
+        text,
+        code: code.to_owned(),
+        minutes,
+        purpose: c.purpose,
+        locale: c.locale,
+        jti: c.jti.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_table() {
+        let cases = [
+            ("zh-CN,zh;q=0.9,en;q=0.8", Some(Locale::ZhCn)),
+            ("en-GB,en;q=0.9", Some(Locale::EnUs)),
+            ("fr-FR, en;q=0.5, zh;q=0.7", Some(Locale::ZhCn)),
+            ("fr-FR", None),
+            ("zh;q=0, en;q=0.1", Some(Locale::EnUs)),
+            ("zh-TW", Some(Locale::ZhCn)),
+            ("", None),
+            ("en;q=abc", None),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(Locale::from_accept_language(header), expected, "{header}");
+        }
+    }
+
+    #[test]
+    fn sms_carries_code_purpose_validity_and_warning() {
+        let phone = Destination::parse("+8613800138000").unwrap();
+        for (locale, needles) in [
+            (
+                Locale::EnUs,
+                ["482913", "sign-in", "5 minutes", "Do not share"],
+            ),
+            (Locale::ZhCn, ["482913", "登录", "5分钟", "请勿泄露"]),
+        ] {
+            let message = compose(Compose {
+                app_name: "Acme",
+                destination: &phone,
+                purpose: Purpose::Login,
+                locale,
+                code: "482913",
+                ttl_seconds: 300,
+                jti: "j",
+                webotp_domain: None,
+                template: None,
+            });
+            assert_eq!(message.subject, None);
+            for needle in needles {
+                assert!(
+                    message.text.contains(needle),
+                    "{locale:?}: {}",
+                    message.text
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn configured_templates() {
+        let mut templates = Templates::default();
+        assert_eq!(
+            templates.add(Channel::Sms, Locale::EnUs, "Your code"),
+            Err("must contain {code}")
+        );
+        assert!(templates
+            .add(Channel::Sms, Locale::EnUs, "{code} {name}")
+            .is_err());
+        assert!(templates
+            .add(Channel::Sms, Locale::EnUs, "{code} {app")
+            .is_err());
+        assert!(templates
+            .add(Channel::Sms, Locale::EnUs, "{code}\r\nx")
+            .is_err());
+        templates
+            .add(
+                Channel::Sms,
+                Locale::ZhCn,
+                "【{app}】{purpose}验证码{code}，{minutes}分钟有效",
+            )
+            .unwrap();
+        templates
+            .add(
+                Channel::Email,
+                Locale::EnUs,
+                "Code: {code}\\n\\nValid {minutes} min.",
+            )
+            .unwrap();
+        assert_eq!(templates.get(Channel::Sms, Locale::EnUs), None);
+        let phone = Destination::parse("+8613800138000").unwrap();
+        let email = Destination::parse("a@example.com").unwrap();
+        let make = |destination, locale, template| {
+            compose(Compose {
+                app_name: "Acme",
+                destination,
+                purpose: Purpose::Signup,
+                locale,
+                code: "123456",
+                ttl_seconds: 300,
+                jti: "j",
+                webotp_domain: Some("login.example.com"),
+                template,
+            })
+        };
+        let sms = make(
+            &phone,
+            Locale::ZhCn,
+            templates.get(Channel::Sms, Locale::ZhCn),
+        );
+        assert_eq!(
+            sms.text,
+            "【Acme】注册验证码123456，5分钟有效\n\n@login.example.com #123456"
+        );
+        let mail = make(
+            &email,
+            Locale::EnUs,
+            templates.get(Channel::Email, Locale::EnUs),
+        );
+        assert_eq!(mail.text, "Code: 123456\n\nValid 5 min.");
+        assert_eq!(mail.subject.as_deref(), Some("Your Acme sign-up code"));
+        assert!(mail.html.unwrap().contains("<p>Valid 5 min.</p>"));
+    }
+
+    #[test]
+    fn webotp_line_and_html_escaping() {
+        let phone = Destination::parse("+14155550100").unwrap();
+        let email = Destination::parse("a@example.com").unwrap();
+        let make = |destination, app_name| {
+            compose(Compose {
+                app_name,
+                destination,
+                purpose: Purpose::Login,
+                locale: Locale::EnUs,
+                code: "123456",
+                ttl_seconds: 600,
+                jti: "j",
+                webotp_domain: Some("login.example.com"),
+                template: None,
+            })
+        };
+        let sms = make(&phone, "Acme");
+        assert!(
+            sms.text.ends_with("\n\n@login.example.com #123456"),
+            "{}",
+            sms.text
+        );
+        assert_eq!(sms.html, None);
+        let mail = make(&email, "A&B <Shop>");
+        assert!(
+            !mail.text.contains("@login.example.com"),
+            "WebOTP is for SMS only"
+        );
+        let html = mail.html.unwrap();
+        assert!(html.contains("A&amp;B &lt;Shop&gt;") && !html.contains("<Shop>"));
+    }
+
+    #[test]
+    fn email_has_subject_without_code() {
+        let email = Destination::parse("a@example.com").unwrap();
+        let message = compose(Compose {
+            app_name: "Acme",
+            destination: &email,
+            purpose: Purpose::ResetPassword,
+            locale: Locale::EnUs,
+            code: "482913",
+            ttl_seconds: 60,
+            jti: "j",
+            webotp_domain: None,
+            template: None,
+        });
+        let subject = message.subject.unwrap();
+        assert_eq!(subject, "Your Acme password reset code");
+        let html = message.html.unwrap();
+        assert!(
+            html.contains(r#"<strong style="font-size:28px;letter-spacing:4px">482913</strong>"#)
+        );
+        assert!(html.starts_with("<!doctype html>") && html.contains(r#"lang="en-US""#));
+        assert!(message.text.contains("482913") && message.text.contains("1 minute."));
+    }
+}

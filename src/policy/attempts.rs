@@ -1,0 +1,261 @@
+//! Checks: the attempts and consumed marker of one verification (`v:{jti}`) and the
+//! failure budget of its destination across codes (`fail:{destination}`).
+//!
+//! The core decides whether the code matched (constant time, before touching
+//! state); this module applies the verdict. "Approved" is reported only once the
+//! consumed marker is written: a store failure fails closed. Failed checks count
+//! against the destination over a rolling window, and a new code does not reset
+//! them (NIST SP 800-63B): past the budget, every check and send for the
+//! destination is refused until the oldest failure leaves the window.
+
+use crate::ports::kv::{get_json, join, put_json, Kv, StoreError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureBudget {
+    /// Failed checks allowed per destination within `window`.
+    pub limit: u32,
+    /// Rolling window, seconds.
+    pub window: u64,
+}
+
+/// Times of the destination's recent failed checks, oldest first, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureRecord {
+    times: Vec<u64>,
+}
+
+impl FailureRecord {
+    fn recent(&self, budget: &FailureBudget, now: u64) -> impl Iterator<Item = u64> + '_ {
+        let window = budget.window;
+        self.times
+            .iter()
+            .copied()
+            .filter(move |&t| t + window > now)
+    }
+
+    /// Seconds until the destination may try again, if its budget is spent.
+    pub fn locked_for(&self, budget: &FailureBudget, now: u64) -> Option<u64> {
+        let recent: Vec<u64> = self.recent(budget, now).collect();
+        let over = recent.len().checked_sub(budget.limit as usize)?;
+        // The budget frees up when the failure that filled it leaves the window.
+        recent.get(over).map(|&t| t + budget.window - now)
+    }
+
+    fn with_failure(&self, budget: &FailureBudget, now: u64) -> FailureRecord {
+        let mut times: Vec<u64> = self.recent(budget, now).collect();
+        times.push(now);
+        let excess = times.len().saturating_sub(budget.limit as usize);
+        times.drain(..excess);
+        FailureRecord { times }
+    }
+}
+
+pub fn failures_key(destination: &str) -> String {
+    format!("fail:{destination}")
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct AttemptRecord {
+    /// Wrong codes submitted so far.
+    failed: u32,
+    consumed: bool,
+}
+
+/// What a check did to the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum CheckRecord {
+    /// The code matched and is now consumed.
+    Approved,
+    /// Wrong code; this many attempts remain.
+    Wrong { attempts_remaining: u32 },
+    /// No attempts remain (including this one, if it was the last): the code is dead.
+    Exhausted,
+    /// The destination's failure budget is spent: no check is evaluated.
+    Locked,
+    /// The code was already consumed.
+    AlreadyUsed,
+}
+
+/// One check, as the state needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInput {
+    pub destination: String,
+    /// base64url of the verification's jti.
+    pub jti: String,
+    pub matched: bool,
+    pub max_attempts: u32,
+    pub expires_at: u64,
+    pub budget: FailureBudget,
+}
+
+/// Applies one check to the records of its verification and destination.
+pub async fn record_check<K: Kv>(
+    kv: &K,
+    check: &CheckInput,
+    now: u64,
+) -> Result<CheckRecord, StoreError> {
+    let key = format!("v:{}", check.jti);
+    let fail_key = failures_key(&check.destination);
+    let (record, failures) = join(get_json(kv, &key), get_json(kv, &fail_key)).await;
+    let record: AttemptRecord = record?.unwrap_or_default();
+    let failures: FailureRecord = failures?.unwrap_or_default();
+    // The records must outlive every attempt to use the code.
+    let ttl = check.expires_at.saturating_sub(now);
+    if record.consumed {
+        return Ok(CheckRecord::AlreadyUsed);
+    }
+    if record.failed >= check.max_attempts {
+        return Ok(CheckRecord::Exhausted);
+    }
+    if failures.locked_for(&check.budget, now).is_some() {
+        return Ok(CheckRecord::Locked);
+    }
+    if check.matched {
+        put_json(
+            kv,
+            &key,
+            &AttemptRecord {
+                consumed: true,
+                ..record
+            },
+            ttl,
+        )
+        .await?;
+        return Ok(CheckRecord::Approved);
+    }
+    let failed = record.failed + 1;
+    let failures = failures.with_failure(&check.budget, now);
+    let (written_record, written_failures) = join(
+        put_json(kv, &key, &AttemptRecord { failed, ..record }, ttl),
+        put_json(kv, &fail_key, &failures, check.budget.window),
+    )
+    .await;
+    written_record?;
+    written_failures?;
+    Ok(match check.max_attempts - failed {
+        0 => CheckRecord::Exhausted,
+        attempts_remaining => CheckRecord::Wrong { attempts_remaining },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::kv::memory::{block_on, MemoryKv};
+
+    const T0: u64 = 1_700_000_000;
+    const BUDGET: FailureBudget = FailureBudget {
+        limit: 20,
+        window: 86_400,
+    };
+
+    fn input(jti: &str, matched: bool) -> CheckInput {
+        CheckInput {
+            destination: "d".into(),
+            jti: jti.into(),
+            matched,
+            max_attempts: 5,
+            expires_at: T0 + 600,
+            budget: BUDGET,
+        }
+    }
+
+    fn check(kv: &MemoryKv, matched: bool) -> Result<CheckRecord, StoreError> {
+        block_on(record_check(kv, &input("j", matched), T0))
+    }
+
+    #[test]
+    fn sequences() {
+        use CheckRecord::*;
+        let w = |n| Wrong {
+            attempts_remaining: n,
+        };
+        // (sequence of matched flags, expected records)
+        let cases: &[(&[bool], &[CheckRecord])] = &[
+            (&[true, true], &[Approved, AlreadyUsed]),
+            (&[true, false], &[Approved, AlreadyUsed]),
+            (&[false, true, true], &[w(4), Approved, AlreadyUsed]),
+            (
+                &[false, false, false, false, true],
+                &[w(4), w(3), w(2), w(1), Approved],
+            ),
+            (
+                &[false, false, false, false, false, true],
+                &[w(4), w(3), w(2), w(1), Exhausted, Exhausted],
+            ),
+        ];
+        for (flags, expected) in cases {
+            let kv = MemoryKv::default();
+            let got: Vec<_> = flags.iter().map(|&m| check(&kv, m).unwrap()).collect();
+            assert_eq!(&got, expected, "{flags:?}");
+        }
+    }
+
+    #[test]
+    fn failure_budget_spans_codes_and_rolls() {
+        let kv = MemoryKv::default();
+        // 20 failures over 5 codes, one every 10 minutes from T0.
+        for i in 0..20u64 {
+            let at = T0 + i * 600;
+            let got = block_on(record_check(
+                &kv,
+                &CheckInput {
+                    expires_at: at + 600,
+                    ..input(&format!("j{}", i / 4), false)
+                },
+                at,
+            ));
+            assert!(
+                matches!(got, Ok(CheckRecord::Wrong { .. } | CheckRecord::Exhausted)),
+                "{i}: {got:?}"
+            );
+        }
+        let fresh = |at: u64| CheckInput {
+            expires_at: at + 600,
+            ..input("fresh", true)
+        };
+        let failures: FailureRecord = block_on(get_json(&kv, "fail:d")).unwrap().unwrap();
+        // The oldest failure (T0) leaves the window at T0 + 86 400.
+        assert_eq!(failures.locked_for(&BUDGET, T0 + 86_399), Some(1));
+        assert_eq!(
+            block_on(record_check(&kv, &fresh(T0 + 86_399), T0 + 86_399)),
+            Ok(CheckRecord::Locked)
+        );
+        assert_eq!(failures.locked_for(&BUDGET, T0 + 86_400), None);
+        assert_eq!(
+            block_on(record_check(&kv, &fresh(T0 + 86_400), T0 + 86_400)),
+            Ok(CheckRecord::Approved)
+        );
+    }
+
+    #[test]
+    fn locked_checks_change_nothing() {
+        let kv = MemoryKv::default();
+        let spent = FailureRecord {
+            times: vec![T0; 20],
+        };
+        block_on(put_json(&kv, "fail:d", &spent, 86_400)).unwrap();
+        assert_eq!(check(&kv, true), Ok(CheckRecord::Locked));
+        assert_eq!(check(&kv, false), Ok(CheckRecord::Locked));
+        assert!(!kv.entries.borrow().contains_key("v:j"));
+    }
+
+    #[test]
+    fn fails_closed() {
+        let kv = MemoryKv::default();
+        kv.fail_writes.set(Some(StoreError::Unavailable));
+        assert_eq!(check(&kv, true), Err(StoreError::Unavailable));
+        assert_eq!(check(&kv, false), Err(StoreError::Unavailable));
+        kv.fail_writes.set(None);
+        kv.fail_reads.set(Some(StoreError::Busy));
+        assert_eq!(check(&kv, true), Err(StoreError::Busy));
+        kv.fail_reads.set(None);
+        assert_eq!(
+            check(&kv, true),
+            Ok(CheckRecord::Approved),
+            "nothing was consumed"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Ports: the interfaces through which everything above reaches the platform, and
+//! their in-memory twins for tests. The glue implements them on Workers (Workers KV,
+//! `fetch`, `console.log`, getrandom).
+//!
+//! May import: nothing of this crate. Every other layer may import it.
+//! Futures here are not `Send`: Workers run one request on one thread.
+
+pub mod entropy;
+pub mod kv;
+pub mod transport;
+
+pub use entropy::{Entropy, EntropyError};
+pub use transport::{HttpReply, OutboundRequest, Transport, TransportError};

@@ -1,0 +1,524 @@
+//! The two use cases, independent of any HTTP dialect: send a code, check a code.
+//!
+//! Send: normalise → country rules → user directory → draw code and jti → captcha →
+//! limits, each reserved before delivery (per IP, per destination with its failure
+//! budget, per calling code and number block, the channel's daily spend ceiling) →
+//! seal the token → deliver; a failed delivery gives the cooldown back.
+//! Check: open the token (MAC first) → destination and purpose binding → expiry →
+//! constant-time code match → apply to the state (attempts, consumed marker,
+//! failure budget) → sign the JWT only once the consumed marker is written.
+
+pub mod error;
+
+use crate::config::Config;
+use crate::core::base64url;
+use crate::core::code;
+use crate::core::destination::{Channel, Destination, DestinationError};
+use crate::core::jwt::{self, VerifiedClaims};
+use crate::core::purpose::Purpose;
+use crate::core::token::{self, UntrustedToken, VerificationClaims};
+use crate::delivery::failover::{deliver, Attempt, Breaker, Delivery};
+use crate::delivery::message::{compose, Compose, Locale};
+use crate::policy::attempts::{CheckInput, CheckRecord};
+use crate::policy::captcha::{self, Verdict};
+use crate::policy::directory::{self, Admission, Existence, Source};
+use crate::policy::limits::{Gate, DAY, HOUR};
+use crate::policy::pumping::number_block;
+use crate::policy::state::{State, StateOp};
+use crate::ports::kv::{Kv, StoreError};
+use crate::ports::{Entropy, Transport};
+use crate::service::error::ApiError;
+use std::cell::RefCell;
+
+/// What the service needs from the outside, for one request.
+pub struct Deps<'a, K, S, T, E> {
+    pub config: &'a Config,
+    /// Workers KV: idempotency records.
+    pub kv: &'a K,
+    /// Limits, attempts and consumed markers (KV or Durable Objects).
+    pub state: &'a S,
+    pub transport: &'a T,
+    pub entropy: &'a E,
+    /// The `USER_DIRECTORY` namespace, when `DIRECTORY = "kv"`.
+    pub user_directory: Option<&'a K>,
+    /// Providers that keep failing, remembered across requests of one isolate.
+    pub breaker: &'a RefCell<Breaker>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendCommand {
+    pub to: String,
+    pub channel: Option<Channel>,
+    pub purpose: Purpose,
+    pub locale: Locale,
+    /// Requested validity in seconds; clamped to the configured range.
+    pub ttl: Option<u64>,
+    /// Authenticated client id ("" when clients are off).
+    pub client: String,
+    /// `CF-Connecting-IP`, if any.
+    pub client_ip: Option<String>,
+    /// A Turnstile token, if the client sent one.
+    pub captcha_token: Option<String>,
+    /// What the account behind the destination must be; `None`: the purpose's default.
+    pub existence: Option<Existence>,
+    /// A code length for this send (6–10); `None`: the configured one.
+    pub code_length: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendOutcome {
+    pub verification_id: String,
+    pub destination: Destination,
+    pub purpose: Purpose,
+    pub expires_in: u64,
+    pub resend_after: u64,
+    pub attempts_allowed: u32,
+    /// Which provider took the message; `None` when the directory said not to send
+    /// (enumeration protection: the client cannot tell).
+    pub provider: Option<&'static str>,
+    /// Whether an account uses the destination, when the directory was asked and
+    /// enumeration protection is off.
+    pub is_user: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckCommand {
+    pub verification_id: String,
+    pub code: String,
+    /// When given, must be the destination the code was sent to.
+    pub to: Option<String>,
+    /// When given, must be the purpose the code was issued for.
+    pub purpose: Option<Purpose>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutcome {
+    pub verified_token: String,
+    pub expires_in: u64,
+    pub destination: Destination,
+    pub purpose: Purpose,
+}
+
+fn store_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Busy => ApiError::RateLimited { retry_after: 1 },
+        StoreError::Unavailable => ApiError::ServiceUnavailable { retry_after: 5 },
+    }
+}
+
+pub fn destination_error(e: DestinationError) -> ApiError {
+    match e {
+        DestinationError::InvalidPhone => ApiError::InvalidPhoneNumber,
+        DestinationError::InvalidEmail => ApiError::InvalidEmail,
+    }
+}
+
+fn rate_limited(gate: Gate) -> Result<(), ApiError> {
+    match gate {
+        Gate::Open => Ok(()),
+        Gate::Closed { retry_after } => Err(ApiError::RateLimited { retry_after }),
+    }
+}
+
+/// The IP limit's bucket: IPv4 as is, IPv6 by its /64 (one subscriber's prefix).
+pub fn ip_bucket(ip: Option<&str>) -> String {
+    match ip.map(str::trim).map(str::parse::<std::net::IpAddr>) {
+        Some(Ok(std::net::IpAddr::V4(v4))) => v4.to_string(),
+        Some(Ok(std::net::IpAddr::V6(v6))) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => "unknown".to_owned(),
+    }
+}
+
+/// A call to a dependency (directory, siteverify): a network error is retried once
+/// at once (a dropped pooled connection is common); a timeout is not.
+async fn call<T: Transport>(
+    transport: &T,
+    request: &crate::ports::OutboundRequest,
+    timeout_ms: u32,
+) -> Result<crate::ports::HttpReply, crate::ports::TransportError> {
+    match transport.fetch(request, timeout_ms).await {
+        Err(crate::ports::TransportError::Network) => transport.fetch(request, timeout_ms).await,
+        other => other,
+    }
+}
+
+/// Asks the user directory, for the purposes that consult it.
+async fn admission<K: Kv, S, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    destination: &Destination,
+    purpose: Purpose,
+    existence: Existence,
+    now: u64,
+) -> Result<(Admission, Option<bool>), ApiError> {
+    let Some(directory) = &deps.config.directory else {
+        return Ok((Admission::Send, None));
+    };
+    if existence == Existence::Any {
+        return Ok((Admission::Send, None));
+    }
+    let exists = match &directory.source {
+        Source::Http {
+            url,
+            secret,
+            timeout_ms,
+        } => {
+            let request = directory::request(url, secret, destination, purpose, now);
+            let reply = call(deps.transport, &request, *timeout_ms).await.ok();
+            reply
+                .as_ref()
+                .and_then(directory::classify)
+                .ok_or(ApiError::ServiceUnavailable { retry_after: 5 })?
+        }
+        Source::Kv => {
+            let kv = deps.user_directory.ok_or(ApiError::Internal)?;
+            kv.get(destination.as_str())
+                .await
+                .map_err(store_error)?
+                .is_some()
+        }
+    };
+    Ok((directory::admission(existence, exists), Some(exists)))
+}
+
+/// The contacts of an account name, from the user directory; `None` when no
+/// directory is configured. An unknown account has empty contacts.
+pub async fn resolve_account<K: Kv, S, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    account: &str,
+    now: u64,
+) -> Result<Option<directory::Contacts>, ApiError> {
+    let Some(directory) = &deps.config.directory else {
+        return Ok(None);
+    };
+    let contacts = match &directory.source {
+        Source::Http {
+            url,
+            secret,
+            timeout_ms,
+        } => {
+            let request = directory::account_request(url, secret, account, now);
+            let reply = call(deps.transport, &request, *timeout_ms).await.ok();
+            reply
+                .as_ref()
+                .and_then(directory::classify_account)
+                .ok_or(ApiError::ServiceUnavailable { retry_after: 5 })?
+        }
+        Source::Kv => {
+            let kv = deps.user_directory.ok_or(ApiError::Internal)?;
+            match kv
+                .get(&directory::account_key(account))
+                .await
+                .map_err(store_error)?
+            {
+                None => directory::Contacts::default(),
+                Some(text) => directory::parse_contacts(&text).ok_or(ApiError::Internal)?,
+            }
+        }
+    };
+    Ok(Some(contacts))
+}
+
+/// Demands and verifies a Turnstile token when the captcha mode asks for one.
+async fn captcha_gate<K, S: State, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    command: &SendCommand,
+    ip_key: &str,
+    destination_id: &str,
+    now: u64,
+) -> Result<(), ApiError> {
+    let captcha = &deps.config.captcha;
+    let (Some(turnstile), mode) = (&captcha.turnstile, captcha.mode) else {
+        return Ok(());
+    };
+    let required = match mode {
+        captcha::CaptchaMode::Adaptive { .. } => {
+            let (ip_sends, destination_sends) = crate::ports::kv::join(
+                deps.state.count(StateOp::Count {
+                    key: ip_key.to_owned(),
+                    window: HOUR,
+                    now,
+                }),
+                deps.state.count(StateOp::DestinationSends {
+                    destination: destination_id.to_owned(),
+                    now,
+                }),
+            )
+            .await;
+            captcha.required(
+                ip_sends.map_err(store_error)?,
+                destination_sends.map_err(store_error)?,
+            )
+        }
+        _ => captcha.required(0, 0),
+    };
+    if !required {
+        return Ok(());
+    }
+    let token = command
+        .captcha_token
+        .as_deref()
+        .ok_or(ApiError::CaptchaRequired)?;
+    if !captcha::plausible(token) {
+        return Err(ApiError::CaptchaInvalid);
+    }
+    let request = turnstile.request(token, command.client_ip.as_deref());
+    let verdict = match call(deps.transport, &request, turnstile.timeout_ms).await {
+        Ok(reply) => captcha::classify(&reply),
+        Err(_) => Verdict::Unavailable,
+    };
+    match verdict {
+        Verdict::Valid => Ok(()),
+        Verdict::Invalid => Err(ApiError::CaptchaInvalid),
+        Verdict::Unavailable => Err(ApiError::ServiceUnavailable { retry_after: 5 }),
+    }
+}
+
+/// Counts the send against the caps that span many destinations: per calling code,
+/// per number block, and the channel's daily spend ceiling. In KV mode these keys
+/// are hot, so a 429 from KV on them is ignored (the count is approximate there).
+async fn spend_gate<S: State>(
+    state: &S,
+    config: &Config,
+    destination: &Destination,
+    now: u64,
+) -> Result<(), ApiError> {
+    let hit = |key: String, limit, window| async move {
+        match state
+            .gate(StateOp::Hit {
+                key,
+                limit,
+                window,
+                now,
+            })
+            .await
+        {
+            Err(StoreError::Busy) => Ok(Gate::Open),
+            other => other.map_err(store_error),
+        }
+    };
+    let spend = &config.spend;
+    // Narrowest first, so a send refused for its block does not use up its country.
+    if let (Some(cc), Some(block)) = (destination.calling_code(), number_block(destination)) {
+        let block_id = config.keys.hash_id("number-block", block);
+        rate_limited(hit(format!("block:{block_id}"), spend.prefix_per_hour, HOUR).await?)?;
+        rate_limited(hit(format!("cc:{cc}"), spend.calling_code_per_hour, HOUR).await?)?;
+    }
+    let channel = destination.channel();
+    match hit(
+        format!("day:{}", channel.as_str()),
+        spend.daily(channel),
+        DAY,
+    )
+    .await?
+    {
+        Gate::Open => Ok(()),
+        Gate::Closed { retry_after } => Err(ApiError::DeliveryUnavailable { retry_after }),
+    }
+}
+
+pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
+    deps: &Deps<'_, K, S, T, E>,
+    command: SendCommand,
+    now: u64,
+) -> Result<SendOutcome, ApiError> {
+    let config = deps.config;
+    let destination = Destination::parse(&command.to).map_err(destination_error)?;
+    if command.channel.is_some_and(|c| c != destination.channel()) {
+        return Err(ApiError::invalid_field(
+            "channel",
+            "The channel does not match the destination.",
+        ));
+    }
+    if !config.countries.permits(&destination) {
+        return Err(ApiError::DestinationNotAllowed);
+    }
+    let existence = command
+        .existence
+        .unwrap_or_else(|| Existence::for_purpose(command.purpose));
+    let (admitted, exists) = admission(deps, &destination, command.purpose, existence, now).await?;
+    let protected = config
+        .directory
+        .as_ref()
+        .is_some_and(|d| d.protect_enumeration);
+    let silent = match admitted {
+        Admission::Send => false,
+        _ if protected => true,
+        Admission::Exists => return Err(ApiError::UserExists),
+        Admission::Unknown => return Err(ApiError::UserNotFound),
+    };
+    let ttl = command
+        .ttl
+        .unwrap_or(config.ttl_default)
+        .clamp(config.ttl_min, config.ttl_max);
+    let unavailable = |_| ApiError::ServiceUnavailable { retry_after: 5 };
+    let code_length = command
+        .code_length
+        .unwrap_or(config.code_length)
+        .clamp(code::MIN_LENGTH, code::MAX_LENGTH);
+    let code = code::generate(deps.entropy, code_length).map_err(unavailable)?;
+    let mut jti = [0u8; 16];
+    deps.entropy.fill(&mut jti).map_err(unavailable)?;
+
+    let keys = &config.keys;
+    let destination_id = keys.hash_id("destination", destination.as_str());
+    let ip_key = format!(
+        "ip:{}",
+        keys.hash_id("ip", &ip_bucket(command.client_ip.as_deref()))
+    );
+    captcha_gate(deps, &command, &ip_key, &destination_id, now).await?;
+    let state = deps.state;
+    let ip_gate = StateOp::Hit {
+        key: ip_key,
+        limit: config.limits.ip_per_hour,
+        window: HOUR,
+        now,
+    };
+    rate_limited(state.gate(ip_gate).await.map_err(store_error)?)?;
+    let reserve = StateOp::ReserveSend {
+        destination: destination_id.clone(),
+        policy: config.destination_policy(),
+        now,
+    };
+    rate_limited(state.gate(reserve).await.map_err(store_error)?)?;
+    let give_back = || async {
+        // Best effort: if this write fails, the sender waits out the cooldown.
+        let release = StateOp::ReleaseCooldown {
+            destination: destination_id.clone(),
+            now,
+        };
+        let _ = state.run(release).await;
+    };
+    if let Err(refused) = spend_gate(state, config, &destination, now).await {
+        give_back().await;
+        return Err(refused);
+    }
+
+    let claims = VerificationClaims {
+        jti,
+        iat: now,
+        exp: now + ttl,
+        channel: destination.channel(),
+        purpose: command.purpose,
+        max_attempts: config.max_attempts as u8,
+        code_length: code_length as u8,
+        destination: destination.as_str().to_owned(),
+        client: command.client,
+        code_mac: token::code_mac(keys.active(), &jti, &code),
+    };
+    let verification_id = token::seal(keys, &claims);
+    let provider = if silent {
+        None
+    } else {
+        let message = compose(Compose {
+            app_name: &config.app_name,
+            destination: &destination,
+            purpose: command.purpose,
+            locale: command.locale,
+            code: &code,
+            ttl_seconds: ttl,
+            jti: &base64url::encode(&jti),
+            webotp_domain: config.webotp_domain.as_deref(),
+            template: config.templates.get(destination.channel(), command.locale),
+        });
+        let providers = match destination.channel() {
+            Channel::Sms => &config.sms_providers,
+            Channel::Email => &config.email_providers,
+        };
+        let attempt = Attempt {
+            transport: deps.transport,
+            breaker: deps.breaker,
+            breaker_policy: config.breaker,
+            budget_ms: config.delivery_budget_ms,
+            now,
+        };
+        match deliver(providers, &attempt, &message, &destination.masked()).await {
+            Delivery::Delivered { provider } => Some(provider),
+            failed => {
+                give_back().await;
+                return Err(match (failed, destination.channel()) {
+                    (Delivery::Rejected, Channel::Sms) => ApiError::InvalidPhoneNumber,
+                    (Delivery::Rejected, Channel::Email) => ApiError::InvalidEmail,
+                    _ => ApiError::DeliveryUnavailable {
+                        retry_after: config.delivery_retry_after,
+                    },
+                });
+            }
+        }
+    };
+    Ok(SendOutcome {
+        verification_id,
+        destination,
+        purpose: command.purpose,
+        expires_in: ttl,
+        resend_after: config.limits.cooldown,
+        attempts_allowed: config.max_attempts,
+        provider,
+        is_user: exists.filter(|_| !protected),
+    })
+}
+
+pub async fn check_code<K, S: State, T, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    command: CheckCommand,
+    now: u64,
+) -> Result<CheckOutcome, ApiError> {
+    let config = deps.config;
+    let (claims, keys) = UntrustedToken::parse(&command.verification_id)
+        .and_then(|t| t.verify(&config.keys))
+        .map_err(|_| ApiError::InvalidVerification)?;
+    if let Some(to) = &command.to {
+        let to = Destination::parse(to).map_err(|_| ApiError::InvalidVerification)?;
+        if to.as_str() != claims.destination {
+            return Err(ApiError::InvalidVerification);
+        }
+    }
+    if command.purpose.is_some_and(|p| p != claims.purpose) {
+        return Err(ApiError::InvalidVerification);
+    }
+    if now >= claims.exp {
+        return Err(ApiError::Expired);
+    }
+    let matched = code::well_formed(&command.code, usize::from(claims.code_length))
+        && token::code_matches(keys, &claims, &command.code);
+    let jti = base64url::encode(&claims.jti);
+    let check = CheckInput {
+        destination: config.keys.hash_id("destination", &claims.destination),
+        jti: jti.clone(),
+        matched,
+        max_attempts: u32::from(claims.max_attempts),
+        expires_at: claims.exp,
+        budget: config.failure_budget,
+    };
+    match deps.state.check(check, now).await.map_err(store_error)? {
+        CheckRecord::Approved => {}
+        CheckRecord::Wrong { attempts_remaining } => {
+            return Err(ApiError::InvalidCode { attempts_remaining })
+        }
+        CheckRecord::Exhausted | CheckRecord::Locked => return Err(ApiError::TooManyAttempts),
+        CheckRecord::AlreadyUsed => return Err(ApiError::AlreadyUsed),
+    }
+    let destination = Destination::from_trusted(claims.channel, claims.destination);
+    let verified = VerifiedClaims {
+        iss: config.issuer.clone(),
+        aud: config.audience.clone(),
+        sub: destination.as_str().to_owned(),
+        channel: claims.channel,
+        purpose: claims.purpose,
+        amr: jwt::amr(claims.channel),
+        iat: now,
+        exp: now + config.verified_token_ttl,
+        jti,
+    };
+    Ok(CheckOutcome {
+        verified_token: jwt::sign(config.keys.active(), &verified),
+        expires_in: config.verified_token_ttl,
+        destination,
+        purpose: claims.purpose,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,426 @@
+//! The native API (API.md): routes, request parsing into core commands, and
+//! rendering of outcomes. Errors are rendered once, by [`crate::surface::http::error_response`].
+
+use crate::config::Config;
+use crate::core::destination::Channel;
+use crate::core::purpose::Purpose;
+use crate::delivery::message::Locale;
+use crate::policy::idempotency::{self, Lookup, Stored};
+use crate::policy::state::State;
+use crate::ports::kv::Kv;
+use crate::ports::{Entropy, Transport};
+use crate::service::error::ApiError;
+use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::surface::dialect::{self, DialectRoute};
+use crate::surface::http::RequestHead;
+use crate::surface::json::Fields;
+use crate::surface::reply::{reply_response, Reply};
+use base64::Engine;
+use serde_json::{json, Value};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /`: the login page.
+    Page,
+    /// `GET /openapi.json`.
+    OpenApi,
+    Health,
+    Send,
+    Check,
+    /// A CORS preflight (`OPTIONS`) for a route whose method is `method`.
+    Preflight {
+        method: &'static str,
+    },
+    /// A route of one of the vendor dialects (see [`crate::surface::dialect`]).
+    Dialect(DialectRoute),
+}
+
+impl Route {
+    /// 404 for an unknown path, 405 (with `Allow`) for a known path and wrong method.
+    pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
+        let (route, expected, allow) = match path {
+            "/" => (Route::Page, "GET", "GET, OPTIONS"),
+            "/openapi.json" => (Route::OpenApi, "GET", "GET, OPTIONS"),
+            "/healthz" => (Route::Health, "GET", "GET, OPTIONS"),
+            "/v1/verifications" => (Route::Send, "POST", "POST, OPTIONS"),
+            "/v1/verifications/check" => (Route::Check, "POST", "POST, OPTIONS"),
+            _ => match DialectRoute::resolve(path) {
+                Some((dialect, method, allow)) => (Route::Dialect(dialect), method, allow),
+                None => return Err(ApiError::NotFound),
+            },
+        };
+        match method {
+            m if m == expected => Ok(route),
+            "OPTIONS" => Ok(Route::Preflight { method: expected }),
+            _ => Err(ApiError::MethodNotAllowed { allow }),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Page => "page",
+            Route::OpenApi => "openapi",
+            Route::Health => "healthz",
+            Route::Send => "send",
+            Route::Check => "check",
+            Route::Preflight { .. } => "preflight",
+            Route::Dialect(route) => route.name(),
+        }
+    }
+
+    pub fn takes_body(self) -> bool {
+        matches!(self, Route::Send | Route::Check | Route::Dialect(_))
+    }
+}
+
+/// The error response for a route: the dialect's shape on dialect routes, the
+/// native shape everywhere else (including unknown paths).
+pub fn render_error(
+    route: Option<Route>,
+    error: &ApiError,
+    request_id: &str,
+) -> crate::surface::http::Response {
+    match route {
+        Some(Route::Dialect(dialect)) => {
+            reply_response(&dialect::error_reply(dialect, error), request_id)
+        }
+        _ => crate::surface::http::error_response(error, request_id),
+    }
+}
+
+fn enumerated<T>(
+    fields: &mut Fields,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+    message: &'static str,
+) -> Result<Option<T>, ApiError> {
+    fields
+        .string(name)?
+        .map(|v| parse(&v).ok_or_else(|| ApiError::invalid_field(name, message)))
+        .transpose()
+}
+
+fn purpose_field(fields: &mut Fields) -> Result<Option<Purpose>, ApiError> {
+    enumerated(
+        fields,
+        "purpose",
+        Purpose::parse,
+        "Must be login, signup, reset_password or update_userinfo.",
+    )
+}
+
+pub fn parse_send(
+    head: &RequestHead,
+    body: &[u8],
+    default_locale: Locale,
+) -> Result<SendCommand, ApiError> {
+    let mut fields = Fields::parse(body)?;
+    let to = fields.required_string("to")?;
+    let channel = enumerated(
+        &mut fields,
+        "channel",
+        Channel::parse,
+        "Must be sms or email.",
+    )?;
+    let purpose = purpose_field(&mut fields)?.unwrap_or(Purpose::Login);
+    let locale = enumerated(
+        &mut fields,
+        "locale",
+        Locale::parse,
+        "Must be en-US or zh-CN.",
+    )?;
+    let ttl = fields.unsigned("ttl")?;
+    fields.finish()?;
+    let locale = locale
+        .or_else(|| {
+            head.header("accept-language")
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or(default_locale);
+    Ok(SendCommand {
+        to,
+        channel,
+        purpose,
+        locale,
+        ttl,
+        client: String::new(),
+        client_ip: head.client_ip(),
+        captcha_token: head
+            .header("x-captcha-token")
+            .or_else(|| head.header("cf-turnstile-response"))
+            .map(str::to_owned),
+        existence: None,
+        code_length: None,
+    })
+}
+
+pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
+    let mut fields = Fields::parse(body)?;
+    let command = CheckCommand {
+        verification_id: fields.required_string("verification_id")?,
+        code: fields.required_string("code")?,
+        to: fields.string("to")?,
+        purpose: purpose_field(&mut fields)?,
+    };
+    fields.finish()?;
+    Ok(command)
+}
+
+/// The login page, with a fresh CSP nonce. Off (404) when `LOGIN_PAGE = "off"`, and
+/// when clients must authenticate: a public page cannot hold a client secret.
+fn page<K, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>) -> Result<Reply, ApiError> {
+    let config = deps.config;
+    if !config.page.enabled || !config.clients.is_open() {
+        return Err(ApiError::NotFound);
+    }
+    let mut nonce = [0u8; 18];
+    deps.entropy
+        .fill(&mut nonce)
+        .map_err(|_| ApiError::ServiceUnavailable { retry_after: 1 })?;
+    let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
+    let (html, headers) = crate::surface::page::render(&config.app_name, &config.page, &nonce);
+    Ok(Reply {
+        headers,
+        document: Some(("text/html; charset=utf-8", Cow::Owned(html))),
+        ..Reply::plain(200, Value::Null, "ok")
+    })
+}
+
+pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
+    route: Route,
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, ApiError> {
+    let config: &Config = deps.config;
+    let plain = Reply::plain;
+    match route {
+        Route::Page => return page(deps),
+        Route::OpenApi => {
+            return Ok(Reply {
+                document: Some((
+                    "application/json; charset=utf-8",
+                    Cow::Borrowed(crate::surface::openapi::DOCUMENT),
+                )),
+                ..plain(200, Value::Null, "ok")
+            })
+        }
+        Route::Health => {
+            return Ok(plain(
+                200,
+                json!({"status": "ok", "version": crate::VERSION}),
+                "ok",
+            ))
+        }
+        // The CORS headers themselves are added by the glue, from the configuration.
+        Route::Preflight { .. } => return Ok(plain(204, Value::Null, "preflight")),
+        Route::Dialect(route) => return Ok(dialect::handle(route, head, body, deps, now).await),
+        Route::Send | Route::Check => {}
+    }
+    let client = config
+        .clients
+        .authenticate(head.header("authorization"))
+        .ok_or(ApiError::Unauthorized)?;
+    match route {
+        Route::Send => {
+            let idempotency_key = head
+                .header("idempotency-key")
+                .map(|key| {
+                    idempotency::valid_key(key).then_some(key).ok_or_else(|| {
+                        ApiError::invalid_field(
+                            "Idempotency-Key",
+                            "Must be 1 to 255 visible ASCII characters.",
+                        )
+                    })
+                })
+                .transpose()?;
+            if let Some(key) = idempotency_key {
+                let earlier = idempotency::lookup(deps.kv, &config.keys, &client, key, body)
+                    .await
+                    .map_err(|_| ApiError::ServiceUnavailable { retry_after: 5 })?;
+                match earlier {
+                    Lookup::Miss => {}
+                    Lookup::Reused => return Err(ApiError::IdempotencyKeyReused),
+                    Lookup::Replay(stored) => {
+                        return Ok(plain(stored.status, stored.body, "replayed"))
+                    }
+                }
+            }
+            let command = SendCommand {
+                client: client.clone(),
+                ..parse_send(head, body, config.default_locale)?
+            };
+            let sent = send_code(deps, command, now).await?;
+            let answer = json!({
+                "verification_id": sent.verification_id,
+                "channel": sent.destination.channel(),
+                "to": sent.destination.masked(),
+                "purpose": sent.purpose,
+                "expires_in": sent.expires_in,
+                "resend_after": sent.resend_after,
+                "attempts_allowed": sent.attempts_allowed,
+            });
+            let reply = Reply::for_send(&sent, 200, answer);
+            if let Some(key) = idempotency_key {
+                let stored = Stored {
+                    status: reply.status,
+                    body: reply.body.clone(),
+                };
+                // The code is out: failing to remember it must not fail the send.
+                let _ = idempotency::remember(
+                    deps.kv,
+                    &config.keys,
+                    deps.entropy,
+                    (&client, key, body),
+                    &stored,
+                )
+                .await;
+            }
+            Ok(reply)
+        }
+        _ => {
+            let checked = check_code(deps, parse_check(body)?, now).await?;
+            Ok(Reply {
+                status: 200,
+                body: json!({
+                    "status": "approved",
+                    "verified_token": checked.verified_token,
+                    "expires_in": checked.expires_in,
+                    "channel": checked.destination.channel(),
+                    "to": checked.destination.as_str(),
+                    "purpose": checked.purpose,
+                }),
+                outcome: "approved",
+                channel: Some(checked.destination.channel()),
+                calling_code: checked.destination.calling_code().map(str::to_owned),
+                provider: None,
+                headers: Vec::new(),
+                document: None,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_table() {
+        let cases = [
+            ("GET", "/healthz", Ok(Route::Health)),
+            ("POST", "/v1/verifications", Ok(Route::Send)),
+            ("POST", "/v1/verifications/check", Ok(Route::Check)),
+            (
+                "GET",
+                "/v1/verifications",
+                Err(ApiError::MethodNotAllowed {
+                    allow: "POST, OPTIONS",
+                }),
+            ),
+            (
+                "DELETE",
+                "/v1/verifications/check",
+                Err(ApiError::MethodNotAllowed {
+                    allow: "POST, OPTIONS",
+                }),
+            ),
+            (
+                "POST",
+                "/healthz",
+                Err(ApiError::MethodNotAllowed {
+                    allow: "GET, OPTIONS",
+                }),
+            ),
+            ("GET", "/v1/verifications/", Err(ApiError::NotFound)),
+            ("GET", "/nope", Err(ApiError::NotFound)),
+            (
+                "OPTIONS",
+                "/v1/verifications",
+                Ok(Route::Preflight { method: "POST" }),
+            ),
+            ("OPTIONS", "/nope", Err(ApiError::NotFound)),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(Route::resolve(method, path), expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn send_parsing() {
+        let head = |lang: Option<&str>| RequestHead {
+            headers: lang
+                .map(|l| vec![("accept-language".to_owned(), l.to_owned())])
+                .unwrap_or_default(),
+            ..RequestHead::default()
+        };
+        let parsed = parse_send(
+            &head(Some("zh-CN")),
+            br#"{"to":"+8613800138000"}"#,
+            Locale::EnUs,
+        )
+        .unwrap();
+        assert_eq!(
+            (parsed.purpose, parsed.locale, parsed.channel),
+            (Purpose::Login, Locale::ZhCn, None)
+        );
+        let parsed = parse_send(
+            &head(Some("zh-CN")),
+            br#"{"to":"a@b.co","channel":"email","purpose":"signup","locale":"en-US","ttl":120}"#,
+            Locale::ZhCn,
+        )
+        .unwrap();
+        assert_eq!(
+            (parsed.purpose, parsed.locale, parsed.channel, parsed.ttl),
+            (
+                Purpose::Signup,
+                Locale::EnUs,
+                Some(Channel::Email),
+                Some(120)
+            )
+        );
+        let field = |body: &str| match parse_send(&head(None), body.as_bytes(), Locale::EnUs) {
+            Err(ApiError::InvalidRequest { field, .. }) => field,
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(
+            field(r#"{"to":"a@b.co","channel":"fax"}"#).as_deref(),
+            Some("channel")
+        );
+        assert_eq!(
+            field(r#"{"to":"a@b.co","purpose":"admin"}"#).as_deref(),
+            Some("purpose")
+        );
+        assert_eq!(
+            field(r#"{"to":"a@b.co","locale":"fr"}"#).as_deref(),
+            Some("locale")
+        );
+        assert_eq!(
+            field(r#"{"to":"a@b.co","ttl":true}"#).as_deref(),
+            Some("ttl")
+        );
+    }
+
+    #[test]
+    fn check_parsing() {
+        let ok =
+            parse_check(br#"{"verification_id":"x","code":"123456","purpose":"login"}"#).unwrap();
+        assert_eq!(ok.purpose, Some(Purpose::Login));
+        for body in [
+            r#"{"code":"123456"}"#,
+            r#"{"verification_id":"x"}"#,
+            r#"{"verification_id":"x","code":123456}"#,
+            r#"{"verification_id":"x","code":"1","extra":true}"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_check(body.as_bytes()),
+                    Err(ApiError::InvalidRequest { .. })
+                ),
+                "{body}"
+            );
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Tencent Cloud CIAM (seed 004): `POST /otp/send` with client credentials by HTTP
+//! Basic (`base64(url_encode(id) + ":" + url_encode(secret))`), `usage` (login |
+//! signup | update_userinfo | reset_password), an 11-digit mainland `phone_number`
+//! or an `email`, and an optional `auth_source_id` that selects a configured code
+//! length and validity (default 6 digits, 60 s). It answers `{"otp_token"}`.
+//! `POST /oauth2/token` with grant type `…/otp/sms` or `…/otp/email` exchanges
+//! `otp_token` + `otp` for an access token (our verified JWT). Errors are
+//! `{"error", "error_description"?}` with the seed's vocabulary.
+
+use crate::core::destination::{Channel, Destination};
+use crate::core::purpose::Purpose;
+use crate::delivery::message::Locale;
+use crate::policy::state::State;
+use crate::ports::kv::Kv;
+use crate::ports::{Entropy, Transport};
+use crate::service::error::ApiError;
+use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::surface::http::RequestHead;
+use crate::surface::json::Fields;
+use crate::surface::reply::Reply;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::json;
+
+pub const SMS_GRANT: &str = "http://tencentciam.com/oauth2/grant-type/otp/sms";
+pub const EMAIL_GRANT: &str = "http://tencentciam.com/oauth2/grant-type/otp/email";
+
+/// Default code shape without an `auth_source_id` (the seed: 6 digits, 60 s).
+const DEFAULT_LENGTH: usize = 6;
+const DEFAULT_VALIDITY: u64 = 60;
+
+/// `%XX` sequences decoded (`+` stays a plus: this is `url_encode`, not a form).
+fn url_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The client id from CIAM's Basic header; `Err` when clients are configured and
+/// the credentials do not match one.
+fn authenticate<K, S, T, E>(
+    head: &RequestHead,
+    deps: &Deps<'_, K, S, T, E>,
+) -> Result<String, ApiError> {
+    let clients = &deps.config.clients;
+    if clients.is_open() {
+        return Ok(String::new());
+    }
+    let credentials = head
+        .header("authorization")
+        .and_then(|v| v.trim().strip_prefix("Basic "))
+        .and_then(|b64| STANDARD.decode(b64.trim()).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .ok_or(ApiError::Unauthorized)?;
+    let (id, secret) = credentials.split_once(':').ok_or(ApiError::Unauthorized)?;
+    let (id, secret) = (url_decode(id), url_decode(secret));
+    let (Some(id), Some(secret)) = (id, secret) else {
+        return Err(ApiError::Unauthorized);
+    };
+    clients
+        .check(&id, &secret)
+        .then_some(id)
+        .ok_or(ApiError::Unauthorized)
+}
+
+pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let client = authenticate(head, deps).map_err(|e| send_error(&e, None))?;
+    let parse = |e: ApiError| send_error(&e, None);
+    let mut fields = Fields::parse(body).map_err(parse)?;
+    let usage = fields.string("usage").map_err(parse)?;
+    let phone = fields.string("phone_number").map_err(parse)?;
+    let email = fields.string("email").map_err(parse)?;
+    let auth_source = fields.string("auth_source_id").map_err(parse)?;
+    fields.finish().map_err(parse)?;
+    let purpose = match usage.as_deref() {
+        None => Purpose::Login,
+        Some(usage) => Purpose::parse(usage).ok_or_else(|| {
+            parse(ApiError::invalid_field(
+                "usage",
+                "Must be login, signup, update_userinfo or reset_password.",
+            ))
+        })?,
+    };
+    let (to, channel) = match (phone, email) {
+        (Some(phone), None) => {
+            let mainland = phone.len() == 11
+                && phone.starts_with('1')
+                && phone.bytes().all(|b| b.is_ascii_digit());
+            if !mainland {
+                return Err(send_error(
+                    &ApiError::InvalidPhoneNumber,
+                    Some(Channel::Sms),
+                ));
+            }
+            (format!("+86{phone}"), Channel::Sms)
+        }
+        (None, Some(email)) => {
+            if Destination::parse(&email).map(|d| d.channel()) != Ok(Channel::Email) {
+                return Err(Reply::plain(
+                    400,
+                    json!({"error": "malformed_email"}),
+                    "invalid_email",
+                ));
+            }
+            (email, Channel::Email)
+        }
+        _ => {
+            return Err(parse(ApiError::invalid_field(
+                "phone_number",
+                "Exactly one of phone_number and email.",
+            )))
+        }
+    };
+    let (code_length, validity) = match &auth_source {
+        None => (DEFAULT_LENGTH, DEFAULT_VALIDITY),
+        Some(id) => deps
+            .config
+            .auth_sources
+            .iter()
+            .find(|s| &s.id == id)
+            .map(|s| (s.code_length, s.validity))
+            .ok_or_else(|| {
+                parse(ApiError::invalid_field(
+                    "auth_source_id",
+                    "Unknown authentication source.",
+                ))
+            })?,
+    };
+    let command = SendCommand {
+        to,
+        channel: Some(channel),
+        purpose,
+        locale: super::locale(head, Locale::ZhCn),
+        ttl: Some(validity),
+        client,
+        client_ip: head.client_ip(),
+        captcha_token: head.header("x-captcha-token").map(str::to_owned),
+        existence: None,
+        code_length: Some(code_length),
+    };
+    let sent = send_code(deps, command, now)
+        .await
+        .map_err(|e| send_error(&e, Some(channel)))?;
+    Ok(Reply::for_send(
+        &sent,
+        200,
+        json!({"otp_token": sent.verification_id}),
+    ))
+}
+
+/// `/otp/send` errors in the seed's vocabulary. `channel` tells which of the
+/// `*_is_used` and rate-limit names applies.
+pub fn send_error(e: &ApiError, channel: Option<Channel>) -> Reply {
+    let email = channel == Some(Channel::Email);
+    let (status, name, description): (u16, &str, Option<String>) = match e {
+        ApiError::InvalidPhoneNumber => (400, "malformed_phone_number", None),
+        // After parsing succeeded, an invalid email is the provider refusing it.
+        ApiError::InvalidEmail => (400, "invalid_email", None),
+        ApiError::UserExists if email => (400, "email_is_used", None),
+        ApiError::UserExists => (400, "phone_number_is_used", None),
+        ApiError::UserNotFound => (400, "user_not_found", None),
+        ApiError::RateLimited { .. } if !email => (
+            400,
+            "sms_rate_limit_exceeded",
+            Some("SMS rate limit exceeded for same phone number".to_owned()),
+        ),
+        ApiError::RateLimited { retry_after } => (
+            400,
+            "email_rate_limit_exceeded",
+            Some(format!(
+                "Email rate limit exceeded, retry in {retry_after} seconds"
+            )),
+        ),
+        ApiError::DeliveryUnavailable { .. } | ApiError::ServiceUnavailable { .. } => (
+            503,
+            "temporarily_unavailable",
+            Some("Failed to send OTP. Please try again later.".to_owned()),
+        ),
+        ApiError::Unauthorized => (
+            401,
+            "invalid_client",
+            Some("Client authentication failed.".to_owned()),
+        ),
+        ApiError::CaptchaRequired => (403, "captcha_required", None),
+        ApiError::CaptchaInvalid => (403, "captcha_invalid", None),
+        ApiError::DestinationNotAllowed => (403, "destination_not_allowed", None),
+        ApiError::Internal => (500, "server_error", None),
+        other => (400, "invalid_request", Some(other.message().to_owned())),
+    };
+    error_reply(e, status, name, description)
+}
+
+fn error_reply(e: &ApiError, status: u16, name: &str, description: Option<String>) -> Reply {
+    let mut body = json!({"error": name});
+    if let Some(description) = description {
+        body["error_description"] = json!(description);
+    }
+    Reply {
+        headers: super::retry_headers(e),
+        ..Reply::plain(status, body, e.code())
+    }
+}
+
+pub async fn token<K: Kv, S: State, T: Transport, E: Entropy>(
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let fail = |e: ApiError| token_error(&e);
+    let mut fields = Fields::parse(body).map_err(fail)?;
+    let grant_type = fields.required_string("grant_type").map_err(fail)?;
+    let client_id = fields.string("client_id").map_err(fail)?;
+    let otp_token = fields.required_string("otp_token").map_err(fail)?;
+    let otp = fields.required_string("otp").map_err(fail)?;
+    let phone = fields.string("phone_number").map_err(fail)?;
+    let email = fields.string("email").map_err(fail)?;
+    fields.finish().map_err(fail)?;
+    let (channel, to) = match (grant_type.as_str(), phone, email) {
+        (SMS_GRANT, Some(phone), None) => (Channel::Sms, format!("+86{phone}")),
+        (EMAIL_GRANT, None, Some(email)) => (Channel::Email, email),
+        (SMS_GRANT | EMAIL_GRANT, _, _) => {
+            let which = "phone_number for the SMS grant, email for the email grant";
+            return Err(fail(ApiError::invalid_field("phone_number", which)));
+        }
+        _ => {
+            let unsupported = ApiError::invalid_field("grant_type", "Unsupported grant type.");
+            return Err(error_reply(
+                &unsupported,
+                400,
+                "unsupported_grant_type",
+                None,
+            ));
+        }
+    };
+    // A confidential client authenticates; a public one names itself, and the name
+    // must be a configured client.
+    let clients = &deps.config.clients;
+    if head.header("authorization").is_some() {
+        authenticate(head, deps).map_err(fail)?;
+    } else if !clients.is_open() && !client_id.as_deref().is_some_and(|id| clients.knows(id)) {
+        return Err(fail(ApiError::Unauthorized));
+    }
+    let command = CheckCommand {
+        verification_id: otp_token,
+        code: otp,
+        to: Some(to),
+        purpose: None,
+    };
+    let checked = check_code(deps, command, now).await.map_err(fail)?;
+    if checked.destination.channel() != channel {
+        return Err(fail(ApiError::InvalidVerification));
+    }
+    let body = json!({
+        "access_token": checked.verified_token,
+        "token_type": "Bearer",
+        "expires_in": checked.expires_in,
+    });
+    Ok(Reply {
+        channel: Some(channel),
+        ..Reply::plain(200, body, "approved")
+    })
+}
+
+/// OAuth 2.0 token errors (RFC 6749 section 5.2).
+pub fn token_error(e: &ApiError) -> Reply {
+    let (status, name) = match e {
+        ApiError::InvalidCode { .. }
+        | ApiError::InvalidVerification
+        | ApiError::Expired
+        | ApiError::AlreadyUsed
+        | ApiError::TooManyAttempts => (400, "invalid_grant"),
+        ApiError::Unauthorized => (401, "invalid_client"),
+        ApiError::RateLimited { .. } => (429, "slow_down"),
+        ApiError::ServiceUnavailable { .. } | ApiError::DeliveryUnavailable { .. } => {
+            (503, "temporarily_unavailable")
+        }
+        ApiError::Internal => (500, "server_error"),
+        _ => (400, "invalid_request"),
+    };
+    let description = match e {
+        ApiError::InvalidCode { attempts_remaining } => {
+            format!("The OTP is incorrect; {attempts_remaining} attempts remain.")
+        }
+        other => other.message().to_owned(),
+    };
+    error_reply(e, status, name, Some(description))
+}

@@ -1,0 +1,165 @@
+//! Tencent CloudBase auth (seed 003): `POST /auth/v1/verification` sends a code to
+//! `phone_number` ("+86 …", mainland only) or `email`, with `target` ANY | USER |
+//! NOT_USER (the latter two ask the user directory) and an optional
+//! `x-captcha-token`; `POST /auth/v1/verification/verify` exchanges
+//! `verification_id` + `verification_code` for a `verification_token`.
+//! Errors are `{"error", "error_code", "error_description"}`; the seed's codes are
+//! kept (4001, 4004, 4028, 4029) and other errors use their HTTP status × 10.
+
+use crate::core::destination::Destination;
+use crate::core::purpose::Purpose;
+use crate::delivery::message::Locale;
+use crate::policy::directory::Existence;
+use crate::policy::state::State;
+use crate::ports::kv::Kv;
+use crate::ports::{Entropy, Transport};
+use crate::service::error::ApiError;
+use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::surface::http::RequestHead;
+use crate::surface::json::Fields;
+use crate::surface::reply::Reply;
+use serde_json::json;
+
+/// CloudBase codes are 6 digits, valid 600 s.
+const CODE_LENGTH: usize = 6;
+const VALIDITY: u64 = 600;
+
+pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let mut fields = Fields::parse(body).map_err(|e| error(&e))?;
+    let phone = fields.string("phone_number").map_err(|e| error(&e))?;
+    let email = fields.string("email").map_err(|e| error(&e))?;
+    let target = fields.required_string("target").map_err(|e| error(&e))?;
+    // Optional in CloudBase's own clients; accepted and not used.
+    let _ = fields.string("client_id").map_err(|e| error(&e))?;
+    fields.finish().map_err(|e| error(&e))?;
+    let existence = match target.as_str() {
+        "ANY" => Existence::Any,
+        "USER" => Existence::MustExist,
+        "NOT_USER" => Existence::MustNotExist,
+        _ => {
+            return Err(error(&ApiError::invalid_field(
+                "target",
+                "Must be ANY, USER or NOT_USER.",
+            )))
+        }
+    };
+    if existence != Existence::Any && deps.config.directory.is_none() {
+        let needs = "USER and NOT_USER need a user directory (DIRECTORY).";
+        return Err(error(&ApiError::invalid_field("target", needs)));
+    }
+    let to = match (phone, email) {
+        (Some(phone), None) => {
+            let mainland = Destination::parse(&phone)
+                .ok()
+                .filter(|d| d.calling_code() == Some("86"));
+            if mainland.is_none() || !phone.trim_start().starts_with("+86") {
+                return Err(error(&ApiError::InvalidPhoneNumber));
+            }
+            phone
+        }
+        (None, Some(email)) => email,
+        _ => {
+            let one = "Exactly one of phone_number and email.";
+            return Err(error(&ApiError::invalid_field("phone_number", one)));
+        }
+    };
+    let command = SendCommand {
+        to,
+        channel: None,
+        purpose: if existence == Existence::MustNotExist {
+            Purpose::Signup
+        } else {
+            Purpose::Login
+        },
+        locale: super::locale(head, Locale::ZhCn),
+        ttl: Some(VALIDITY),
+        client: String::new(),
+        client_ip: head.client_ip(),
+        captcha_token: head.header("x-captcha-token").map(str::to_owned),
+        existence: Some(existence),
+        code_length: Some(CODE_LENGTH),
+    };
+    let sent = send_code(deps, command, now).await.map_err(|e| error(&e))?;
+    let mut body = json!({"verification_id": sent.verification_id, "expires_in": sent.expires_in});
+    if let Some(is_user) = sent.is_user {
+        body["is_user"] = json!(is_user);
+    }
+    Ok(Reply::for_send(&sent, 200, body))
+}
+
+pub async fn verify<K: Kv, S: State, T: Transport, E: Entropy>(
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let mut fields = Fields::parse(body).map_err(|e| error(&e))?;
+    let verification_id = fields
+        .required_string("verification_id")
+        .map_err(|e| error(&e))?;
+    let code = fields
+        .required_string("verification_code")
+        .map_err(|e| error(&e))?;
+    let _ = fields.string("client_id").map_err(|e| error(&e))?;
+    fields.finish().map_err(|e| error(&e))?;
+    let command = CheckCommand {
+        verification_id,
+        code,
+        to: None,
+        purpose: None,
+    };
+    let checked = check_code(deps, command, now)
+        .await
+        .map_err(|e| error(&e))?;
+    let body =
+        json!({"verification_token": checked.verified_token, "expires_in": checked.expires_in});
+    Ok(Reply {
+        channel: Some(checked.destination.channel()),
+        ..Reply::plain(200, body, "approved")
+    })
+}
+
+/// `{"error", "error_code", "error_description"}`.
+pub fn error(e: &ApiError) -> Reply {
+    let (status, name, code, description) = match e {
+        ApiError::InvalidPhoneNumber => (400, "invalid_phone_number", 4001, "Phone number format error, needs +86 prefix".to_owned()),
+        ApiError::UserNotFound => (404, "user_not_found", 4004, "User does not exist".to_owned()),
+        ApiError::CaptchaRequired => (403, "captcha_required", 4028, "Need to complete image verification code verification".to_owned()),
+        ApiError::RateLimited { retry_after } => (
+            429,
+            "rate_limit_exceeded",
+            4029,
+            format!("Verification code send frequency too high, please try again in {retry_after} seconds"),
+        ),
+        other => {
+            let status = other.status();
+            let name = match other {
+                ApiError::InvalidRequest { .. } => "invalid_argument",
+                ApiError::UserExists => "user_already_exists",
+                ApiError::InvalidCode { .. } => "invalid_verification_code",
+                ApiError::InvalidVerification => "invalid_verification_id",
+                ApiError::Expired => "verification_expired",
+                ApiError::AlreadyUsed => "verification_used",
+                other => other.code(),
+            };
+            let description = match other {
+                ApiError::InvalidCode { attempts_remaining } => format!("Verification code error, {attempts_remaining} attempts remaining"),
+                ApiError::InvalidRequest { field: Some(field), message } => format!("{field}: {message}"),
+                _ => other.message().to_owned(),
+            };
+            (status, name, u32::from(status) * 10, description)
+        }
+    };
+    Reply {
+        headers: super::retry_headers(e),
+        ..Reply::plain(
+            status,
+            json!({"error": name, "error_code": code, "error_description": description}),
+            e.code(),
+        )
+    }
+}

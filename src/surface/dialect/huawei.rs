@@ -1,0 +1,329 @@
+//! Huawei Cloud dialects.
+//!
+//! Meeting (seeds 000, 001): `POST /v1/usg/acs/verifycode/send` with `user` (phone,
+//! email, or an account name resolved through the user directory), `sendMethod` (`sms` default | `email`) and a captcha `token`, answered
+//! `{"expire", "bindPhone", "bindEmail"}` (masked, the other `null`);
+//! `PUT /v1/usg/acs/verifycode/check` with only `code` and `user` checks the latest
+//! pending code sent to that user, answered `{"token", "expire"}`. Statuses are the
+//! seed's only: 200, 400, 401, 403, 500; errors `{"error_code": "USG.…",
+//! "error_msg"}` in the `Accept-Language` (zh-CN by default).
+//!
+//! BSS (seed 002): `POST /v2/bases/verificationcode/send` for partners, authenticated
+//! by `X-Auth-Token`, sends a registration code to `email` (`receiver_type` 2) with
+//! `timeout` in minutes (absent or null: 10; above 60: 5) and `lang`; 204 on
+//! success; errors `{"error_code": "CBC.…", "error_msg"}` as the seed lists them.
+
+use crate::core::destination::{Channel, Destination};
+use crate::core::purpose::Purpose;
+use crate::delivery::message::Locale;
+use crate::policy::directory::{is_account_name, Contacts};
+use crate::policy::latest;
+use crate::policy::state::State;
+use crate::ports::kv::Kv;
+use crate::ports::{Entropy, Transport};
+use crate::service::error::ApiError;
+use crate::service::{
+    check_code, destination_error, resolve_account, send_code, CheckCommand, Deps, SendCommand,
+    SendOutcome,
+};
+use crate::surface::http::RequestHead;
+use crate::surface::json::Fields;
+use crate::surface::reply::Reply;
+use serde_json::{json, Value};
+
+/// Remembers a send as the destination's latest pending code (best effort: the
+/// code is out either way; without the record only the Meeting check misses it).
+async fn remember<K: Kv, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>, sent: &SendOutcome) {
+    let _ = latest::remember(
+        deps.kv,
+        &deps.config.keys,
+        deps.entropy,
+        (&sent.destination, sent.purpose),
+        &sent.verification_id,
+        sent.expires_in,
+    )
+    .await;
+}
+
+// ---- Meeting ----------------------------------------------------------------------
+
+/// `tes****ount@huawei.com`: 3 leading and 4 trailing characters of the local part.
+pub fn meeting_mask_email(address: &str) -> String {
+    let (local, domain) = address.split_once('@').unwrap_or((address, ""));
+    if local.len() > 7 {
+        format!("{}****{}@{domain}", &local[..3], &local[local.len() - 4..])
+    } else {
+        format!("{}****@{domain}", &local[..1.min(local.len())])
+    }
+}
+
+/// Who a Meeting `user` is: a destination itself, or an account's contacts.
+enum MeetingUser {
+    Destination(Destination),
+    Account(Contacts),
+}
+
+async fn meeting_user<K: Kv, S, T: Transport, E>(
+    deps: &Deps<'_, K, S, T, E>,
+    user: &str,
+    now: u64,
+) -> Result<MeetingUser, ApiError> {
+    let malformed = match Destination::parse(user) {
+        Ok(destination) => return Ok(MeetingUser::Destination(destination)),
+        Err(e) => destination_error(e),
+    };
+    if !is_account_name(user) {
+        return Err(malformed);
+    }
+    match resolve_account(deps, user, now).await? {
+        // Without a directory an account name cannot be resolved: a malformed user.
+        None => Err(malformed),
+        Some(contacts) if contacts.is_empty() => Err(ApiError::UserNotFound),
+        Some(contacts) => Ok(MeetingUser::Account(contacts)),
+    }
+}
+
+pub async fn meeting_send<K: Kv, S: State, T: Transport, E: Entropy>(
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let lang = super::locale(head, Locale::ZhCn);
+    let fail = |e: ApiError| meeting_error(&e, lang);
+    let mut fields = Fields::parse(body).map_err(fail)?;
+    let user = fields.required_string("user").map_err(fail)?;
+    let method = fields.string("sendMethod").map_err(fail)?;
+    let token = fields.string("token").map_err(fail)?;
+    fields.finish().map_err(fail)?;
+    let channel = match method.as_deref() {
+        None | Some("sms") => Channel::Sms,
+        Some("email") => Channel::Email,
+        Some(_) => {
+            return Err(fail(ApiError::invalid_field(
+                "sendMethod",
+                "Must be sms or email.",
+            )))
+        }
+    };
+    let to = match meeting_user(deps, &user, now).await.map_err(fail)? {
+        MeetingUser::Destination(_) => user,
+        MeetingUser::Account(contacts) => match channel {
+            Channel::Sms => contacts.phone,
+            Channel::Email => contacts.email,
+        }
+        .ok_or_else(|| {
+            fail(ApiError::invalid_field(
+                "sendMethod",
+                "The account has no contact for this method.",
+            ))
+        })?,
+    };
+    let command = SendCommand {
+        to,
+        channel: Some(channel),
+        purpose: Purpose::Login,
+        locale: lang,
+        ttl: None,
+        client: String::new(),
+        client_ip: head.client_ip(),
+        captcha_token: token,
+        existence: None,
+        code_length: None,
+    };
+    let sent = send_code(deps, command, now).await.map_err(fail)?;
+    remember(deps, &sent).await;
+    let masked = sent.destination.masked();
+    let (phone, email) = match sent.destination.channel() {
+        Channel::Sms => (json!(masked), Value::Null),
+        Channel::Email => (
+            Value::Null,
+            json!(meeting_mask_email(sent.destination.as_str())),
+        ),
+    };
+    let body = json!({"expire": sent.expires_in, "bindPhone": phone, "bindEmail": email});
+    Ok(Reply::for_send(&sent, 200, body))
+}
+
+pub async fn meeting_check<K: Kv, S: State, T: Transport, E: Entropy>(
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let lang = super::locale(head, Locale::ZhCn);
+    let fail = |e: ApiError| meeting_error(&e, lang);
+    let mut fields = Fields::parse(body).map_err(fail)?;
+    let code = fields.required_string("code").map_err(fail)?;
+    let user = fields.required_string("user").map_err(fail)?;
+    fields.finish().map_err(fail)?;
+    if code.is_empty() || code.len() > 32 {
+        return Err(fail(ApiError::invalid_field("code", "1 to 32 characters.")));
+    }
+    let (destinations, to) = match meeting_user(deps, &user, now).await.map_err(fail)? {
+        MeetingUser::Destination(destination) => (vec![destination], Some(user)),
+        // The pending code is looked up per contact, which binds it to the account.
+        MeetingUser::Account(contacts) => {
+            let parsed = [contacts.phone, contacts.email]
+                .into_iter()
+                .flatten()
+                .filter_map(|c| Destination::parse(&c).ok());
+            (parsed.collect(), None)
+        }
+    };
+    // Meeting codes are for signing in; BSS registration codes are checked here too.
+    let purposes = [Purpose::Login, Purpose::Signup];
+    let pending = latest::recall_newest(deps.kv, &deps.config.keys, &destinations, &purposes)
+        .await
+        .map_err(|_| fail(ApiError::ServiceUnavailable { retry_after: 5 }))?
+        .ok_or_else(|| fail(ApiError::InvalidVerification))?;
+    let command = CheckCommand {
+        verification_id: pending,
+        code,
+        to,
+        purpose: None,
+    };
+    let checked = check_code(deps, command, now).await.map_err(fail)?;
+    let body = json!({"token": checked.verified_token, "expire": checked.expires_in});
+    Ok(Reply {
+        channel: Some(checked.destination.channel()),
+        ..Reply::plain(200, body, "approved")
+    })
+}
+
+/// `{"error_code": "USG.…", "error_msg"}` with the seed's statuses only.
+pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
+    use ApiError::*;
+    let (status, code, zh) = match e {
+        Unauthorized => (401, "USG.UNAUTHORIZED", "鉴权失败"),
+        CaptchaRequired => (403, "USG.CAPTCHA_REQUIRED", "需要先完成图形验证"),
+        CaptchaInvalid => (403, "USG.CAPTCHA_INVALID", "图形验证未通过"),
+        DestinationNotAllowed => (
+            403,
+            "USG.DESTINATION_NOT_ALLOWED",
+            "不支持向该号码或邮箱发送",
+        ),
+        DeliveryUnavailable { .. } => (500, "USG.SEND_FAILED", "验证码发送失败，请稍后重试"),
+        ServiceUnavailable { .. } | Internal => (500, "USG.SERVER_ERROR", "服务器异常"),
+        InvalidPhoneNumber | InvalidEmail => (400, "USG.INVALID_USER", "手机号或邮箱格式错误"),
+        InvalidCode { .. } => (400, "USG.INVALID_VERIFY_CODE", "验证码错误"),
+        InvalidVerification => (400, "USG.NO_PENDING_CODE", "没有待验证的验证码"),
+        Expired => (400, "USG.VERIFY_CODE_EXPIRED", "验证码已过期"),
+        AlreadyUsed => (400, "USG.VERIFY_CODE_USED", "验证码已使用"),
+        TooManyAttempts => (
+            400,
+            "USG.TOO_MANY_ATTEMPTS",
+            "验证失败次数过多，请重新获取验证码",
+        ),
+        RateLimited { .. } => (400, "USG.SEND_TOO_FREQUENT", "发送过于频繁，请稍后重试"),
+        UserNotFound => (400, "USG.USER_NOT_FOUND", "用户不存在"),
+        UserExists => (400, "USG.USER_STATE", "用户状态不满足要求"),
+        _ => (400, "USG.INVALID_PARAMETER", "参数错误"),
+    };
+    let message = match lang {
+        Locale::ZhCn => zh.to_owned(),
+        Locale::EnUs => e.message().to_owned(),
+    };
+    Reply {
+        headers: super::retry_headers(e),
+        ..Reply::plain(
+            status,
+            json!({"error_code": code, "error_msg": message}),
+            e.code(),
+        )
+    }
+}
+
+// ---- BSS --------------------------------------------------------------------------
+
+/// An error in BSS's shape, with the seed's code.
+fn bss_reply(status: u16, code: &str, message: &str, outcome: &'static str) -> Reply {
+    Reply::plain(
+        status,
+        json!({"error_code": code, "error_msg": message}),
+        outcome,
+    )
+}
+
+pub fn bss_error(e: &ApiError) -> Reply {
+    use ApiError::*;
+    let (status, code, message) = match e {
+        InvalidEmail => (400, "CBC.99004004", "Empty email address./Invalid format."),
+        RateLimited { .. } => (400, "CBC.99004015", "The number of verification code sending times has reached the upper limit (15 times per hour, 60 times per day)."),
+        DeliveryUnavailable { .. } => (400, "CBC.99004003", "The verification code is successfully generated but fails to be sent."),
+        ServiceUnavailable { .. } => (400, "CBC.99004002", "Failed to generate the verification code."),
+        Unauthorized => (401, "CBC.0154", "Invalid or expired token."),
+        CaptchaRequired | CaptchaInvalid | DestinationNotAllowed => (403, "CBC.0151", "Access denied."),
+        Internal => (500, "CBC.0999", "Other errors."),
+        _ => (400, "CBC.0100", "Parameter error."),
+    };
+    Reply {
+        headers: super::retry_headers(e),
+        ..bss_reply(status, code, message, e.code())
+    }
+}
+
+pub async fn bss_send<K: Kv, S: State, T: Transport, E: Entropy>(
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Result<Reply, Reply> {
+    let tokens = &deps.config.bss_tokens;
+    if tokens.is_open() {
+        return Err(bss_reply(403, "CBC.0151", "Access denied.", "unauthorized"));
+    }
+    let token = head
+        .header("x-auth-token")
+        .ok_or_else(|| bss_error(&ApiError::Unauthorized))?;
+    tokens
+        .authenticate(Some(&format!("Bearer {token}")))
+        .ok_or_else(|| bss_error(&ApiError::Unauthorized))?;
+    let fail = |e: ApiError| bss_error(&e);
+    let mut fields = Fields::parse(body).map_err(fail)?;
+    let receiver_type = fields.unsigned("receiver_type").map_err(fail)?;
+    let email = fields.string("email").map_err(fail)?;
+    let timeout = fields.unsigned("timeout").map_err(fail)?;
+    let lang = fields.string("lang").map_err(fail)?;
+    fields.finish().map_err(fail)?;
+    if receiver_type != Some(2) {
+        return Err(fail(ApiError::invalid_field("receiver_type", "Must be 2.")));
+    }
+    let minutes = match timeout {
+        None => 10,
+        Some(0) | Some(3001..) => {
+            return Err(fail(ApiError::invalid_field(
+                "timeout",
+                "1 to 3000 minutes.",
+            )))
+        }
+        Some(m) if m > 60 => 5,
+        Some(m) => m,
+    };
+    let locale = match lang.as_deref() {
+        None | Some("") | Some("zh-cn") => Locale::ZhCn,
+        Some("en-us") => Locale::EnUs,
+        Some(_) => return Err(fail(ApiError::invalid_field("lang", "zh-cn or en-us."))),
+    };
+    let email = email
+        .filter(|e| !e.is_empty() && e.chars().count() <= 64)
+        .ok_or_else(|| fail(ApiError::InvalidEmail))?;
+    if Destination::parse(&email).map(|d| d.channel()) != Ok(Channel::Email) {
+        return Err(fail(ApiError::InvalidEmail));
+    }
+    let command = SendCommand {
+        to: email,
+        channel: Some(Channel::Email),
+        purpose: Purpose::Signup,
+        locale,
+        ttl: Some(minutes * 60),
+        client: String::new(),
+        client_ip: head.client_ip(),
+        captcha_token: None,
+        existence: None,
+        code_length: None,
+    };
+    let sent = send_code(deps, command, now).await.map_err(fail)?;
+    remember(deps, &sent).await;
+    Ok(Reply::for_send(&sent, 204, Value::Null))
+}

@@ -1,0 +1,111 @@
+//! Drop-in dialects: the vendor APIs of the seed documents, served on their own
+//! routes with their own field names, statuses and error vocabularies, over the same
+//! core (`send_code` / `check_code`), limits, providers, keys and stores.
+//!
+//! Each dialect is a module that parses its requests into core commands and renders
+//! outcomes and [`ApiError`]s in its own shape; nothing here re-implements a policy.
+
+pub mod ciam;
+pub mod cloudbase;
+pub mod huawei;
+
+use crate::delivery::message::Locale;
+use crate::policy::state::State;
+use crate::ports::kv::Kv;
+use crate::ports::{Entropy, Transport};
+use crate::service::error::ApiError;
+use crate::service::Deps;
+use crate::surface::http::RequestHead;
+use crate::surface::reply::Reply;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialectRoute {
+    CloudBaseSend,
+    CloudBaseVerify,
+    CiamSend,
+    CiamToken,
+    MeetingSend,
+    MeetingCheck,
+    BssSend,
+}
+
+impl DialectRoute {
+    /// The dialect route at `path`, with its method and `Allow` value.
+    pub fn resolve(path: &str) -> Option<(DialectRoute, &'static str, &'static str)> {
+        let post = ("POST", "POST, OPTIONS");
+        let (route, (method, allow)) = match path {
+            "/auth/v1/verification" => (DialectRoute::CloudBaseSend, post),
+            "/auth/v1/verification/verify" => (DialectRoute::CloudBaseVerify, post),
+            "/otp/send" => (DialectRoute::CiamSend, post),
+            "/oauth2/token" => (DialectRoute::CiamToken, post),
+            "/v1/usg/acs/verifycode/send" => (DialectRoute::MeetingSend, post),
+            "/v1/usg/acs/verifycode/check" => (DialectRoute::MeetingCheck, ("PUT", "PUT, OPTIONS")),
+            "/v2/bases/verificationcode/send" => (DialectRoute::BssSend, post),
+            _ => return None,
+        };
+        Some((route, method, allow))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DialectRoute::CloudBaseSend => "cloudbase.send",
+            DialectRoute::CloudBaseVerify => "cloudbase.verify",
+            DialectRoute::CiamSend => "ciam.send",
+            DialectRoute::CiamToken => "ciam.token",
+            DialectRoute::MeetingSend => "meeting.send",
+            DialectRoute::MeetingCheck => "meeting.check",
+            DialectRoute::BssSend => "bss.send",
+        }
+    }
+}
+
+/// Serves a dialect route; failures come back already in the dialect's shape.
+pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
+    route: DialectRoute,
+    head: &RequestHead,
+    body: &[u8],
+    deps: &Deps<'_, K, S, T, E>,
+    now: u64,
+) -> Reply {
+    let result = match route {
+        DialectRoute::CloudBaseSend => cloudbase::send(head, body, deps, now).await,
+        DialectRoute::CloudBaseVerify => cloudbase::verify(body, deps, now).await,
+        DialectRoute::CiamSend => ciam::send(head, body, deps, now).await,
+        DialectRoute::CiamToken => ciam::token(head, body, deps, now).await,
+        DialectRoute::MeetingSend => huawei::meeting_send(head, body, deps, now).await,
+        DialectRoute::MeetingCheck => huawei::meeting_check(head, body, deps, now).await,
+        DialectRoute::BssSend => huawei::bss_send(head, body, deps, now).await,
+    };
+    result.unwrap_or_else(|failure| failure)
+}
+
+/// A core error in a dialect's shape (for failures before the dialect ran: 413, 415).
+pub fn error_reply(route: DialectRoute, error: &ApiError) -> Reply {
+    match route {
+        DialectRoute::MeetingSend | DialectRoute::MeetingCheck => {
+            huawei::meeting_error(error, Locale::ZhCn)
+        }
+        DialectRoute::BssSend => huawei::bss_error(error),
+        DialectRoute::CloudBaseSend | DialectRoute::CloudBaseVerify => cloudbase::error(error),
+        DialectRoute::CiamSend => ciam::send_error(error, None),
+        DialectRoute::CiamToken => ciam::token_error(error),
+    }
+}
+
+/// The locale a dialect's request asks for, from `Accept-Language`.
+pub fn locale(head: &RequestHead, default: Locale) -> Locale {
+    head.header("accept-language")
+        .and_then(Locale::from_accept_language)
+        .unwrap_or(default)
+}
+
+/// `Retry-After` for errors that carry one.
+pub fn retry_headers(error: &ApiError) -> Vec<(&'static str, String)> {
+    error
+        .retry_after()
+        .map(|seconds| vec![("retry-after", seconds.to_string())])
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

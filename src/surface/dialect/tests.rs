@@ -1,0 +1,833 @@
+//! Each dialect driven through its routes with the seeds' own example requests,
+//! over the in-memory world of the service tests: one `check` helper compares the
+//! status, a header and the body, where `"*"` in an expected body means "any
+//! non-empty string" (tokens differ on every run).
+
+use super::*;
+use crate::ports::kv::memory::block_on;
+use crate::ports::{HttpReply, TransportError};
+use crate::service::tests::{json_reply, status, World};
+use crate::surface::api::{self, Route};
+use serde_json::{json, Value};
+
+const T0: u64 = 1_700_000_000;
+
+fn matches(expected: &Value, got: &Value) -> bool {
+    match (expected, got) {
+        (Value::String(s), Value::String(g)) if s == "*" => !g.is_empty(),
+        (Value::Object(e), Value::Object(g)) => {
+            e.len() == g.len()
+                && e.iter()
+                    .all(|(k, v)| g.get(k).is_some_and(|gv| matches(v, gv)))
+        }
+        _ => expected == got,
+    }
+}
+
+struct Call<'a> {
+    method: &'a str,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    body: Value,
+}
+
+fn run(world: &World, call: &Call, now: u64) -> Reply {
+    let head = RequestHead {
+        method: call.method.into(),
+        path: call.path.into(),
+        headers: call
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+    };
+    let route = Route::resolve(call.method, call.path).expect("a dialect route");
+    let body = call.body.to_string();
+    match block_on(api::handle(
+        route,
+        &head,
+        body.as_bytes(),
+        &world.deps(),
+        now,
+    )) {
+        Ok(reply) => reply,
+        Err(error) => panic!("dialect routes answer in their own shape, got {error:?}"),
+    }
+}
+
+/// Runs `call` and compares the reply with (status, body pattern).
+fn check(world: &World, call: &Call, now: u64, expected: (u16, Value)) -> Reply {
+    let reply = run(world, call, now);
+    assert_eq!(
+        reply.status, expected.0,
+        "{} {}: {}",
+        call.method, call.path, reply.body
+    );
+    assert!(
+        matches(&expected.1, &reply.body),
+        "{} {}\nexpected {}\n     got {}",
+        call.method,
+        call.path,
+        expected.1,
+        reply.body
+    );
+    reply
+}
+
+fn post<'a>(path: &'a str, headers: &'a [(&'a str, &'a str)], body: Value) -> Call<'a> {
+    Call {
+        method: "POST",
+        path,
+        headers,
+        body,
+    }
+}
+
+#[test]
+fn cloudbase_seed_examples() {
+    let world = World::new(&[]);
+    let ip = [("cf-connecting-ip", "203.0.113.1")];
+    // "Send Phone Number Verification Code Request Example" → "Send Success Response Example".
+    let sent = check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &ip,
+            json!({"phone_number": "+86 13800138000", "target": "ANY"}),
+        ),
+        T0,
+        (200, json!({"verification_id": "*", "expires_in": 600})),
+    );
+    let code = world.transport.last_code();
+    // "Send Frequency Too High Response Example" (the same number again at once).
+    let again = check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &ip,
+            json!({"phone_number": "+86 13800138000", "target": "ANY"}),
+        ),
+        T0,
+        (
+            429,
+            json!({"error": "rate_limit_exceeded", "error_code": 4029, "error_description": "Verification code send frequency too high, please try again in 60 seconds"}),
+        ),
+    );
+    assert_eq!(again.headers, vec![("retry-after", "60".to_owned())]);
+    // "Phone Number Format Error Response Example": CloudBase takes +86 numbers only.
+    check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &ip,
+            json!({"phone_number": "+1 415 555 0100", "target": "ANY"}),
+        ),
+        T0,
+        (
+            400,
+            json!({"error": "invalid_phone_number", "error_code": 4001, "error_description": "Phone number format error, needs +86 prefix"}),
+        ),
+    );
+    check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &ip,
+            json!({"phone_number": "+86 13800138000", "email": "a@example.com", "target": "ANY"}),
+        ),
+        T0,
+        (
+            400,
+            json!({"error": "invalid_argument", "error_code": 4000, "error_description": "*"}),
+        ),
+    );
+    check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &ip,
+            json!({"email": "user@example.com", "target": "USER"}),
+        ),
+        T0,
+        (
+            400,
+            json!({"error": "invalid_argument", "error_code": 4000, "error_description": "*"}),
+        ),
+    );
+    // Verify (the vendor's /auth/v1/verification/verify): token, then replay refused.
+    let verify =
+        json!({"verification_id": sent.body["verification_id"], "verification_code": code});
+    check(
+        &world,
+        &post("/auth/v1/verification/verify", &[], verify.clone()),
+        T0 + 5,
+        (200, json!({"verification_token": "*", "expires_in": 300})),
+    );
+    check(
+        &world,
+        &post("/auth/v1/verification/verify", &[], verify),
+        T0 + 6,
+        (
+            409,
+            json!({"error": "verification_used", "error_code": 4090, "error_description": "*"}),
+        ),
+    );
+}
+
+#[test]
+fn cloudbase_captcha_and_directory() {
+    let world = World::new(&[("CAPTCHA_MODE", "always"), ("TURNSTILE_SECRET", "ts")]);
+    // "Image Verification Code Required Response Example".
+    check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &[],
+            json!({"email": "user@example.com", "target": "ANY"}),
+        ),
+        T0,
+        (
+            403,
+            json!({"error": "captcha_required", "error_code": 4028, "error_description": "Need to complete image verification code verification"}),
+        ),
+    );
+    let directory = [
+        ("DIRECTORY", "http"),
+        ("DIRECTORY_URL", "https://app.example/exists"),
+        ("DIRECTORY_SECRET", "0123456789abcdef"),
+        ("ENUMERATION_PROTECTION", "off"),
+    ];
+    let world = World::new(&directory);
+    // "Send Verification Code to Existing User Request Example" for a stranger →
+    // "User Not Found Response Example".
+    world
+        .transport
+        .answer(vec![json_reply(r#"{"exists":false}"#)]);
+    check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &[],
+            json!({"email": "user@example.com", "target": "USER"}),
+        ),
+        T0,
+        (
+            404,
+            json!({"error": "user_not_found", "error_code": 4004, "error_description": "User does not exist"}),
+        ),
+    );
+    world
+        .transport
+        .answer(vec![json_reply(r#"{"exists":true}"#)]);
+    check(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &[],
+            json!({"email": "user@example.com", "target": "USER"}),
+        ),
+        T0,
+        (
+            200,
+            json!({"verification_id": "*", "expires_in": 600, "is_user": true}),
+        ),
+    );
+}
+
+const CLIENT_AUTH: &str = "Basic VEVOQU5UX0NMSUVOVF9JRDpURU5BTlRfQ0xJRU5UX1NFQ1JFVA==";
+const CLIENT4_AUTH: &str = "Basic Q0xJRU5UXzRfSUQ6Q0xJRU5UXzRfU0VDUkVU";
+
+fn ciam_world(extra: &[(&str, &str)]) -> World {
+    let mut vars = vec![
+        (
+            "CLIENTS",
+            "TENANT_CLIENT_ID:TENANT_CLIENT_SECRET,CLIENT_4_ID:CLIENT_4_SECRET",
+        ),
+        (
+            "CIAM_AUTH_SOURCES",
+            "MOCK_SMS_OTP_AUTH_SOURCE_ID:6:60,MOCK_EMAIL_OTP_AUTH_SOURCE_ID:8:300",
+        ),
+    ];
+    vars.extend_from_slice(extra);
+    World::new(&vars)
+}
+
+#[test]
+fn ciam_seed_examples() {
+    let world = ciam_world(&[]);
+    let tenant = [("authorization", CLIENT_AUTH)];
+    let client4 = [("authorization", CLIENT4_AUTH)];
+    // "Send SMS verification code for OTP login by SMS."
+    let sent = check(
+        &world,
+        &post(
+            "/otp/send",
+            &tenant,
+            json!({"usage": "login", "phone_number": "13612345678", "auth_source_id": "MOCK_SMS_OTP_AUTH_SOURCE_ID"}),
+        ),
+        T0,
+        (200, json!({"otp_token": "*"})),
+    );
+    let code = world.transport.last_code();
+    assert_eq!(code.len(), 6);
+    // "Send email verification code for OTP login by email." (this source: 8 digits)
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &client4,
+            json!({"usage": "login", "email": "MOCK_USERNAME@example.com", "auth_source_id": "MOCK_EMAIL_OTP_AUTH_SOURCE_ID"}),
+        ),
+        T0,
+        (200, json!({"otp_token": "*"})),
+    );
+    assert_eq!(world.transport.last_code().len(), 8);
+    // The seed's error examples.
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &tenant,
+            json!({"usage": "login", "phone_number": "1361234567"}),
+        ),
+        T0,
+        (400, json!({"error": "malformed_phone_number"})),
+    );
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &tenant,
+            json!({"usage": "login", "email": "MOCK_USERNAME@"}),
+        ),
+        T0,
+        (400, json!({"error": "malformed_email"})),
+    );
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &tenant,
+            json!({"usage": "login", "phone_number": "13612345678"}),
+        ),
+        T0 + 1,
+        (
+            400,
+            json!({"error": "sms_rate_limit_exceeded", "error_description": "SMS rate limit exceeded for same phone number"}),
+        ),
+    );
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &[("authorization", "Basic d3Jvbmc6Y3JlZGVudGlhbHM=")],
+            json!({"phone_number": "13612345679"}),
+        ),
+        T0,
+        (
+            401,
+            json!({"error": "invalid_client", "error_description": "*"}),
+        ),
+    );
+    // Token exchange with the OTP grant for SMS.
+    let grant = |otp: &str| json!({"grant_type": ciam::SMS_GRANT, "client_id": "TENANT_CLIENT_ID", "otp_token": sent.body["otp_token"], "otp": otp, "phone_number": "13612345678"});
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    check(
+        &world,
+        &post("/oauth2/token", &[], grant(&wrong)),
+        T0 + 5,
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "The OTP is incorrect; 4 attempts remain."}),
+        ),
+    );
+    check(
+        &world,
+        &post("/oauth2/token", &[], grant(&code)),
+        T0 + 6,
+        (
+            200,
+            json!({"access_token": "*", "token_type": "Bearer", "expires_in": 300}),
+        ),
+    );
+    check(
+        &world,
+        &post("/oauth2/token", &[], grant(&code)),
+        T0 + 7,
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "*"}),
+        ),
+    );
+    let email_grant_for_sms = json!({"grant_type": ciam::EMAIL_GRANT, "client_id": "TENANT_CLIENT_ID", "otp_token": sent.body["otp_token"], "otp": code, "email": "a@example.com"});
+    check(
+        &world,
+        &post("/oauth2/token", &[], email_grant_for_sms),
+        T0 + 8,
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "*"}),
+        ),
+    );
+    check(
+        &world,
+        &post(
+            "/oauth2/token",
+            &[],
+            json!({"grant_type": "password", "otp_token": "x", "otp": "1"}),
+        ),
+        T0,
+        (400, json!({"error": "unsupported_grant_type"})),
+    );
+    let stranger = json!({"grant_type": ciam::SMS_GRANT, "client_id": "NOBODY", "otp_token": "x", "otp": "1", "phone_number": "13612345678"});
+    check(
+        &world,
+        &post("/oauth2/token", &[], stranger),
+        T0,
+        (
+            401,
+            json!({"error": "invalid_client", "error_description": "*"}),
+        ),
+    );
+}
+
+#[test]
+fn ciam_directory_and_delivery_errors() {
+    let world = ciam_world(&[
+        ("DIRECTORY", "http"),
+        ("DIRECTORY_URL", "https://app.example/exists"),
+        ("DIRECTORY_SECRET", "0123456789abcdef"),
+        ("ENUMERATION_PROTECTION", "off"),
+    ]);
+    let tenant = [("authorization", CLIENT_AUTH)];
+    world
+        .transport
+        .answer(vec![json_reply(r#"{"exists":true}"#)]);
+    // "The mobile number has already been used for sign-up."
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &tenant,
+            json!({"usage": "signup", "phone_number": "13612345678"}),
+        ),
+        T0,
+        (400, json!({"error": "phone_number_is_used"})),
+    );
+    world
+        .transport
+        .answer(vec![json_reply(r#"{"exists":true}"#)]);
+    // "The email address has already been used for sign-up."
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &tenant,
+            json!({"usage": "signup", "email": "MOCK_USERNAME@example.com"}),
+        ),
+        T0,
+        (400, json!({"error": "email_is_used"})),
+    );
+    // "Failed to send the verification code." (both attempts of the provider fail)
+    let world = ciam_world(&[
+        ("SMS_PROVIDERS", "webhook"),
+        ("WEBHOOK_URL", "https://hooks.example/otp"),
+        ("WEBHOOK_SECRET", "0123456789abcdef"),
+    ]);
+    world
+        .transport
+        .answer(vec![status(500), Err(TransportError::Timeout)]);
+    let reply = check(
+        &world,
+        &post("/otp/send", &tenant, json!({"phone_number": "13612345678"})),
+        T0,
+        (
+            503,
+            json!({"error": "temporarily_unavailable", "error_description": "Failed to send OTP. Please try again later."}),
+        ),
+    );
+    assert_eq!(reply.headers, vec![("retry-after", "30".to_owned())]);
+    // "The email address does not exist or is on the blocklist." (the provider's 422)
+    world.transport.answer(vec![Ok(HttpReply::new(422, ""))]);
+    check(
+        &world,
+        &post(
+            "/otp/send",
+            &tenant,
+            json!({"email": "blocked@example.com"}),
+        ),
+        T0,
+        (400, json!({"error": "invalid_email"})),
+    );
+}
+
+#[test]
+fn routes_and_preconditions() {
+    assert_eq!(
+        DialectRoute::resolve("/otp/send").map(|r| r.0),
+        Some(DialectRoute::CiamSend)
+    );
+    assert_eq!(DialectRoute::resolve("/nope"), None);
+    // 415 on a dialect route comes back in the dialect's shape.
+    let reply = error_reply(DialectRoute::CloudBaseSend, &ApiError::UnsupportedMediaType);
+    assert_eq!(
+        (reply.status, reply.body["error_code"].clone()),
+        (415, json!(4150))
+    );
+    let reply = error_reply(DialectRoute::CiamToken, &ApiError::PayloadTooLarge);
+    assert_eq!(reply.body["error"], "invalid_request");
+}
+
+#[test]
+fn huawei_meeting_seed_examples() {
+    let world = World::new(&[]);
+    let put = |body| Call {
+        method: "PUT",
+        path: "/v1/usg/acs/verifycode/check",
+        headers: &[],
+        body,
+    };
+    // "Example Request" of seed 000 (with a real number in place of the masked one).
+    check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &[],
+            json!({"token": "R7PE9vsaEUHjiLsraWTF3WQhmBet16SbI", "user": "+8613612349209"}),
+        ),
+        T0,
+        (
+            200,
+            json!({"expire": 600, "bindPhone": "+86136****9209", "bindEmail": null}),
+        ),
+    );
+    let code = world.transport.last_code();
+    // "Example Request" of seed 001: only code and user.
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    check(
+        &world,
+        &put(json!({"code": wrong, "user": "+8613612349209"})),
+        T0 + 3,
+        (
+            400,
+            json!({"error_code": "USG.INVALID_VERIFY_CODE", "error_msg": "验证码错误"}),
+        ),
+    );
+    check(
+        &world,
+        &put(json!({"code": code, "user": "+8613612349209"})),
+        T0 + 4,
+        (200, json!({"token": "*", "expire": 300})),
+    );
+    check(
+        &world,
+        &put(json!({"code": code, "user": "+8613612349209"})),
+        T0 + 5,
+        (
+            400,
+            json!({"error_code": "USG.VERIFY_CODE_USED", "error_msg": "验证码已使用"}),
+        ),
+    );
+    check(
+        &world,
+        &put(json!({"code": code, "user": "+8613612340000"})),
+        T0 + 5,
+        (
+            400,
+            json!({"error_code": "USG.NO_PENDING_CODE", "error_msg": "没有待验证的验证码"}),
+        ),
+    );
+    // Email, English, and the seed's email mask.
+    let english = [("accept-language", "en-US")];
+    check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &english,
+            json!({"user": "test.account@huawei.com", "sendMethod": "email"}),
+        ),
+        T0,
+        (
+            200,
+            json!({"expire": 600, "bindPhone": null, "bindEmail": "tes****ount@huawei.com"}),
+        ),
+    );
+    check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &english,
+            json!({"user": "test.account@huawei.com", "sendMethod": "sms"}),
+        ),
+        T0,
+        (
+            400,
+            json!({"error_code": "USG.INVALID_PARAMETER", "error_msg": "The channel does not match the destination."}),
+        ),
+    );
+    let limited = check(
+        &world,
+        &post(
+            "/v1/usg/acs/verifycode/send",
+            &english,
+            json!({"user": "test.account@huawei.com", "sendMethod": "email"}),
+        ),
+        T0 + 1,
+        (
+            400,
+            json!({"error_code": "USG.SEND_TOO_FREQUENT", "error_msg": "Too many requests; retry later."}),
+        ),
+    );
+    assert_eq!(limited.headers, vec![("retry-after", "59".to_owned())]);
+}
+
+#[test]
+fn huawei_meeting_user_as_an_account() {
+    let world = World::new(&[
+        ("DIRECTORY", "http"),
+        ("DIRECTORY_URL", "https://app.example/directory"),
+        ("DIRECTORY_SECRET", "0123456789abcdef"),
+    ]);
+    let send = |user: &str, method: &str| {
+        post(
+            "/v1/usg/acs/verifycode/send",
+            &[],
+            json!({"user": user, "sendMethod": method}),
+        )
+    };
+    let contacts = r#"{"phone":null,"email":"test.account@huawei.com"}"#;
+    // The directory resolves "alice" to her email; the seed's mask comes back.
+    world.transport.answer(vec![json_reply(contacts)]);
+    check(
+        &world,
+        &send("alice", "email"),
+        T0,
+        (
+            200,
+            json!({"expire": 600, "bindPhone": null, "bindEmail": "tes****ount@huawei.com"}),
+        ),
+    );
+    let asked = world.transport.requests.borrow()[0].clone();
+    assert_eq!(asked.url, "https://app.example/directory");
+    assert_eq!(asked.body, r#"{"account":"alice"}"#);
+    let code = world.transport.last_code();
+    // Checked by the account name: the pending code is found through its contacts.
+    world.transport.answer(vec![json_reply(contacts)]);
+    check(
+        &world,
+        &Call {
+            method: "PUT",
+            path: "/v1/usg/acs/verifycode/check",
+            headers: &[],
+            body: json!({"code": code, "user": "alice"}),
+        },
+        T0 + 2,
+        (200, json!({"token": "*", "expire": 300})),
+    );
+    // No phone on file for an SMS; an unknown account; a directory that is down.
+    world.transport.answer(vec![json_reply(contacts)]);
+    check(
+        &world,
+        &send("alice", "sms"),
+        T0 + 3,
+        (
+            400,
+            json!({"error_code": "USG.INVALID_PARAMETER", "error_msg": "参数错误"}),
+        ),
+    );
+    world
+        .transport
+        .answer(vec![json_reply(r#"{"phone":null,"email":null}"#)]);
+    check(
+        &world,
+        &send("mallory", "sms"),
+        T0 + 3,
+        (
+            400,
+            json!({"error_code": "USG.USER_NOT_FOUND", "error_msg": "用户不存在"}),
+        ),
+    );
+    world.transport.answer(vec![status(500), status(500)]);
+    check(
+        &world,
+        &send("alice", "sms"),
+        T0 + 3,
+        (
+            500,
+            json!({"error_code": "USG.SERVER_ERROR", "error_msg": "服务器异常"}),
+        ),
+    );
+    // Without a directory an account name is a malformed user, as is a bad number.
+    for (world, user) in [(&World::new(&[]), "alice"), (&world, "+86123")] {
+        check(
+            world,
+            &send(user, "sms"),
+            T0 + 4,
+            (
+                400,
+                json!({"error_code": "USG.INVALID_USER", "error_msg": "手机号或邮箱格式错误"}),
+            ),
+        );
+    }
+}
+
+#[test]
+fn huawei_bss_seed_examples() {
+    let token = "MIIPAgYJKoZIhvcNAQcCo...ggg1BBIINPXsidG9rZ";
+    let world = World::new(&[("BSS_AUTH_TOKENS", token), ("CODE_TTL_MAX", "3600")]);
+    let auth = [("x-auth-token", token)];
+    // "Example Request" (with a real address): 204 No Content.
+    check(
+        &world,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &auth,
+            json!({"receiver_type": 2, "timeout": 5, "email": "someone@163.com", "lang": "en-us"}),
+        ),
+        T0,
+        (204, Value::Null),
+    );
+    let code = world.transport.last_code();
+    // The code is checked through the Meeting check (user + code), as a signup code.
+    let checked = check(
+        &world,
+        &Call {
+            method: "PUT",
+            path: "/v1/usg/acs/verifycode/check",
+            headers: &[],
+            body: json!({"code": code, "user": "someone@163.com"}),
+        },
+        T0 + 60,
+        (200, json!({"token": "*", "expire": 300})),
+    );
+    assert_eq!(checked.status, 200);
+    let bss = |body: Value, now| {
+        run(
+            &world,
+            &post("/v2/bases/verificationcode/send", &auth, body),
+            now,
+        )
+    };
+    // timeout: absent → 10 minutes; above 60 → 5 minutes.
+    bss(json!({"receiver_type": 2, "email": "ten@163.com"}), T0);
+    bss(
+        json!({"receiver_type": 2, "email": "five@163.com", "timeout": 61, "lang": null}),
+        T0,
+    );
+    let ttl_of = |to: &str| {
+        let requests = world.transport.requests.borrow();
+        let body: Value = requests
+            .iter()
+            .rev()
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+            .find(|b| b["to"] == to)
+            .unwrap();
+        body["body"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        ttl_of("ten@163.com").contains("10分钟"),
+        "{}",
+        ttl_of("ten@163.com")
+    );
+    assert!(ttl_of("five@163.com").contains("5分钟"));
+    // The seed's errors.
+    let errors: &[(Value, u16, &str)] = &[
+        (
+            json!({"receiver_type": 1, "email": "a@163.com"}),
+            400,
+            "CBC.0100",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "a@163.com", "timeout": 0}),
+            400,
+            "CBC.0100",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "a@163.com", "lang": "fr"}),
+            400,
+            "CBC.0100",
+        ),
+        (
+            json!({"receiver_type": 2, "email": ""}),
+            400,
+            "CBC.99004004",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "not-an-email"}),
+            400,
+            "CBC.99004004",
+        ),
+        (
+            json!({"receiver_type": 2, "email": format!("{}@163.com", "a".repeat(60))}),
+            400,
+            "CBC.99004004",
+        ),
+        (
+            json!({"receiver_type": 2, "email": "someone@163.com"}),
+            400,
+            "CBC.99004015",
+        ),
+    ];
+    for (body, status, code) in errors {
+        let reply = bss(body.clone(), T0 + 1);
+        assert_eq!(
+            (reply.status, reply.body["error_code"].as_str()),
+            (*status, Some(*code)),
+            "{body}"
+        );
+    }
+    let reply = run(
+        &world,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &[("x-auth-token", "forged-token-0000")],
+            json!({"receiver_type": 2, "email": "a@163.com"}),
+        ),
+        T0,
+    );
+    assert_eq!(
+        (reply.status, reply.body.clone()),
+        (
+            401,
+            json!({"error_code": "CBC.0154", "error_msg": "Invalid or expired token."})
+        )
+    );
+    let closed = World::new(&[]);
+    let reply = run(
+        &closed,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &auth,
+            json!({"receiver_type": 2, "email": "a@163.com"}),
+        ),
+        T0,
+    );
+    assert_eq!(
+        (reply.status, reply.body.clone()),
+        (
+            403,
+            json!({"error_code": "CBC.0151", "error_msg": "Access denied."})
+        )
+    );
+    // Delivery failure: CBC.99004003.
+    let failing = World::new(&[
+        ("BSS_AUTH_TOKENS", token),
+        ("EMAIL_PROVIDERS", "webhook"),
+        ("WEBHOOK_URL", "https://hooks.example/otp"),
+        ("WEBHOOK_SECRET", "0123456789abcdef"),
+    ]);
+    failing.transport.answer(vec![status(500), status(500)]);
+    let reply = run(
+        &failing,
+        &post(
+            "/v2/bases/verificationcode/send",
+            &auth,
+            json!({"receiver_type": 2, "email": "a@163.com"}),
+        ),
+        T0,
+    );
+    assert_eq!(
+        (reply.status, reply.body["error_code"].as_str()),
+        (400, Some("CBC.99004003"))
+    );
+}

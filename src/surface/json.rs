@@ -1,0 +1,168 @@
+//! Strict parsing of flat JSON request bodies.
+//!
+//! serde's derive would accept a duplicate key silently through `Value` and reports
+//! type errors without the field's name, so bodies are read here as an ordered list
+//! of top-level members: duplicates, unknown members, wrong types and control
+//! characters each become `invalid_request` naming the field.
+
+use crate::service::error::ApiError;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+use std::fmt;
+
+/// The members of a JSON object body, in order, not yet trusted.
+pub struct Fields {
+    members: Vec<(String, Value)>,
+}
+
+struct Members(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MembersVisitor;
+        impl<'de> Visitor<'de> for MembersVisitor {
+            type Value = Members;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<Value>()?;
+                    members.push((key, value));
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(MembersVisitor)
+    }
+}
+
+/// A field name fit to echo back: short printable ASCII, else nothing is echoed.
+fn echoable(name: &str) -> Option<String> {
+    let printable = name.bytes().all(|b| (0x20..0x7f).contains(&b));
+    (printable && !name.is_empty() && name.len() <= 64).then(|| name.to_owned())
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+impl Fields {
+    /// Parses a body that must be one JSON object with distinct member names.
+    pub fn parse(body: &[u8]) -> Result<Fields, ApiError> {
+        let Members(members) =
+            serde_json::from_slice(body).map_err(|_| ApiError::InvalidRequest {
+                field: None,
+                message: "The body must be a single valid JSON object.",
+            })?;
+        for (i, (name, _)) in members.iter().enumerate() {
+            if members[..i].iter().any(|(seen, _)| seen == name) {
+                return Err(ApiError::InvalidRequest {
+                    field: echoable(name),
+                    message: "Duplicate field.",
+                });
+            }
+        }
+        Ok(Fields { members })
+    }
+
+    fn take(&mut self, name: &str) -> Option<Value> {
+        let index = self.members.iter().position(|(n, _)| n == name)?;
+        let (_, value) = self.members.remove(index);
+        (!value.is_null()).then_some(value)
+    }
+
+    /// An optional string member without control characters (CR, LF, NUL, ...).
+    pub fn string(&mut self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::String(s)) if has_control(&s) => Err(ApiError::invalid_field(
+                name,
+                "Control characters are not allowed.",
+            )),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(ApiError::invalid_field(name, "Must be a string.")),
+        }
+    }
+
+    /// A required string member.
+    pub fn required_string(&mut self, name: &str) -> Result<String, ApiError> {
+        self.string(name)?
+            .ok_or_else(|| ApiError::invalid_field(name, "This field is required."))
+    }
+
+    /// An optional non-negative integer member.
+    pub fn unsigned(&mut self, name: &str) -> Result<Option<u64>, ApiError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| ApiError::invalid_field(name, "Must be a non-negative integer.")),
+            Some(_) => Err(ApiError::invalid_field(name, "Must be an integer.")),
+        }
+    }
+
+    /// Ends parsing: any member not taken is unknown.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.members.first() {
+            None => Ok(()),
+            Some((name, _)) => Err(ApiError::InvalidRequest {
+                field: echoable(name),
+                message: "Unknown field.",
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(result: Result<(), ApiError>) -> Option<Option<String>> {
+        match result {
+            Err(ApiError::InvalidRequest { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    fn parse_to(body: &str) -> Result<(), ApiError> {
+        let mut fields = Fields::parse(body.as_bytes())?;
+        fields.required_string("to")?;
+        fields.string("channel")?;
+        fields.unsigned("ttl")?;
+        fields.finish()
+    }
+
+    #[test]
+    fn table() {
+        // (body, expected: None = accepted, Some(field) = invalid_request naming field)
+        let cases: &[(&str, Option<Option<&str>>)] = &[
+            (r#"{"to":"a@b.co"}"#, None),
+            (r#"{"to":"a@b.co","channel":null,"ttl":300}"#, None),
+            (r#"{"to":"a@b.co","to":"c@d.co"}"#, Some(Some("to"))),
+            (r#"{"to":"a@b.co","extra":1}"#, Some(Some("extra"))),
+            (r#"{"channel":"sms"}"#, Some(Some("to"))),
+            (r#"{"to":5}"#, Some(Some("to"))),
+            (r#"{"to":"a@b.co","ttl":"300"}"#, Some(Some("ttl"))),
+            (r#"{"to":"a@b.co","ttl":-1}"#, Some(Some("ttl"))),
+            (r#"{"to":"a@b.co","ttl":1.5}"#, Some(Some("ttl"))),
+            (r#"{"to":"a@b.co\r\nBcc: x@y.z"}"#, Some(Some("to"))),
+            (r#"{"to":"a@b.co\u0000"}"#, Some(Some("to"))),
+            (r#"{"to":"a@b.co","bad\nname":1}"#, Some(None)),
+            (r#"["to"]"#, Some(None)),
+            (r#"{"to":"a@b.co""#, Some(None)),
+            (r#"{"to":"a@b.co"} {}"#, Some(None)),
+            ("", Some(None)),
+        ];
+        for (body, expected) in cases {
+            let got = parse_to(body);
+            match expected {
+                None => assert!(got.is_ok(), "{body}: {got:?}"),
+                Some(field) => assert_eq!(field_of(got), Some(field.map(str::to_owned)), "{body}"),
+            }
+        }
+    }
+}
