@@ -1,29 +1,36 @@
 //! Configuration from `wrangler.toml` vars and `wrangler secret`s, read once per
 //! isolate and checked whole: a bad value names its variable in the log and makes
 //! every request answer 500 `internal_error`, never a half-configured service.
+//!
+//! Every variable is declared once in [`vars::VARS`] (kind, default, secret or not,
+//! meaning): the reader takes defaults and ranges from there, [`Config::from_env`]
+//! first checks every value that is set against its kind, and the README's table is
+//! generated from it.
+//!
+//! May import: `policy`, `delivery`, `core`, `ports`.
+
+pub mod settings;
+pub mod vars;
 
 use crate::core::code;
 use crate::core::destination::Channel;
 use crate::core::keys::KeyRing;
 use crate::delivery::failover::BreakerPolicy;
 use crate::delivery::message::{Locale, Templates};
-use crate::delivery::provider::alibaba::{self, AlibabaSms};
 use crate::delivery::provider::email::{self, Sender};
-use crate::delivery::provider::tencent::{self, TemplateParam};
+use crate::delivery::provider::tencent::TemplateParam;
 use crate::delivery::provider::HuaweiSms;
 use crate::delivery::provider::{
-    twilio, vonage, EmailKind, EmailVendor, Provider, TencentSms, Twilio, Vonage, Webhook,
+    AlibabaSms, EmailKind, EmailVendor, Provider, TencentSms, Twilio, Vonage, Webhook,
 };
 use crate::policy::attempts::FailureBudget;
-use crate::policy::captcha::{self, Captcha, CaptchaMode, Turnstile};
+use crate::policy::captcha::{Captcha, CaptchaMode, Turnstile};
 use crate::policy::clients::Clients;
 use crate::policy::directory::{Directory, Source};
 use crate::policy::limits::DestinationPolicy;
 use crate::policy::pumping::{CountryRules, SpendCaps};
-use crate::surface::cors::Cors;
-use crate::surface::page::PageConfig;
+use settings::{Cors, PageConfig};
 use std::fmt;
-use std::str::FromStr;
 
 pub struct Config {
     pub app_name: String,
@@ -158,40 +165,66 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// The value as set (trimmed; empty counts as unset). Every name read here is
+    /// declared in [`vars::VARS`] (a test reads every variable and checks).
     fn raw(&self, name: &str) -> Option<String> {
+        debug_assert!(vars::find(name).is_some(), "{name} is not in vars::VARS");
         (self.get)(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     }
 
-    fn text(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
-        let value = self.raw(name).unwrap_or_else(|| default.to_owned());
-        if value.chars().any(char::is_control) || value.chars().count() > 64 {
-            return Err(fail(
-                name,
-                "must be at most 64 characters, no control characters",
-            ));
-        }
+    /// The value as set, else the table's default (`None` when it has none).
+    fn value(&self, name: &str) -> Option<String> {
+        self.raw(name).or_else(|| {
+            vars::find(name)
+                .map(|v| v.default)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+        })
+    }
+
+    /// A `Name` variable: checked at start, defaulted from the table.
+    fn text(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = self.value(name).unwrap_or_default();
+        self.checked(name, &value)?;
         Ok(value)
     }
 
-    fn number<T: FromStr + PartialOrd + fmt::Display + Copy>(
-        &self,
-        name: &'static str,
-        default: T,
-        min: T,
-        max: T,
-    ) -> Result<T, ConfigError> {
-        let value = match self.raw(name) {
-            None => default,
-            Some(text) => text
-                .parse()
-                .map_err(|_| fail(name, &format!("not a number: {text:?}")))?,
-        };
-        if value < min || value > max {
-            return Err(fail(name, &format!("must be between {min} and {max}")));
+    fn checked(&self, name: &'static str, value: &str) -> Result<(), ConfigError> {
+        match vars::find(name) {
+            Some(var) => vars::check(var, value).map_err(|problem| fail(name, &problem)),
+            None => Err(fail(name, "is not a declared variable")),
         }
+    }
+
+    /// A `Number` variable within the table's range, defaulted from the table.
+    fn number<T: TryFrom<u64>>(&self, name: &'static str) -> Result<T, ConfigError> {
+        let value = self.value(name).unwrap_or_default();
+        self.checked(name, &value)?;
+        value
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| fail(name, "out of range"))
+    }
+
+    /// A `OneOf` variable: one of the table's words, defaulted from the table.
+    fn choice(&self, name: &'static str) -> Result<String, ConfigError> {
+        let value = self.value(name).unwrap_or_default();
+        self.checked(name, &value)?;
         Ok(value)
+    }
+
+    /// The start-up check: every variable that is set matches its kind, whether or
+    /// not this configuration uses it.
+    fn check_all(&self) -> Result<(), ConfigError> {
+        for var in vars::VARS {
+            if let Some(value) = self.raw(var.name) {
+                vars::check(var, &value).map_err(|problem| fail(var.name, &problem))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -211,11 +244,14 @@ fn required(r: &Reader, variable: &'static str, why: &str) -> Result<String, Con
     })
 }
 
-fn base_url(r: &Reader, variable: &'static str, default: &str) -> Result<String, ConfigError> {
-    Ok(http_url(r, variable)?
-        .unwrap_or_else(|| default.to_owned())
+/// A vendor's base URL: as set, else the regional default, else the table's.
+fn base_url(r: &Reader, variable: &'static str, regional: Option<&str>) -> String {
+    r.raw(variable)
+        .or_else(|| regional.map(str::to_owned))
+        .or_else(|| r.value(variable))
+        .unwrap_or_default()
         .trim_end_matches('/')
-        .to_owned())
+        .to_owned()
 }
 
 /// One provider of a chain, with its credentials; `None` for an unknown name.
@@ -224,13 +260,13 @@ fn provider(
     name: &str,
     webhook: &dyn Fn() -> Result<Webhook, ConfigError>,
 ) -> Option<Result<Provider, ConfigError>> {
-    let timeout = || r.number("PROVIDER_TIMEOUT_MS", 3000, 100, 30_000);
+    let timeout = || r.number::<u32>("PROVIDER_TIMEOUT_MS");
     let built = match name {
         "log" => Ok(Provider::Log),
         "webhook" => webhook().map(Provider::Webhook),
         "twilio" => (|| {
             Ok(Provider::Twilio(Twilio {
-                base_url: base_url(r, "TWILIO_BASE_URL", twilio::BASE_URL)?,
+                base_url: base_url(r, "TWILIO_BASE_URL", None),
                 account_sid: required(r, "TWILIO_ACCOUNT_SID", "twilio")?,
                 auth_token: required(r, "TWILIO_AUTH_TOKEN", "twilio")?,
                 sender: required(r, "TWILIO_FROM", "twilio")?,
@@ -239,7 +275,7 @@ fn provider(
         })(),
         "vonage" => (|| {
             Ok(Provider::Vonage(Vonage {
-                base_url: base_url(r, "VONAGE_BASE_URL", vonage::BASE_URL)?,
+                base_url: base_url(r, "VONAGE_BASE_URL", None),
                 api_key: required(r, "VONAGE_API_KEY", "vonage")?,
                 api_secret: required(r, "VONAGE_API_SECRET", "vonage")?,
                 from: required(r, "VONAGE_FROM", "vonage")?,
@@ -247,16 +283,12 @@ fn provider(
             }))
         })(),
         "tencent" => (|| {
-            let params = r
-                .raw("TENCENT_SMS_TEMPLATE_PARAMS")
-                .unwrap_or_else(|| "code,minutes".to_owned());
+            let params = r.value("TENCENT_SMS_TEMPLATE_PARAMS").unwrap_or_default();
             Ok(Provider::Tencent(TencentSms {
-                base_url: base_url(r, "TENCENT_SMS_BASE_URL", tencent::BASE_URL)?,
+                base_url: base_url(r, "TENCENT_SMS_BASE_URL", None),
                 secret_id: required(r, "TENCENT_SECRET_ID", "tencent")?,
                 secret_key: required(r, "TENCENT_SECRET_KEY", "tencent")?,
-                region: r
-                    .raw("TENCENT_SMS_REGION")
-                    .unwrap_or_else(|| "ap-guangzhou".to_owned()),
+                region: r.value("TENCENT_SMS_REGION").unwrap_or_default(),
                 sdk_app_id: required(r, "TENCENT_SMS_APP_ID", "tencent")?,
                 sign_name: required(r, "TENCENT_SMS_SIGN_NAME", "tencent")?,
                 template_id: required(r, "TENCENT_SMS_TEMPLATE_ID", "tencent")?,
@@ -271,20 +303,19 @@ fn provider(
         })(),
         "alibaba" => (|| {
             Ok(Provider::Alibaba(AlibabaSms {
-                base_url: base_url(r, "ALIBABA_SMS_BASE_URL", alibaba::BASE_URL)?,
+                base_url: base_url(r, "ALIBABA_SMS_BASE_URL", None),
                 access_key_id: required(r, "ALIBABA_ACCESS_KEY_ID", "alibaba")?,
                 access_key_secret: required(r, "ALIBABA_ACCESS_KEY_SECRET", "alibaba")?,
                 sign_name: required(r, "ALIBABA_SMS_SIGN_NAME", "alibaba")?,
                 template_code: required(r, "ALIBABA_SMS_TEMPLATE_CODE", "alibaba")?,
-                code_variable: r
-                    .raw("ALIBABA_SMS_CODE_VARIABLE")
-                    .unwrap_or_else(|| "code".to_owned()),
+                code_variable: r.value("ALIBABA_SMS_CODE_VARIABLE").unwrap_or_default(),
                 timeout_ms: timeout()?,
             }))
         })(),
         "huawei" => (|| {
             Ok(Provider::Huawei(HuaweiSms {
-                base_url: http_url(r, "HUAWEI_SMS_URL")?
+                base_url: r
+                    .raw("HUAWEI_SMS_URL")
                     .ok_or_else(|| {
                         fail(
                             "HUAWEI_SMS_URL",
@@ -314,17 +345,12 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             "must be an address or \"Name <address>\", without quotes",
         )
     })?;
-    let eu = |variable: &'static str| -> Result<bool, ConfigError> {
-        match r.raw(variable).as_deref() {
-            None | Some("us") | Some("global") => Ok(false),
-            Some("eu") => Ok(true),
-            Some(_) => Err(fail(variable, "must be us (or global) or eu")),
-        }
-    };
+    let eu =
+        |variable: &'static str| -> Result<bool, ConfigError> { Ok(r.choice(variable)? == "eu") };
     let (kind, base, credential, account) = match name {
         "resend" => (
             EmailKind::Resend,
-            base_url(r, "RESEND_BASE_URL", email::resend::BASE_URL)?,
+            base_url(r, "RESEND_BASE_URL", None),
             required(r, "RESEND_API_KEY", "resend")?,
             String::new(),
         ),
@@ -336,17 +362,16 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             };
             (
                 EmailKind::SendGrid,
-                base_url(r, "SENDGRID_BASE_URL", default)?,
+                base_url(r, "SENDGRID_BASE_URL", Some(default)),
                 required(r, "SENDGRID_API_KEY", "sendgrid")?,
                 String::new(),
             )
         }
         "postmark" => (
             EmailKind::Postmark,
-            base_url(r, "POSTMARK_BASE_URL", email::postmark::BASE_URL)?,
+            base_url(r, "POSTMARK_BASE_URL", None),
             required(r, "POSTMARK_SERVER_TOKEN", "postmark")?,
-            r.raw("POSTMARK_MESSAGE_STREAM")
-                .unwrap_or_else(|| "outbound".to_owned()),
+            r.value("POSTMARK_MESSAGE_STREAM").unwrap_or_default(),
         ),
         "ses" => {
             let region = required(r, "SES_REGION", "ses")?;
@@ -361,7 +386,7 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             }
             (
                 EmailKind::Ses,
-                base_url(r, "SES_BASE_URL", &email::ses::base_url(&region))?,
+                base_url(r, "SES_BASE_URL", Some(&email::ses::base_url(&region))),
                 required(r, "SES_SECRET_ACCESS_KEY", "ses")?,
                 region,
             )
@@ -374,7 +399,7 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             };
             (
                 EmailKind::Mailgun,
-                base_url(r, "MAILGUN_BASE_URL", default)?,
+                base_url(r, "MAILGUN_BASE_URL", Some(default)),
                 required(r, "MAILGUN_API_KEY", "mailgun")?,
                 required(r, "MAILGUN_DOMAIN", "mailgun")?,
             )
@@ -391,7 +416,7 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
         key_id,
         from,
         account,
-        timeout_ms: r.number("PROVIDER_TIMEOUT_MS", 3000, 100, 30_000)?,
+        timeout_ms: r.number("PROVIDER_TIMEOUT_MS")?,
     }))
 }
 
@@ -401,7 +426,7 @@ fn providers(
     channel: Channel,
     webhook: &dyn Fn() -> Result<Webhook, ConfigError>,
 ) -> Result<Vec<Provider>, ConfigError> {
-    let names = r.raw(variable).unwrap_or_else(|| "log".to_owned());
+    let names = r.value(variable).unwrap_or_default();
     names
         .split(',')
         .map(str::trim)
@@ -438,13 +463,12 @@ fn templates(r: &Reader) -> Result<Templates, ConfigError> {
 }
 
 fn captcha_config(r: &Reader) -> Result<Captcha, ConfigError> {
-    let mode = match r.raw("CAPTCHA_MODE").as_deref() {
-        None | Some("off") => CaptchaMode::Off,
-        Some("always") => CaptchaMode::Always,
-        Some("adaptive") => CaptchaMode::Adaptive {
-            threshold: r.number("CAPTCHA_ADAPTIVE_THRESHOLD", 3, 0, 1000)?,
+    let mode = match r.choice("CAPTCHA_MODE")?.as_str() {
+        "always" => CaptchaMode::Always,
+        "adaptive" => CaptchaMode::Adaptive {
+            threshold: r.number("CAPTCHA_ADAPTIVE_THRESHOLD")?,
         },
-        Some(_) => return Err(fail("CAPTCHA_MODE", "must be off, always or adaptive")),
+        _ => CaptchaMode::Off,
     };
     let turnstile = match mode {
         CaptchaMode::Off => None,
@@ -455,44 +479,30 @@ fn captcha_config(r: &Reader) -> Result<Captcha, ConfigError> {
                     "missing while CAPTCHA_MODE is on: `wrangler secret put TURNSTILE_SECRET`",
                 )
             })?,
-            verify_url: http_url(r, "TURNSTILE_VERIFY_URL")?
-                .unwrap_or_else(|| captcha::SITEVERIFY_URL.to_owned()),
-            timeout_ms: r.number("TURNSTILE_TIMEOUT_MS", 3000, 100, 30_000)?,
+            verify_url: r.value("TURNSTILE_VERIFY_URL").unwrap_or_default(),
+            timeout_ms: r.number("TURNSTILE_TIMEOUT_MS")?,
         }),
     };
     Ok(Captcha { mode, turnstile })
 }
 
-fn http_url(r: &Reader, variable: &'static str) -> Result<Option<String>, ConfigError> {
-    match r.raw(variable) {
-        Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
-            Err(fail(variable, "must be an http(s) URL"))
-        }
-        other => Ok(other),
-    }
-}
-
 fn directory_config(r: &Reader) -> Result<Option<Directory>, ConfigError> {
-    let source = match r.raw("DIRECTORY").as_deref() {
-        None | Some("none") => return Ok(None),
-        Some("kv") => Source::Kv,
-        Some("http") => Source::Http {
-            url: http_url(r, "DIRECTORY_URL")?
+    let source = match r.choice("DIRECTORY")?.as_str() {
+        "kv" => Source::Kv,
+        "http" => Source::Http {
+            url: r
+                .raw("DIRECTORY_URL")
                 .ok_or_else(|| fail("DIRECTORY_URL", "missing while DIRECTORY is http"))?,
             secret: r
                 .raw("DIRECTORY_SECRET")
                 .filter(|s| s.len() >= 16)
                 .ok_or_else(|| fail("DIRECTORY_SECRET", "missing or under 16 characters"))?
                 .into_bytes(),
-            timeout_ms: r.number("DIRECTORY_TIMEOUT_MS", 3000, 100, 30_000)?,
+            timeout_ms: r.number("DIRECTORY_TIMEOUT_MS")?,
         },
-        Some(_) => return Err(fail("DIRECTORY", "must be none, http or kv")),
+        _ => return Ok(None),
     };
-    let protect_enumeration = match r.raw("ENUMERATION_PROTECTION").as_deref() {
-        None | Some("on") => true,
-        Some("off") => false,
-        Some(_) => return Err(fail("ENUMERATION_PROTECTION", "must be on or off")),
-    };
+    let protect_enumeration = r.choice("ENUMERATION_PROTECTION")? == "on";
     Ok(Some(Directory {
         source,
         protect_enumeration,
@@ -515,8 +525,22 @@ impl Config {
                 &format!("{e:?} (format: kid=<base64url of >= 32 bytes>,...)"),
             )
         })?;
-        let ttl_min = r.number("CODE_TTL_MIN", 60, 30, 3600)?;
-        let ttl_max = r.number("CODE_TTL_MAX", 600, ttl_min, 3600)?;
+        r.check_all()?;
+        let ttl_min: u64 = r.number("CODE_TTL_MIN")?;
+        let ttl_max: u64 = r.number("CODE_TTL_MAX")?;
+        if ttl_max < ttl_min {
+            return Err(fail("CODE_TTL_MAX", "must not be under CODE_TTL_MIN"));
+        }
+        let ttl_default = match r.raw("CODE_TTL") {
+            None => ttl_max,
+            Some(_) => r.number("CODE_TTL")?,
+        };
+        if !(ttl_min..=ttl_max).contains(&ttl_default) {
+            return Err(fail(
+                "CODE_TTL",
+                &format!("must be between {ttl_min} and {ttl_max}"),
+            ));
+        }
         let webhook = || {
             let url = r
                 .raw("WEBHOOK_URL")
@@ -536,35 +560,35 @@ impl Config {
             Ok(Webhook {
                 url,
                 secret: secret.into_bytes(),
-                timeout_ms: r.number("WEBHOOK_TIMEOUT_MS", 3000, 100, 30_000)?,
+                timeout_ms: r.number("WEBHOOK_TIMEOUT_MS")?,
             })
         };
         Ok(Config {
-            app_name: r.text("APP_NAME", "edge-otp")?,
-            issuer: r.text("JWT_ISSUER", "edge-otp")?,
-            audience: r.text("JWT_AUDIENCE", "edge-otp")?,
+            app_name: r.text("APP_NAME")?,
+            issuer: r.text("JWT_ISSUER")?,
+            audience: r.text("JWT_AUDIENCE")?,
             keys,
-            code_length: r.number("CODE_LENGTH", 6, code::MIN_LENGTH, code::MAX_LENGTH)?,
-            ttl_default: r.number("CODE_TTL", ttl_max, ttl_min, ttl_max)?,
+            code_length: r.number("CODE_LENGTH")?,
+            ttl_default,
             ttl_min,
             ttl_max,
-            max_attempts: r.number("MAX_ATTEMPTS", 5, 1, 20)?,
-            verified_token_ttl: r.number("VERIFIED_TOKEN_TTL", 300, 30, 86_400)?,
+            max_attempts: r.number("MAX_ATTEMPTS")?,
+            verified_token_ttl: r.number("VERIFIED_TOKEN_TTL")?,
             default_locale: match r.raw("DEFAULT_LOCALE") {
                 None => Locale::EnUs,
                 Some(v) => Locale::parse(&v)
                     .ok_or_else(|| fail("DEFAULT_LOCALE", "must be en-US or zh-CN"))?,
             },
             limits: SendLimits {
-                cooldown: r.number("RESEND_COOLDOWN", 60, 0, 3600)?,
-                destination_per_hour: r.number("DESTINATION_HOURLY_CAP", 15, 1, 10_000)?,
-                destination_per_day: r.number("DESTINATION_DAILY_CAP", 60, 1, 100_000)?,
-                ip_per_hour: r.number("IP_HOURLY_CAP", 10, 1, 1_000_000)?,
+                cooldown: r.number("RESEND_COOLDOWN")?,
+                destination_per_hour: r.number("DESTINATION_HOURLY_CAP")?,
+                destination_per_day: r.number("DESTINATION_DAILY_CAP")?,
+                ip_per_hour: r.number("IP_HOURLY_CAP")?,
             },
             sms_providers: providers(&r, "SMS_PROVIDERS", Channel::Sms, &webhook)?,
             email_providers: providers(&r, "EMAIL_PROVIDERS", Channel::Email, &webhook)?,
-            delivery_retry_after: r.number("DELIVERY_RETRY_AFTER", 30, 1, 3600)?,
-            delivery_budget_ms: r.number("DELIVERY_BUDGET_MS", 10_000, 100, 60_000)?,
+            delivery_retry_after: r.number("DELIVERY_RETRY_AFTER")?,
+            delivery_budget_ms: r.number("DELIVERY_BUDGET_MS")?,
             templates: templates(&r)?,
             auth_sources: auth_sources(&r)?,
             bss_tokens: {
@@ -584,8 +608,8 @@ impl Config {
                 })?
             },
             breaker: BreakerPolicy {
-                failures: r.number("PROVIDER_BREAKER_FAILURES", 3, 1, 1000)?,
-                open_seconds: r.number("PROVIDER_BREAKER_SECONDS", 30, 0, 3600)?,
+                failures: r.number("PROVIDER_BREAKER_FAILURES")?,
+                open_seconds: r.number("PROVIDER_BREAKER_SECONDS")?,
             },
             webotp_domain: match r.raw("WEBOTP_DOMAIN") {
                 Some(host)
@@ -614,8 +638,8 @@ impl Config {
                 )
             })?,
             failure_budget: FailureBudget {
-                limit: r.number("FAILURE_BUDGET", 20, 1, 10_000)?,
-                window: r.number("FAILURE_WINDOW", 86_400, 60, 30 * 86_400)?,
+                limit: r.number("FAILURE_BUDGET")?,
+                window: r.number("FAILURE_WINDOW")?,
             },
             captcha: captcha_config(&r)?,
             countries: CountryRules::parse(
@@ -629,15 +653,15 @@ impl Config {
                 )
             })?,
             spend: SpendCaps {
-                calling_code_per_hour: r.number("CALLING_CODE_HOURLY_CAP", 1000, 1, u32::MAX)?,
-                prefix_per_hour: r.number("NUMBER_BLOCK_HOURLY_CAP", 20, 1, u32::MAX)?,
-                sms_per_day: r.number("SMS_DAILY_CAP", 10_000, 1, u32::MAX)?,
-                email_per_day: r.number("EMAIL_DAILY_CAP", 100_000, 1, u32::MAX)?,
+                calling_code_per_hour: r.number("CALLING_CODE_HOURLY_CAP")?,
+                prefix_per_hour: r.number("NUMBER_BLOCK_HOURLY_CAP")?,
+                sms_per_day: r.number("SMS_DAILY_CAP")?,
+                email_per_day: r.number("EMAIL_DAILY_CAP")?,
             },
-            consistency: match r.raw("CONSISTENCY").as_deref() {
-                None | Some("kv") => Consistency::Kv,
-                Some("durable") => Consistency::Durable,
-                Some(_) => return Err(fail("CONSISTENCY", "must be kv or durable")),
+            consistency: if r.choice("CONSISTENCY")? == "durable" {
+                Consistency::Durable
+            } else {
+                Consistency::Kv
             },
             directory: directory_config(&r)?,
             page: PageConfig::parse(
@@ -800,6 +824,52 @@ mod tests {
                 Ok(_) => panic!("{pairs:?} should fail"),
             }
         }
+    }
+
+    /// A configuration that sets every variable and takes every path of the parser:
+    /// `Reader::raw` asserts that each name it is asked for is declared in the table.
+    #[test]
+    fn every_variable_read_is_declared() {
+        let syntax: &[(&str, &str)] = &[
+            ("OTP_KEYS", KEY),
+            (
+                "SMS_PROVIDERS",
+                "log,webhook,twilio,vonage,tencent,alibaba,huawei",
+            ),
+            ("EMAIL_PROVIDERS", "resend,sendgrid,postmark,mailgun,ses"),
+            ("CAPTCHA_MODE", "adaptive"),
+            ("DIRECTORY", "http"),
+            ("SES_REGION", "us-east-1"),
+            ("EMAIL_FROM", "Acme <no-reply@example.com>"),
+            ("CLIENTS", "web:client-secret-0123"),
+            ("BSS_AUTH_TOKENS", "bss-token-0123456"),
+            ("CIAM_AUTH_SOURCES", "src:6:300"),
+            ("CORS_ALLOWED_ORIGINS", "https://app.example"),
+            ("ALLOWED_CALLING_CODES", "86,1"),
+            ("DENIED_CALLING_CODES", "7"),
+            ("WEBOTP_DOMAIN", "login.example.com"),
+            ("TURNSTILE_SITE_KEY", "0x4AAAAAAA"),
+        ];
+        let pairs: Vec<(&str, String)> = vars::VARS
+            .iter()
+            .map(|v| {
+                let value = match (syntax.iter().find(|(n, _)| *n == v.name), v.kind) {
+                    (Some((_, value)), _) => value.to_string(),
+                    (None, vars::Kind::Url) => "https://vendor.example".to_owned(),
+                    (None, vars::Kind::Text) => "a-value-of-16-or-more".to_owned(),
+                    (None, vars::Kind::Syntax(_)) if v.name.ends_with("_US") || v.name.ends_with("_CN") => {
+                        "{code} is your code".to_owned()
+                    }
+                    (None, _) => v.default.to_owned(),
+                };
+                (v.name, value)
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let config = load(&pairs).unwrap();
+        assert_eq!(config.sms_providers.len(), 7);
+        assert_eq!(config.email_providers.len(), 5);
+        assert!(config.directory.is_some());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::ports::{Entropy, EntropyError};
 use crate::service::error::ApiError;
 use crate::service::Deps;
 use crate::surface::api::{self, Route};
+use crate::surface::cors::CorsHeaders;
 use crate::surface::http::{request_id, RequestHead, Response, MAX_BODY};
 use crate::surface::reply::{reply_response, Reply};
 use futures_util::StreamExt;

@@ -3,49 +3,23 @@
 //! is the same with or without credentials) with `Vary: Origin`; preflights are
 //! answered for the API's routes.
 
+use crate::config::settings::Cors;
 use crate::surface::http::Response;
-
-pub struct Cors {
-    any: bool,
-    origins: Vec<String>,
-}
 
 const ALLOW_HEADERS: &str = "Content-Type, Authorization, X-Request-Id, Idempotency-Key, \
                              X-Captcha-Token, cf-turnstile-response";
 const EXPOSE_HEADERS: &str = "Retry-After, X-Request-Id";
 const MAX_AGE: &str = "600";
 
-impl Cors {
-    /// `Err(origin)` for an entry that is not `scheme://host[:port]`.
-    pub fn parse(spec: Option<&str>) -> Result<Cors, String> {
-        let mut cors = Cors {
-            any: false,
-            origins: Vec::new(),
-        };
-        for entry in spec.unwrap_or("").split(',').map(str::trim) {
-            match entry {
-                "" => {}
-                "*" => cors.any = true,
-                origin
-                    if (origin.starts_with("https://") || origin.starts_with("http://"))
-                        && !origin.ends_with('/')
-                        && origin.split("://").nth(1).is_some_and(|h| !h.contains('/')) =>
-                {
-                    cors.origins.push(origin.to_ascii_lowercase())
-                }
-                bad => return Err(bad.to_owned()),
-            }
-        }
-        Ok(cors)
-    }
-
-    fn allows(&self, origin: &str) -> bool {
-        self.any || self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
-    }
-
+/// Writes the CORS headers of [`Cors`]'s decision into a response.
+pub trait CorsHeaders {
     /// Adds the CORS headers a response to `origin` needs; preflights also get the
     /// allowed methods and headers.
-    pub fn decorate(
+    fn decorate(&self, response: &mut Response, origin: Option<&str>, preflight: Option<&str>);
+}
+
+impl CorsHeaders for Cors {
+    fn decorate(
         &self,
         response: &mut Response,
         origin: Option<&str>,

@@ -3,59 +3,10 @@
 //! inline style and script carry a fresh nonce per response, nothing else inline
 //! runs, and the only third party is Turnstile when a site key is configured.
 
-use crate::config::ConfigError;
+use crate::config::settings::PageConfig;
 
 const TEMPLATE: &str = include_str!("login.html");
 const TURNSTILE: &str = "https://challenges.cloudflare.com";
-
-/// The page's settings: `LOGIN_PAGE`, `ACCENT_COLOR`, `TURNSTILE_SITE_KEY`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageConfig {
-    pub enabled: bool,
-    /// A CSS hex colour, `#rgb` or `#rrggbb`.
-    pub accent: String,
-    pub turnstile_site_key: Option<String>,
-}
-
-impl PageConfig {
-    pub fn parse(
-        enabled: Option<&str>,
-        accent: Option<&str>,
-        site_key: Option<&str>,
-    ) -> Result<PageConfig, ConfigError> {
-        let enabled = match enabled {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(_) => return Err(ConfigError::new("LOGIN_PAGE", "must be on or off")),
-        };
-        let accent = accent.unwrap_or("#2563eb");
-        let hex = accent.strip_prefix('#').unwrap_or("");
-        if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ConfigError::new(
-                "ACCENT_COLOR",
-                "must be a hex colour like #2563eb",
-            ));
-        }
-        let site_key = site_key.map(str::to_owned);
-        if let Some(key) = &site_key {
-            let ok = (1..=128).contains(&key.len())
-                && key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if !ok {
-                return Err(ConfigError::new(
-                    "TURNSTILE_SITE_KEY",
-                    "must be letters, digits, - and _",
-                ));
-            }
-        }
-        Ok(PageConfig {
-            enabled,
-            accent: accent.to_ascii_lowercase(),
-            turnstile_site_key: site_key,
-        })
-    }
-}
 
 /// Text for HTML element content and double-quoted attributes.
 pub fn escape_html(text: &str) -> String {
