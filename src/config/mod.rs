@@ -857,7 +857,9 @@ mod tests {
                     (Some((_, value)), _) => value.to_string(),
                     (None, vars::Kind::Url) => "https://vendor.example".to_owned(),
                     (None, vars::Kind::Text) => "a-value-of-16-or-more".to_owned(),
-                    (None, vars::Kind::Syntax(_)) if v.name.ends_with("_US") || v.name.ends_with("_CN") => {
+                    (None, vars::Kind::Syntax(_))
+                        if v.name.ends_with("_US") || v.name.ends_with("_CN") =>
+                    {
                         "{code} is your code".to_owned()
                     }
                     (None, _) => v.default.to_owned(),

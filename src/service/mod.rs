@@ -30,19 +30,66 @@ use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
 use std::cell::RefCell;
 
-/// What the service needs from the outside, for one request.
+/// Everything a use case reaches the world through, for one request: the checked
+/// configuration and the ports. One parameter instead of one per port, so a
+/// signature reads `send_code(p: &impl Platform, …)`.
+pub trait Platform {
+    type Kv: Kv;
+    type State: State;
+    type Transport: Transport;
+    type Entropy: Entropy;
+
+    fn config(&self) -> &Config;
+    /// Workers KV: idempotency records and the latest pending verification.
+    fn kv(&self) -> &Self::Kv;
+    /// Limits, attempts and consumed markers (KV or Durable Objects).
+    fn state(&self) -> &Self::State;
+    fn transport(&self) -> &Self::Transport;
+    fn entropy(&self) -> &Self::Entropy;
+    /// The `USER_DIRECTORY` namespace, when `DIRECTORY = "kv"`.
+    fn user_directory(&self) -> Option<&Self::Kv>;
+    /// Providers that keep failing, remembered across requests of one isolate.
+    fn breaker(&self) -> &RefCell<Breaker>;
+}
+
+/// The [`Platform`] of borrowed parts: what the glue and the tests assemble.
 pub struct Deps<'a, K, S, T, E> {
     pub config: &'a Config,
-    /// Workers KV: idempotency records.
     pub kv: &'a K,
-    /// Limits, attempts and consumed markers (KV or Durable Objects).
     pub state: &'a S,
     pub transport: &'a T,
     pub entropy: &'a E,
-    /// The `USER_DIRECTORY` namespace, when `DIRECTORY = "kv"`.
     pub user_directory: Option<&'a K>,
-    /// Providers that keep failing, remembered across requests of one isolate.
     pub breaker: &'a RefCell<Breaker>,
+}
+
+impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E> {
+    type Kv = K;
+    type State = S;
+    type Transport = T;
+    type Entropy = E;
+
+    fn config(&self) -> &Config {
+        self.config
+    }
+    fn kv(&self) -> &K {
+        self.kv
+    }
+    fn state(&self) -> &S {
+        self.state
+    }
+    fn transport(&self) -> &T {
+        self.transport
+    }
+    fn entropy(&self) -> &E {
+        self.entropy
+    }
+    fn user_directory(&self) -> Option<&K> {
+        self.user_directory
+    }
+    fn breaker(&self) -> &RefCell<Breaker> {
+        self.breaker
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,14 +193,14 @@ async fn call<T: Transport>(
 }
 
 /// Asks the user directory, for the purposes that consult it.
-async fn admission<K: Kv, S, T: Transport, E>(
-    deps: &Deps<'_, K, S, T, E>,
+async fn admission(
+    deps: &impl Platform,
     destination: &Destination,
     purpose: Purpose,
     existence: Existence,
     now: u64,
 ) -> Result<(Admission, Option<bool>), ApiError> {
-    let Some(directory) = &deps.config.directory else {
+    let Some(directory) = &deps.config().directory else {
         return Ok((Admission::Send, None));
     };
     if existence == Existence::Any {
@@ -166,14 +213,14 @@ async fn admission<K: Kv, S, T: Transport, E>(
             timeout_ms,
         } => {
             let request = directory::request(url, secret, destination, purpose, now);
-            let reply = call(deps.transport, &request, *timeout_ms).await.ok();
+            let reply = call(deps.transport(), &request, *timeout_ms).await.ok();
             reply
                 .as_ref()
                 .and_then(directory::classify)
                 .ok_or(ApiError::ServiceUnavailable { retry_after: 5 })?
         }
         Source::Kv => {
-            let kv = deps.user_directory.ok_or(ApiError::Internal)?;
+            let kv = deps.user_directory().ok_or(ApiError::Internal)?;
             kv.get(destination.as_str())
                 .await
                 .map_err(store_error)?
@@ -185,12 +232,12 @@ async fn admission<K: Kv, S, T: Transport, E>(
 
 /// The contacts of an account name, from the user directory; `None` when no
 /// directory is configured. An unknown account has empty contacts.
-pub async fn resolve_account<K: Kv, S, T: Transport, E>(
-    deps: &Deps<'_, K, S, T, E>,
+pub async fn resolve_account(
+    deps: &impl Platform,
     account: &str,
     now: u64,
 ) -> Result<Option<directory::Contacts>, ApiError> {
-    let Some(directory) = &deps.config.directory else {
+    let Some(directory) = &deps.config().directory else {
         return Ok(None);
     };
     let contacts = match &directory.source {
@@ -200,14 +247,14 @@ pub async fn resolve_account<K: Kv, S, T: Transport, E>(
             timeout_ms,
         } => {
             let request = directory::account_request(url, secret, account, now);
-            let reply = call(deps.transport, &request, *timeout_ms).await.ok();
+            let reply = call(deps.transport(), &request, *timeout_ms).await.ok();
             reply
                 .as_ref()
                 .and_then(directory::classify_account)
                 .ok_or(ApiError::ServiceUnavailable { retry_after: 5 })?
         }
         Source::Kv => {
-            let kv = deps.user_directory.ok_or(ApiError::Internal)?;
+            let kv = deps.user_directory().ok_or(ApiError::Internal)?;
             match kv
                 .get(&directory::account_key(account))
                 .await
@@ -222,26 +269,26 @@ pub async fn resolve_account<K: Kv, S, T: Transport, E>(
 }
 
 /// Demands and verifies a Turnstile token when the captcha mode asks for one.
-async fn captcha_gate<K, S: State, T: Transport, E>(
-    deps: &Deps<'_, K, S, T, E>,
+async fn captcha_gate(
+    deps: &impl Platform,
     command: &SendCommand,
     ip_key: &str,
     destination_id: &str,
     now: u64,
 ) -> Result<(), ApiError> {
-    let captcha = &deps.config.captcha;
+    let captcha = &deps.config().captcha;
     let (Some(turnstile), mode) = (&captcha.turnstile, captcha.mode) else {
         return Ok(());
     };
     let required = match mode {
         captcha::CaptchaMode::Adaptive { .. } => {
             let (ip_sends, destination_sends) = crate::ports::kv::join(
-                deps.state.count(StateOp::Count {
+                deps.state().count(StateOp::Count {
                     key: ip_key.to_owned(),
                     window: HOUR,
                     now,
                 }),
-                deps.state.count(StateOp::DestinationSends {
+                deps.state().count(StateOp::DestinationSends {
                     destination: destination_id.to_owned(),
                     now,
                 }),
@@ -265,7 +312,7 @@ async fn captcha_gate<K, S: State, T: Transport, E>(
         return Err(ApiError::CaptchaInvalid);
     }
     let request = turnstile.request(token, command.client_ip.as_deref());
-    let verdict = match call(deps.transport, &request, turnstile.timeout_ms).await {
+    let verdict = match call(deps.transport(), &request, turnstile.timeout_ms).await {
         Ok(reply) => captcha::classify(&reply),
         Err(_) => Verdict::Unavailable,
     };
@@ -319,12 +366,12 @@ async fn spend_gate<S: State>(
     }
 }
 
-pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
-    deps: &Deps<'_, K, S, T, E>,
+pub async fn send_code(
+    deps: &impl Platform,
     command: SendCommand,
     now: u64,
 ) -> Result<SendOutcome, ApiError> {
-    let config = deps.config;
+    let config = deps.config();
     let destination = Destination::parse(&command.to).map_err(destination_error)?;
     if command.channel.is_some_and(|c| c != destination.channel()) {
         return Err(ApiError::invalid_field(
@@ -358,9 +405,9 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
         .code_length
         .unwrap_or(config.code_length)
         .clamp(code::MIN_LENGTH, code::MAX_LENGTH);
-    let code = code::generate(deps.entropy, code_length).map_err(unavailable)?;
+    let code = code::generate(deps.entropy(), code_length).map_err(unavailable)?;
     let mut jti = [0u8; 16];
-    deps.entropy.fill(&mut jti).map_err(unavailable)?;
+    deps.entropy().fill(&mut jti).map_err(unavailable)?;
 
     let keys = &config.keys;
     let destination_id = keys.hash_id("destination", destination.as_str());
@@ -369,7 +416,7 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
         keys.hash_id("ip", &ip_bucket(command.client_ip.as_deref()))
     );
     captcha_gate(deps, &command, &ip_key, &destination_id, now).await?;
-    let state = deps.state;
+    let state = deps.state();
     let ip_gate = StateOp::Hit {
         key: ip_key,
         limit: config.limits.ip_per_hour,
@@ -428,8 +475,8 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
             Channel::Email => &config.email_providers,
         };
         let attempt = Attempt {
-            transport: deps.transport,
-            breaker: deps.breaker,
+            transport: deps.transport(),
+            breaker: deps.breaker(),
             breaker_policy: config.breaker,
             budget_ms: config.delivery_budget_ms,
             now,
@@ -460,12 +507,12 @@ pub async fn send_code<K: Kv, S: State, T: Transport, E: Entropy>(
     })
 }
 
-pub async fn check_code<K, S: State, T, E>(
-    deps: &Deps<'_, K, S, T, E>,
+pub async fn check_code(
+    deps: &impl Platform,
     command: CheckCommand,
     now: u64,
 ) -> Result<CheckOutcome, ApiError> {
-    let config = deps.config;
+    let config = deps.config();
     let (claims, keys) = UntrustedToken::parse(&command.verification_id)
         .and_then(|t| t.verify(&config.keys))
         .map_err(|_| ApiError::InvalidVerification)?;
@@ -492,7 +539,7 @@ pub async fn check_code<K, S: State, T, E>(
         expires_at: claims.exp,
         budget: config.failure_budget,
     };
-    match deps.state.check(check, now).await.map_err(store_error)? {
+    match deps.state().check(check, now).await.map_err(store_error)? {
         CheckRecord::Approved => {}
         CheckRecord::Wrong { attempts_remaining } => {
             return Err(ApiError::InvalidCode { attempts_remaining })

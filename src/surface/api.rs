@@ -6,11 +6,9 @@ use crate::core::destination::Channel;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::idempotency::{self, Lookup, Stored};
-use crate::policy::state::State;
-use crate::ports::kv::Kv;
-use crate::ports::{Entropy, Transport};
+use crate::ports::Entropy;
 use crate::service::error::ApiError;
-use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::dialect::{self, DialectRoute};
 use crate::surface::http::RequestHead;
 use crate::surface::json::Fields;
@@ -169,13 +167,13 @@ pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
 
 /// The login page, with a fresh CSP nonce. Off (404) when `LOGIN_PAGE = "off"`, and
 /// when clients must authenticate: a public page cannot hold a client secret.
-fn page<K, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>) -> Result<Reply, ApiError> {
-    let config = deps.config;
+fn page(deps: &impl Platform) -> Result<Reply, ApiError> {
+    let config = deps.config();
     if !config.page.enabled || !config.clients.is_open() {
         return Err(ApiError::NotFound);
     }
     let mut nonce = [0u8; 18];
-    deps.entropy
+    deps.entropy()
         .fill(&mut nonce)
         .map_err(|_| ApiError::ServiceUnavailable { retry_after: 1 })?;
     let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
@@ -187,14 +185,14 @@ fn page<K, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>) -> Result<Reply, ApiEr
     })
 }
 
-pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn handle(
     route: Route,
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, ApiError> {
-    let config: &Config = deps.config;
+    let config: &Config = deps.config();
     let plain = Reply::plain;
     match route {
         Route::Page => return page(deps),
@@ -237,7 +235,7 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
                 })
                 .transpose()?;
             if let Some(key) = idempotency_key {
-                let earlier = idempotency::lookup(deps.kv, &config.keys, &client, key, body)
+                let earlier = idempotency::lookup(deps.kv(), &config.keys, &client, key, body)
                     .await
                     .map_err(|_| ApiError::ServiceUnavailable { retry_after: 5 })?;
                 match earlier {
@@ -270,9 +268,9 @@ pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
                 };
                 // The code is out: failing to remember it must not fail the send.
                 let _ = idempotency::remember(
-                    deps.kv,
+                    deps.kv(),
                     &config.keys,
-                    deps.entropy,
+                    deps.entropy(),
                     (&client, key, body),
                     &stored,
                 )

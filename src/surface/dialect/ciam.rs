@@ -10,11 +10,8 @@
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
-use crate::policy::state::State;
-use crate::ports::kv::Kv;
-use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
-use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::http::RequestHead;
 use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
@@ -49,11 +46,8 @@ fn url_decode(text: &str) -> Option<String> {
 
 /// The client id from CIAM's Basic header; `Err` when clients are configured and
 /// the credentials do not match one.
-fn authenticate<K, S, T, E>(
-    head: &RequestHead,
-    deps: &Deps<'_, K, S, T, E>,
-) -> Result<String, ApiError> {
-    let clients = &deps.config.clients;
+fn authenticate(head: &RequestHead, deps: &impl Platform) -> Result<String, ApiError> {
+    let clients = &deps.config().clients;
     if clients.is_open() {
         return Ok(String::new());
     }
@@ -74,10 +68,10 @@ fn authenticate<K, S, T, E>(
         .ok_or(ApiError::Unauthorized)
 }
 
-pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn send(
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
     let client = authenticate(head, deps).map_err(|e| send_error(&e, None))?;
@@ -130,7 +124,7 @@ pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
     let (code_length, validity) = match &auth_source {
         None => (DEFAULT_LENGTH, DEFAULT_VALIDITY),
         Some(id) => deps
-            .config
+            .config()
             .auth_sources
             .iter()
             .find(|s| &s.id == id)
@@ -217,10 +211,10 @@ fn error_reply(e: &ApiError, status: u16, name: &str, description: Option<String
     }
 }
 
-pub async fn token<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn token(
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
     let fail = |e: ApiError| token_error(&e);
@@ -251,7 +245,7 @@ pub async fn token<K: Kv, S: State, T: Transport, E: Entropy>(
     };
     // A confidential client authenticates; a public one names itself, and the name
     // must be a configured client.
-    let clients = &deps.config.clients;
+    let clients = &deps.config().clients;
     if head.header("authorization").is_some() {
         authenticate(head, deps).map_err(fail)?;
     } else if !clients.is_open() && !client_id.as_deref().is_some_and(|id| clients.knows(id)) {

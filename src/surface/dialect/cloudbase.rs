@@ -10,11 +10,8 @@ use crate::core::destination::Destination;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::directory::Existence;
-use crate::policy::state::State;
-use crate::ports::kv::Kv;
-use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
-use crate::service::{check_code, send_code, CheckCommand, Deps, SendCommand};
+use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::http::RequestHead;
 use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
@@ -24,10 +21,10 @@ use serde_json::json;
 const CODE_LENGTH: usize = 6;
 const VALIDITY: u64 = 600;
 
-pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn send(
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
     let mut fields = Fields::parse(body).map_err(|e| error(&e))?;
@@ -48,7 +45,7 @@ pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
             )))
         }
     };
-    if existence != Existence::Any && deps.config.directory.is_none() {
+    if existence != Existence::Any && deps.config().directory.is_none() {
         let needs = "USER and NOT_USER need a user directory (DIRECTORY).";
         return Err(error(&ApiError::invalid_field("target", needs)));
     }
@@ -92,11 +89,7 @@ pub async fn send<K: Kv, S: State, T: Transport, E: Entropy>(
     Ok(Reply::for_send(&sent, 200, body))
 }
 
-pub async fn verify<K: Kv, S: State, T: Transport, E: Entropy>(
-    body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
-    now: u64,
-) -> Result<Reply, Reply> {
+pub async fn verify(body: &[u8], deps: &impl Platform, now: u64) -> Result<Reply, Reply> {
     let mut fields = Fields::parse(body).map_err(|e| error(&e))?;
     let verification_id = fields
         .required_string("verification_id")

@@ -18,12 +18,9 @@ use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::directory::{is_account_name, Contacts};
 use crate::policy::latest;
-use crate::policy::state::State;
-use crate::ports::kv::Kv;
-use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
 use crate::service::{
-    check_code, destination_error, resolve_account, send_code, CheckCommand, Deps, SendCommand,
+    check_code, destination_error, resolve_account, send_code, CheckCommand, Platform, SendCommand,
     SendOutcome,
 };
 use crate::surface::http::RequestHead;
@@ -33,11 +30,11 @@ use serde_json::{json, Value};
 
 /// Remembers a send as the destination's latest pending code (best effort: the
 /// code is out either way; without the record only the Meeting check misses it).
-async fn remember<K: Kv, S, T, E: Entropy>(deps: &Deps<'_, K, S, T, E>, sent: &SendOutcome) {
+async fn remember(deps: &impl Platform, sent: &SendOutcome) {
     let _ = latest::remember(
-        deps.kv,
-        &deps.config.keys,
-        deps.entropy,
+        deps.kv(),
+        &deps.config().keys,
+        deps.entropy(),
         (&sent.destination, sent.purpose),
         &sent.verification_id,
         sent.expires_in,
@@ -63,11 +60,7 @@ enum MeetingUser {
     Account(Contacts),
 }
 
-async fn meeting_user<K: Kv, S, T: Transport, E>(
-    deps: &Deps<'_, K, S, T, E>,
-    user: &str,
-    now: u64,
-) -> Result<MeetingUser, ApiError> {
+async fn meeting_user(deps: &impl Platform, user: &str, now: u64) -> Result<MeetingUser, ApiError> {
     let malformed = match Destination::parse(user) {
         Ok(destination) => return Ok(MeetingUser::Destination(destination)),
         Err(e) => destination_error(e),
@@ -83,10 +76,10 @@ async fn meeting_user<K: Kv, S, T: Transport, E>(
     }
 }
 
-pub async fn meeting_send<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn meeting_send(
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
     let lang = super::locale(head, Locale::ZhCn);
@@ -145,10 +138,10 @@ pub async fn meeting_send<K: Kv, S: State, T: Transport, E: Entropy>(
     Ok(Reply::for_send(&sent, 200, body))
 }
 
-pub async fn meeting_check<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn meeting_check(
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
     let lang = super::locale(head, Locale::ZhCn);
@@ -173,7 +166,7 @@ pub async fn meeting_check<K: Kv, S: State, T: Transport, E: Entropy>(
     };
     // Meeting codes are for signing in; BSS registration codes are checked here too.
     let purposes = [Purpose::Login, Purpose::Signup];
-    let pending = latest::recall_newest(deps.kv, &deps.config.keys, &destinations, &purposes)
+    let pending = latest::recall_newest(deps.kv(), &deps.config().keys, &destinations, &purposes)
         .await
         .map_err(|_| fail(ApiError::ServiceUnavailable { retry_after: 5 }))?
         .ok_or_else(|| fail(ApiError::InvalidVerification))?;
@@ -263,13 +256,13 @@ pub fn bss_error(e: &ApiError) -> Reply {
     }
 }
 
-pub async fn bss_send<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn bss_send(
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
-    let tokens = &deps.config.bss_tokens;
+    let tokens = &deps.config().bss_tokens;
     if tokens.is_open() {
         return Err(bss_reply(403, "CBC.0151", "Access denied.", "unauthorized"));
     }

@@ -10,11 +10,8 @@ pub mod cloudbase;
 pub mod huawei;
 
 use crate::delivery::message::Locale;
-use crate::policy::state::State;
-use crate::ports::kv::Kv;
-use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
-use crate::service::Deps;
+use crate::service::Platform;
 use crate::surface::http::RequestHead;
 use crate::surface::reply::Reply;
 
@@ -60,11 +57,11 @@ impl DialectRoute {
 }
 
 /// Serves a dialect route; failures come back already in the dialect's shape.
-pub async fn handle<K: Kv, S: State, T: Transport, E: Entropy>(
+pub async fn handle(
     route: DialectRoute,
     head: &RequestHead,
     body: &[u8],
-    deps: &Deps<'_, K, S, T, E>,
+    deps: &impl Platform,
     now: u64,
 ) -> Reply {
     let result = match route {
