@@ -7,13 +7,13 @@
 //! `otp_token` + `otp` for an access token (our verified JWT). Errors are
 //! `{"error", "error_description"?}` with the seed's vocabulary.
 
+use super::read_fields;
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::http::RequestHead;
-use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -76,12 +76,18 @@ pub async fn send(
 ) -> Result<Reply, Reply> {
     let client = authenticate(head, deps).map_err(|e| send_error(&e, None))?;
     let parse = |e: ApiError| send_error(&e, None);
-    let mut fields = Fields::parse(body).map_err(parse)?;
-    let usage = fields.string("usage").map_err(parse)?;
-    let phone = fields.string("phone_number").map_err(parse)?;
-    let email = fields.string("email").map_err(parse)?;
-    let auth_source = fields.string("auth_source_id").map_err(parse)?;
-    fields.finish().map_err(parse)?;
+    let (usage, phone, email, auth_source) = read_fields(
+        body,
+        |f| {
+            Ok((
+                f.string("usage")?,
+                f.string("phone_number")?,
+                f.string("email")?,
+                f.string("auth_source_id")?,
+            ))
+        },
+        parse,
+    )?;
     let purpose = match usage.as_deref() {
         None => Purpose::Login,
         Some(usage) => Purpose::parse(usage).ok_or_else(|| {
@@ -218,14 +224,20 @@ pub async fn token(
     now: u64,
 ) -> Result<Reply, Reply> {
     let fail = |e: ApiError| token_error(&e);
-    let mut fields = Fields::parse(body).map_err(fail)?;
-    let grant_type = fields.required_string("grant_type").map_err(fail)?;
-    let client_id = fields.string("client_id").map_err(fail)?;
-    let otp_token = fields.required_string("otp_token").map_err(fail)?;
-    let otp = fields.required_string("otp").map_err(fail)?;
-    let phone = fields.string("phone_number").map_err(fail)?;
-    let email = fields.string("email").map_err(fail)?;
-    fields.finish().map_err(fail)?;
+    let (grant_type, client_id, otp_token, otp, phone, email) = read_fields(
+        body,
+        |f| {
+            Ok((
+                f.required_string("grant_type")?,
+                f.string("client_id")?,
+                f.required_string("otp_token")?,
+                f.required_string("otp")?,
+                f.string("phone_number")?,
+                f.string("email")?,
+            ))
+        },
+        fail,
+    )?;
     let (channel, to) = match (grant_type.as_str(), phone, email) {
         (SMS_GRANT, Some(phone), None) => (Channel::Sms, format!("+86{phone}")),
         (EMAIL_GRANT, None, Some(email)) => (Channel::Email, email),

@@ -6,6 +6,7 @@
 //! Errors are `{"error", "error_code", "error_description"}`; the seed's codes are
 //! kept (4001, 4004, 4028, 4029) and other errors use their HTTP status × 10.
 
+use super::read_fields;
 use crate::core::destination::Destination;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
@@ -13,7 +14,6 @@ use crate::policy::directory::Existence;
 use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::http::RequestHead;
-use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
 use serde_json::json;
 
@@ -27,13 +27,20 @@ pub async fn send(
     deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
-    let mut fields = Fields::parse(body).map_err(|e| error(&e))?;
-    let phone = fields.string("phone_number").map_err(|e| error(&e))?;
-    let email = fields.string("email").map_err(|e| error(&e))?;
-    let target = fields.required_string("target").map_err(|e| error(&e))?;
-    // Optional in CloudBase's own clients; accepted and not used.
-    let _ = fields.string("client_id").map_err(|e| error(&e))?;
-    fields.finish().map_err(|e| error(&e))?;
+    let (phone, email, target) = read_fields(
+        body,
+        |f| {
+            let read = (
+                f.string("phone_number")?,
+                f.string("email")?,
+                f.required_string("target")?,
+            );
+            // Optional in CloudBase's own clients; accepted and not used.
+            f.string("client_id")?;
+            Ok(read)
+        },
+        |e| error(&e),
+    )?;
     let existence = match target.as_str() {
         "ANY" => Existence::Any,
         "USER" => Existence::MustExist,
@@ -90,15 +97,18 @@ pub async fn send(
 }
 
 pub async fn verify(body: &[u8], deps: &impl Platform, now: u64) -> Result<Reply, Reply> {
-    let mut fields = Fields::parse(body).map_err(|e| error(&e))?;
-    let verification_id = fields
-        .required_string("verification_id")
-        .map_err(|e| error(&e))?;
-    let code = fields
-        .required_string("verification_code")
-        .map_err(|e| error(&e))?;
-    let _ = fields.string("client_id").map_err(|e| error(&e))?;
-    fields.finish().map_err(|e| error(&e))?;
+    let (verification_id, code) = read_fields(
+        body,
+        |f| {
+            let read = (
+                f.required_string("verification_id")?,
+                f.required_string("verification_code")?,
+            );
+            f.string("client_id")?;
+            Ok(read)
+        },
+        |e| error(&e),
+    )?;
     let command = CheckCommand {
         verification_id,
         code,

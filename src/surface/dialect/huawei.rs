@@ -13,6 +13,7 @@
 //! `timeout` in minutes (absent or null: 10; above 60: 5) and `lang`; 204 on
 //! success; errors `{"error_code": "CBC.…", "error_msg"}` as the seed lists them.
 
+use super::read_fields;
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
@@ -24,7 +25,6 @@ use crate::service::{
     SendOutcome,
 };
 use crate::surface::http::RequestHead;
-use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
 use serde_json::{json, Value};
 
@@ -84,11 +84,17 @@ pub async fn meeting_send(
 ) -> Result<Reply, Reply> {
     let lang = super::locale(head, Locale::ZhCn);
     let fail = |e: ApiError| meeting_error(&e, lang);
-    let mut fields = Fields::parse(body).map_err(fail)?;
-    let user = fields.required_string("user").map_err(fail)?;
-    let method = fields.string("sendMethod").map_err(fail)?;
-    let token = fields.string("token").map_err(fail)?;
-    fields.finish().map_err(fail)?;
+    let (user, method, token) = read_fields(
+        body,
+        |f| {
+            Ok((
+                f.required_string("user")?,
+                f.string("sendMethod")?,
+                f.string("token")?,
+            ))
+        },
+        fail,
+    )?;
     let channel = match method.as_deref() {
         None | Some("sms") => Channel::Sms,
         Some("email") => Channel::Email,
@@ -146,10 +152,11 @@ pub async fn meeting_check(
 ) -> Result<Reply, Reply> {
     let lang = super::locale(head, Locale::ZhCn);
     let fail = |e: ApiError| meeting_error(&e, lang);
-    let mut fields = Fields::parse(body).map_err(fail)?;
-    let code = fields.required_string("code").map_err(fail)?;
-    let user = fields.required_string("user").map_err(fail)?;
-    fields.finish().map_err(fail)?;
+    let (code, user) = read_fields(
+        body,
+        |f| Ok((f.required_string("code")?, f.required_string("user")?)),
+        fail,
+    )?;
     if code.is_empty() || code.len() > 32 {
         return Err(fail(ApiError::invalid_field("code", "1 to 32 characters.")));
     }
@@ -273,12 +280,18 @@ pub async fn bss_send(
         .authenticate(Some(&format!("Bearer {token}")))
         .ok_or_else(|| bss_error(&ApiError::Unauthorized))?;
     let fail = |e: ApiError| bss_error(&e);
-    let mut fields = Fields::parse(body).map_err(fail)?;
-    let receiver_type = fields.unsigned("receiver_type").map_err(fail)?;
-    let email = fields.string("email").map_err(fail)?;
-    let timeout = fields.unsigned("timeout").map_err(fail)?;
-    let lang = fields.string("lang").map_err(fail)?;
-    fields.finish().map_err(fail)?;
+    let (receiver_type, email, timeout, lang) = read_fields(
+        body,
+        |f| {
+            Ok((
+                f.unsigned("receiver_type")?,
+                f.string("email")?,
+                f.unsigned("timeout")?,
+                f.string("lang")?,
+            ))
+        },
+        fail,
+    )?;
     if receiver_type != Some(2) {
         return Err(fail(ApiError::invalid_field("receiver_type", "Must be 2.")));
     }

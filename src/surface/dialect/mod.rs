@@ -13,6 +13,7 @@ use crate::delivery::message::Locale;
 use crate::service::error::ApiError;
 use crate::service::Platform;
 use crate::surface::http::RequestHead;
+use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +88,22 @@ pub fn error_reply(route: DialectRoute, error: &ApiError) -> Reply {
         DialectRoute::CiamSend => ciam::send_error(error, None),
         DialectRoute::CiamToken => ciam::token_error(error),
     }
+}
+
+/// Reads a dialect's flat JSON body: `read` takes its fields with `?`, and any
+/// parsing error (malformed body, wrong type, missing, unknown or duplicate field)
+/// is turned into the dialect's reply here, once.
+// The `Err` is the dialect's finished reply, handed straight back to the client.
+#[allow(clippy::result_large_err)]
+pub fn read_fields<T>(
+    body: &[u8],
+    read: impl FnOnce(&mut Fields) -> Result<T, ApiError>,
+    reply: impl Fn(ApiError) -> Reply,
+) -> Result<T, Reply> {
+    let mut fields = Fields::parse(body).map_err(&reply)?;
+    let value = read(&mut fields).map_err(&reply)?;
+    fields.finish().map_err(reply)?;
+    Ok(value)
 }
 
 /// The locale a dialect's request asks for, from `Accept-Language`.
