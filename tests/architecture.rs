@@ -1,0 +1,198 @@
+//! The layering of `src/` as a test: each folder is a layer that may import only the
+//! layers below it, no two modules import each other (directly or round a circle),
+//! and only `glue` touches Workers. Test code (`tests.rs`, and everything from a
+//! file's top-level `#[cfg(test)]` on) and comments are left out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+/// Lowest first. `testkit` (fixtures for tests and benches) sits just above `core`.
+const LAYERS: &[&str] = &[
+    "ports", "core", "testkit", "delivery", "policy", "config", "service", "surface", "glue",
+];
+
+/// Names only the edge glue may use.
+const PLATFORM: &[&str] = &[
+    "worker::",
+    "use worker",
+    "getrandom",
+    "wasm_bindgen",
+    "Date::now",
+];
+
+struct Source {
+    /// Path components under `src/`, without `.rs` and without a trailing `mod`.
+    module: Vec<String>,
+    /// The non-test code, comments removed.
+    code: String,
+}
+
+fn sources(dir: &Path, under: &Path, out: &mut Vec<Source>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, under, out);
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".rs") || name == "tests.rs" || name == "lib.rs" {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let code: String = text
+            .lines()
+            .take_while(|line| *line != "#[cfg(test)]")
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let relative = path.strip_prefix(under).unwrap().with_extension("");
+        let mut module: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if module.last().is_some_and(|m| m == "mod") {
+            module.pop();
+        }
+        out.push(Source { module, code });
+    }
+}
+
+/// Every `crate::a::b` path in `code`, as `[a, b]` (or `[a]`).
+fn references(code: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        let path: Vec<String> = rest
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .next()
+            .unwrap_or("")
+            .split("::")
+            .filter(|s| !s.is_empty())
+            .take(2)
+            .map(str::to_owned)
+            .collect();
+        if !path.is_empty() {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn rank(layer: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| *l == layer)
+}
+
+/// A module as the circle check sees it: the layer and the module inside it.
+fn node(path: &[String]) -> String {
+    path.iter().take(2).cloned().collect::<Vec<_>>().join("::")
+}
+
+fn all_sources() -> Vec<Source> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    sources(&src, &src, &mut all);
+    assert!(all.len() > 40, "found the sources");
+    all
+}
+
+#[test]
+fn every_folder_is_a_known_layer() {
+    for source in all_sources() {
+        assert!(
+            rank(&source.module[0]).is_some(),
+            "src/{} is in no layer of {LAYERS:?}",
+            source.module.join("/")
+        );
+    }
+}
+
+#[test]
+fn layers_import_only_layers_below() {
+    let mut violations = Vec::new();
+    for source in all_sources() {
+        let own = rank(&source.module[0]).unwrap_or(usize::MAX);
+        for path in references(&source.code) {
+            if let Some(theirs) = rank(&path[0]) {
+                if theirs > own {
+                    violations.push(format!(
+                        "src/{} imports crate::{}",
+                        source.module.join("/"),
+                        path.join("::")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[test]
+fn only_the_glue_touches_the_platform() {
+    for source in all_sources().iter().filter(|s| s.module[0] != "glue") {
+        for name in PLATFORM {
+            assert!(
+                !source.code.contains(name),
+                "src/{} uses {name}",
+                source.module.join("/")
+            );
+        }
+    }
+}
+
+#[test]
+fn no_import_circles() {
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for source in all_sources() {
+        let from = node(&source.module);
+        for path in references(&source.code) {
+            let to = node(&path);
+            if to != from && rank(&path[0]).is_some() {
+                edges.entry(from.clone()).or_default().insert(to);
+            }
+        }
+    }
+    // Depth-first search; a grey node met again closes a circle.
+    fn visit(
+        n: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        state: &mut BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        match state.get(n) {
+            Some(1) => {
+                let start = path.iter().position(|p| p == n).unwrap();
+                let mut circle = path[start..].to_vec();
+                circle.push(n.to_owned());
+                return Some(circle);
+            }
+            Some(_) => return None,
+            None => {}
+        }
+        state.insert(n.to_owned(), 1);
+        path.push(n.to_owned());
+        for next in edges.get(n).into_iter().flatten() {
+            if let Some(circle) = visit(next, edges, state, path) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        state.insert(n.to_owned(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for n in edges.keys() {
+        if let Some(circle) = visit(n, &edges, &mut state, &mut Vec::new()) {
+            panic!("import circle: {}", circle.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn the_checks_see_what_they_check() {
+    let refs = references("use crate::surface::api::{self, Route};\nlet x = crate::VERSION;");
+    assert_eq!(refs[0], ["surface", "api"]);
+    assert_eq!(refs[1], ["VERSION"]);
+    assert_eq!(node(&refs[0]), "surface::api");
+}
