@@ -1,12 +1,12 @@
 """Writes the OpenAPI 3.1 document of every route, native and dialects, that the
 worker serves at GET /openapi.json:
 
-    python3 openapi/openapi.py src/openapi.json
+    python3 openapi/openapi.py src/surface/openapi.json
 
 This file is the document's source; `scripts/test` checks that the committed
-src/openapi.json is what it writes, native tests tie the document to the routing
+src/surface/openapi.json is what it writes, native tests tie the document to the routing
 table and the error codes, and schemathesis checks real responses against it.
-Statuses and error codes follow src/error.rs (native) and src/dialect/ (dialects).
+Statuses and error codes follow src/service/error.rs (native) and src/surface/dialect/ (dialects).
 """
 
 import json, sys
