@@ -40,7 +40,7 @@ def test_openapi_document_is_served(worker):
     r = worker.request("GET", "/openapi.json")
     assert r.status == 200 and r.headers["content-type"].startswith("application/json")
     assert r.json["openapi"] == "3.1.0" and len(r.json["paths"]) == 12
-    assert r.raw == (ROOT / "src" / "openapi.json").read_bytes()
+    assert r.raw == (ROOT / "src" / "surface" / "openapi.json").read_bytes()
 
 
 def test_login_page_in_chromium(page_worker, capture, email, phone):
