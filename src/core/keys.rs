@@ -108,9 +108,13 @@ impl KeyRing {
         self.sets.iter().find(|s| s.kid == kid)
     }
 
-    /// A state key for a destination or an IP: stable per active key, never the raw value.
+    /// A state key for a destination or an IP, never the raw value. Derived from the
+    /// oldest key of the ring, not the active one: a rotation puts the new key first,
+    /// so the state of codes issued before it (attempts, single use, failure budget)
+    /// and the send limits carry over. Retiring the oldest key starts state afresh.
     pub fn hash_id(&self, domain: &str, value: &str) -> String {
-        let mut mac = HmacSha256::new_from_slice(&self.active().hash).expect("any key length");
+        let oldest = self.sets.last().unwrap_or(self.active());
+        let mut mac = HmacSha256::new_from_slice(&oldest.hash).expect("any key length");
         mac.update(&(domain.len() as u32).to_be_bytes());
         mac.update(domain.as_bytes());
         mac.update(value.as_bytes());
@@ -207,5 +211,16 @@ mod tests {
         );
         assert_eq!(ring.hash_id("ip", "1.2.3.4"), ring.hash_id("ip", "1.2.3.4"));
         assert!(!ring.hash_id("dest", "+8613800138000").contains("138"));
+    }
+
+    #[test]
+    fn hash_ids_survive_a_rotation() {
+        let before = KeyRing::parse(&format!("k1={K1}")).unwrap();
+        let rotated = KeyRing::parse(&format!("k2={K2},k1={K1}")).unwrap();
+        assert_eq!(rotated.active().kid, "k2");
+        assert_eq!(
+            before.hash_id("destination", "+8613800138000"),
+            rotated.hash_id("destination", "+8613800138000")
+        );
     }
 }

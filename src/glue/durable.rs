@@ -1,5 +1,6 @@
 //! Strict mode (`CONSISTENCY = "durable"`): state ops go to a SQLite-backed Durable
-//! Object chosen by the op's routing key (one per destination, one per counter).
+//! Object chosen by the op's routing key (one per destination, one per IP bucket);
+//! in every mode, budget leases go to the object of their cap.
 //! The object runs the core's [`apply`] over its own storage. It handles one event
 //! at a time and its storage calls hold the input gate, so each op's
 //! read-modify-write is atomic: 50 racing checks of one code approve exactly once.
@@ -7,9 +8,11 @@
 //! Storage has no TTL: the object remembers the latest expiry it has written and
 //! an alarm deletes everything once that instant has passed.
 
+use super::OpCounts;
 use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{Kv, StoreError};
 use std::cell::Cell;
+use std::rc::Rc;
 use worker::{
     durable_object, Date, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit,
     Response, Storage,
@@ -22,11 +25,13 @@ const EXPIRES_KEY: &str = "__expires_at";
 /// Client side: sends each op to its object.
 pub struct DurableState {
     namespace: ObjectNamespace,
+    /// This request's object calls, for the request log line.
+    counts: Rc<OpCounts>,
 }
 
 impl DurableState {
-    pub fn new(namespace: ObjectNamespace) -> Self {
-        DurableState { namespace }
+    pub fn new(namespace: ObjectNamespace, counts: Rc<OpCounts>) -> Self {
+        DurableState { namespace, counts }
     }
 }
 
@@ -36,6 +41,7 @@ fn unavailable<E>(_: E) -> StoreError {
 
 impl State for DurableState {
     async fn run(&self, op: StateOp) -> Result<StateReply, StoreError> {
+        self.counts.do_calls.set(self.counts.do_calls.get() + 1);
         let stub = self
             .namespace
             .id_from_name(&op.routing_key())

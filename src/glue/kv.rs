@@ -3,17 +3,21 @@
 //! are stated in `crate::ports::kv`; this adapter clamps TTLs and maps a 429 on a hot
 //! key to [`StoreError::Busy`].
 
+use super::OpCounts;
 use crate::ports::kv::{Kv, StoreError, MIN_TTL};
+use std::rc::Rc;
 use worker::kv::{KvError, KvStore};
 
 #[derive(Clone)]
 pub struct WorkersKv {
     store: KvStore,
+    /// This request's KV operations, for the request log line.
+    counts: Rc<OpCounts>,
 }
 
 impl WorkersKv {
-    pub fn new(store: KvStore) -> Self {
-        WorkersKv { store }
+    pub fn new(store: KvStore, counts: Rc<OpCounts>) -> Self {
+        WorkersKv { store, counts }
     }
 }
 
@@ -32,10 +36,12 @@ fn classify(error: KvError) -> StoreError {
 
 impl Kv for WorkersKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.counts.kv_reads.set(self.counts.kv_reads.get() + 1);
         self.store.get(key).text().await.map_err(classify)
     }
 
     async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
+        self.counts.kv_writes.set(self.counts.kv_writes.get() + 1);
         self.store
             .put(key, value)
             .map_err(classify)?
@@ -46,6 +52,7 @@ impl Kv for WorkersKv {
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.counts.kv_writes.set(self.counts.kv_writes.get() + 1);
         self.store.delete(key).await.map_err(classify)
     }
 }

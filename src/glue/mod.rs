@@ -10,8 +10,10 @@ mod transport;
 
 use crate::config::{Config, ConfigError, Consistency};
 use crate::delivery::failover::Breaker;
+use crate::policy::budget::LeaseBook;
 use crate::policy::directory::Source;
-use crate::policy::state::{State, StateOp, StateReply};
+use crate::policy::serial::KeyLocks;
+use crate::policy::state::{Serialised, State, StateOp, StateReply};
 use crate::ports::kv::StoreError;
 use crate::ports::{Entropy, EntropyError};
 use crate::service::error::ApiError;
@@ -22,7 +24,7 @@ use crate::surface::http::{request_id, RequestHead, Response, MAX_BODY};
 use crate::surface::reply::{reply_response, Reply};
 use futures_util::StreamExt;
 use serde_json::json;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use worker::{
     console_log, event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, Request,
@@ -35,18 +37,34 @@ const DIRECTORY_BINDING: &str = "USER_DIRECTORY";
 /// Workers Analytics Engine dataset for counts per outcome, when bound.
 const ANALYTICS_BINDING: &str = "ANALYTICS";
 
-/// Where state ops run in this deployment (one type, so the API is compiled once).
-enum EdgeState {
-    Kv(kv::WorkersKv),
-    Durable(durable::DurableState),
+/// Store operations of one request, reported in its log line (the benchmark sums
+/// them).
+#[derive(Default)]
+pub struct OpCounts {
+    pub kv_reads: Cell<u32>,
+    pub kv_writes: Cell<u32>,
+    pub do_calls: Cell<u32>,
+}
+
+/// Where state ops run in this deployment (one type, so the API is compiled once):
+/// in KV mode the records live in KV, serialised per key within the isolate, and
+/// budget leases go to their Durable Objects; in strict mode every op does.
+struct EdgeState {
+    kv: kv::WorkersKv,
+    objects: durable::DurableState,
+    strict: bool,
 }
 
 impl State for EdgeState {
     async fn run(&self, op: StateOp) -> Result<StateReply, StoreError> {
-        match self {
-            EdgeState::Kv(kv) => kv.run(op).await,
-            EdgeState::Durable(objects) => objects.run(op).await,
+        if self.strict || matches!(op, StateOp::Lease { .. }) {
+            return self.objects.run(op).await;
         }
+        let serialised = Serialised {
+            kv: &self.kv,
+            locks: &LOCKS.with(Rc::clone),
+        };
+        serialised.run(op).await
     }
 }
 
@@ -74,6 +92,10 @@ thread_local! {
     static CONFIG: OnceCell<Result<Rc<Config>, ConfigError>> = const { OnceCell::new() };
     /// Providers that keep failing, remembered by this isolate.
     static BREAKER: Rc<RefCell<Breaker>> = Rc::default();
+    /// Per-key queues of this isolate's state ops and idempotent sends.
+    static LOCKS: Rc<KeyLocks> = Rc::default();
+    /// Units of the money caps this isolate holds.
+    static LEASES: Rc<RefCell<LeaseBook>> = Rc::default();
 }
 
 fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
@@ -138,7 +160,12 @@ async fn drain(mut stream: worker::ByteStream) {
     }
 }
 
-async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply, ApiError> {
+async fn serve(
+    req: &mut Request,
+    env: &Env,
+    head: &RequestHead,
+    counts: &Rc<OpCounts>,
+) -> Result<Reply, ApiError> {
     let route = Route::resolve(&head.method, &head.path)?;
     let body = if route.takes_body() {
         head.accept_json_body()?;
@@ -149,22 +176,30 @@ async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply
     let config = config(env).map_err(|e| misconfigured(&e.to_string()))?;
     let kv = env
         .kv(KV_BINDING)
-        .map(kv::WorkersKv::new)
+        .map(|store| kv::WorkersKv::new(store, counts.clone()))
         .map_err(|_| misconfigured("KV binding OTP_KV missing"))?;
-    let state = match config.consistency {
-        Consistency::Kv => EdgeState::Kv(kv.clone()),
-        Consistency::Durable => EdgeState::Durable(durable::DurableState::new(
-            env.durable_object(durable::BINDING)
-                .map_err(|_| misconfigured("Durable Object binding VERIFICATION_STATE missing"))?,
-        )),
+    let objects = env
+        .durable_object(durable::BINDING)
+        .map(|namespace| durable::DurableState::new(namespace, counts.clone()))
+        .map_err(|_| misconfigured("Durable Object binding VERIFICATION_STATE missing"))?;
+    let state = EdgeState {
+        kv: kv.clone(),
+        objects,
+        strict: config.consistency == Consistency::Durable,
     };
     let user_directory = match config.directory.as_ref().map(|d| &d.source) {
-        Some(Source::Kv) => Some(env.kv(DIRECTORY_BINDING).map(kv::WorkersKv::new).map_err(
-            |_| misconfigured("KV binding USER_DIRECTORY missing while DIRECTORY is kv"),
-        )?),
+        Some(Source::Kv) => Some(
+            env.kv(DIRECTORY_BINDING)
+                .map(|store| kv::WorkersKv::new(store, counts.clone()))
+                .map_err(|_| {
+                    misconfigured("KV binding USER_DIRECTORY missing while DIRECTORY is kv")
+                })?,
+        ),
         _ => None,
     };
     let breaker = BREAKER.with(Rc::clone);
+    let locks = LOCKS.with(Rc::clone);
+    let leases = LEASES.with(Rc::clone);
     let deps = Deps {
         config: &config,
         kv: &kv,
@@ -173,6 +208,8 @@ async fn serve(req: &mut Request, env: &Env, head: &RequestHead) -> Result<Reply
         entropy: &GetRandom,
         user_directory: user_directory.as_ref(),
         breaker: &breaker,
+        locks: &locks,
+        leases: &leases,
     };
     let now = Date::now().as_millis() / 1000;
     api::handle(route, head, &body, &deps, now).await
@@ -193,7 +230,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
     let started = Date::now().as_millis();
     let head = head_of(&req);
     let request_id = request_id(head.header("x-request-id"), &GetRandom);
-    let result = serve(&mut req, &env, &head).await;
+    let counts = Rc::new(OpCounts::default());
+    let result = serve(&mut req, &env, &head, &counts).await;
     let route = Route::resolve(&head.method, &head.path).ok();
     let (mut response, outcome, reply) = match result {
         Ok(reply) => (
@@ -229,6 +267,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
             "calling_code": reply.as_ref().and_then(|r| r.calling_code.clone()),
             "provider": reply.as_ref().and_then(|r| r.provider),
             "latency_ms": Date::now().as_millis().saturating_sub(started),
+            "kv_reads": counts.kv_reads.get(),
+            "kv_writes": counts.kv_writes.get(),
+            "do_calls": counts.do_calls.get(),
         })
     );
     if let Ok(dataset) = env.analytics_engine(ANALYTICS_BINDING) {

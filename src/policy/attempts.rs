@@ -1,5 +1,6 @@
-//! Checks: the attempts and consumed marker of one verification (`v:{jti}`) and the
-//! failure budget of its destination across codes (`fail:{destination}`).
+//! Checks: the attempts and consumed marker of one verification and the failure
+//! budget of its destination across codes, both kept in the destination's record
+//! ([`crate::policy::record`]).
 //!
 //! The core decides whether the code matched (constant time, before touching
 //! state); this module applies the verdict. "Approved" is reported only once the
@@ -8,7 +9,6 @@
 //! them (NIST SP 800-63B): past the budget, every check and send for the
 //! destination is refused until the oldest failure leaves the window.
 
-use crate::ports::kv::{get_json, join, put_json, Kv, StoreError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,24 +42,18 @@ impl FailureRecord {
         recent.get(over).map(|&t| t + budget.window - now)
     }
 
-    fn with_failure(&self, budget: &FailureBudget, now: u64) -> FailureRecord {
+    /// The most recent failure.
+    pub fn newest(&self) -> Option<u64> {
+        self.times.last().copied()
+    }
+
+    pub fn with_failure(&self, budget: &FailureBudget, now: u64) -> FailureRecord {
         let mut times: Vec<u64> = self.recent(budget, now).collect();
         times.push(now);
         let excess = times.len().saturating_sub(budget.limit as usize);
         times.drain(..excess);
         FailureRecord { times }
     }
-}
-
-pub fn failures_key(destination: &str) -> String {
-    format!("fail:{destination}")
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct AttemptRecord {
-    /// Wrong codes submitted so far.
-    failed: u32,
-    consumed: bool,
 }
 
 /// What a check did to the state.
@@ -90,60 +84,13 @@ pub struct CheckInput {
     pub budget: FailureBudget,
 }
 
-/// Applies one check to the records of its verification and destination.
-pub async fn record_check<K: Kv>(
-    kv: &K,
-    check: &CheckInput,
-    now: u64,
-) -> Result<CheckRecord, StoreError> {
-    let key = format!("v:{}", check.jti);
-    let fail_key = failures_key(&check.destination);
-    let (record, failures) = join(get_json(kv, &key), get_json(kv, &fail_key)).await;
-    let record: AttemptRecord = record?.unwrap_or_default();
-    let failures: FailureRecord = failures?.unwrap_or_default();
-    // The records must outlive every attempt to use the code.
-    let ttl = check.expires_at.saturating_sub(now);
-    if record.consumed {
-        return Ok(CheckRecord::AlreadyUsed);
-    }
-    if record.failed >= check.max_attempts {
-        return Ok(CheckRecord::Exhausted);
-    }
-    if failures.locked_for(&check.budget, now).is_some() {
-        return Ok(CheckRecord::Locked);
-    }
-    if check.matched {
-        put_json(
-            kv,
-            &key,
-            &AttemptRecord {
-                consumed: true,
-                ..record
-            },
-            ttl,
-        )
-        .await?;
-        return Ok(CheckRecord::Approved);
-    }
-    let failed = record.failed + 1;
-    let failures = failures.with_failure(&check.budget, now);
-    let (written_record, written_failures) = join(
-        put_json(kv, &key, &AttemptRecord { failed, ..record }, ttl),
-        put_json(kv, &fail_key, &failures, check.budget.window),
-    )
-    .await;
-    written_record?;
-    written_failures?;
-    Ok(match check.max_attempts - failed {
-        0 => CheckRecord::Exhausted,
-        attempts_remaining => CheckRecord::Wrong { attempts_remaining },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::record::DestinationRecord;
+    use crate::policy::state::{apply, StateOp, StateReply};
     use crate::ports::kv::memory::{block_on, MemoryKv};
+    use crate::ports::kv::{get_json, StoreError};
 
     const T0: u64 = 1_700_000_000;
     const BUDGET: FailureBudget = FailureBudget {
@@ -162,8 +109,28 @@ mod tests {
         }
     }
 
+    fn record_check(
+        kv: &MemoryKv,
+        check: &CheckInput,
+        now: u64,
+    ) -> Result<CheckRecord, StoreError> {
+        let op = StateOp::Check {
+            check: check.clone(),
+            now,
+        };
+        match block_on(apply(kv, &op))? {
+            StateReply::Check { record } => Ok(record),
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn check(kv: &MemoryKv, matched: bool) -> Result<CheckRecord, StoreError> {
-        block_on(record_check(kv, &input("j", matched), T0))
+        record_check(kv, &input("j", matched), T0)
+    }
+
+    fn failures(kv: &MemoryKv) -> FailureRecord {
+        let record: DestinationRecord = block_on(get_json(kv, "d:d")).unwrap().unwrap();
+        record.failures().clone()
     }
 
     #[test]
@@ -199,14 +166,14 @@ mod tests {
         // 20 failures over 5 codes, one every 10 minutes from T0.
         for i in 0..20u64 {
             let at = T0 + i * 600;
-            let got = block_on(record_check(
+            let got = record_check(
                 &kv,
                 &CheckInput {
                     expires_at: at + 600,
                     ..input(&format!("j{}", i / 4), false)
                 },
                 at,
-            ));
+            );
             assert!(
                 matches!(got, Ok(CheckRecord::Wrong { .. } | CheckRecord::Exhausted)),
                 "{i}: {got:?}"
@@ -216,16 +183,16 @@ mod tests {
             expires_at: at + 600,
             ..input("fresh", true)
         };
-        let failures: FailureRecord = block_on(get_json(&kv, "fail:d")).unwrap().unwrap();
+        let failures = failures(&kv);
         // The oldest failure (T0) leaves the window at T0 + 86 400.
         assert_eq!(failures.locked_for(&BUDGET, T0 + 86_399), Some(1));
         assert_eq!(
-            block_on(record_check(&kv, &fresh(T0 + 86_399), T0 + 86_399)),
+            record_check(&kv, &fresh(T0 + 86_399), T0 + 86_399),
             Ok(CheckRecord::Locked)
         );
         assert_eq!(failures.locked_for(&BUDGET, T0 + 86_400), None);
         assert_eq!(
-            block_on(record_check(&kv, &fresh(T0 + 86_400), T0 + 86_400)),
+            record_check(&kv, &fresh(T0 + 86_400), T0 + 86_400),
             Ok(CheckRecord::Approved)
         );
     }
@@ -233,13 +200,13 @@ mod tests {
     #[test]
     fn locked_checks_change_nothing() {
         let kv = MemoryKv::default();
-        let spent = FailureRecord {
-            times: vec![T0; 20],
-        };
-        block_on(put_json(&kv, "fail:d", &spent, 86_400)).unwrap();
+        for i in 0..20 {
+            record_check(&kv, &input(&format!("spent{}", i / 5), false), T0).unwrap();
+        }
+        let writes = kv.writes.get();
         assert_eq!(check(&kv, true), Ok(CheckRecord::Locked));
         assert_eq!(check(&kv, false), Ok(CheckRecord::Locked));
-        assert!(!kv.entries.borrow().contains_key("v:j"));
+        assert_eq!(kv.writes.get(), writes, "nothing written");
     }
 
     #[test]
@@ -256,6 +223,21 @@ mod tests {
             check(&kv, true),
             Ok(CheckRecord::Approved),
             "nothing was consumed"
+        );
+    }
+
+    #[test]
+    fn a_check_is_one_read_and_one_write() {
+        let kv = MemoryKv::default();
+        check(&kv, false).unwrap();
+        assert_eq!((kv.reads.get(), kv.writes.get()), (1, 1));
+        check(&kv, true).unwrap();
+        assert_eq!((kv.reads.get(), kv.writes.get()), (2, 2));
+        check(&kv, true).unwrap();
+        assert_eq!(
+            (kv.reads.get(), kv.writes.get()),
+            (3, 2),
+            "already used: no write"
         );
     }
 }

@@ -45,7 +45,8 @@ struct Record {
     sealed: String,
 }
 
-fn record_key(ring: &KeyRing, client: &str, key: &str) -> String {
+/// The record's KV key (also the key concurrent duplicates queue on).
+pub fn record_key(ring: &KeyRing, client: &str, key: &str) -> String {
     format!(
         "idem:{}",
         ring.hash_id("idempotency", &format!("{client}\0{key}"))
@@ -144,9 +145,12 @@ mod tests {
             );
             assert_eq!(*ttl, WINDOW);
         }
-        // Record keys follow the active key's hash sub-key: a rotation starts afresh.
+        // Record keys do not depend on the active key: a rotation keeps the replay.
         let rotated = KeyRing::parse(&format!("{KEY2},{KEY1}")).unwrap();
-        assert_eq!(lookup_with(&rotated, "", "k-1", body), Lookup::Miss);
+        assert_eq!(
+            lookup_with(&rotated, "", "k-1", body),
+            Lookup::Replay(stored)
+        );
         assert!(
             valid_key("order-123_ABC")
                 && !valid_key("")

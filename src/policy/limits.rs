@@ -1,6 +1,6 @@
 //! Send limits as fixed windows aligned to the clock: per destination a resend
-//! cooldown and hourly/daily caps (one record, `rl:dest:{destination}`), and generic
-//! counters (`ctr:{key}`) for per-IP, per-calling-code, per-prefix and global caps.
+//! cooldown and hourly/daily caps (kept in the destination's record, see
+//! [`crate::policy::record`]), and capped counters for the per-IP bucket.
 //!
 //! Sends are reserved before delivery (so no code leaves without its record) and a
 //! failed delivery gives the cooldown back (the sender may retry at once); the caps
@@ -8,8 +8,7 @@
 //! destination whose failure budget is spent (see [`crate::policy::attempts`]) gets no new
 //! code until its window passes.
 
-use crate::policy::attempts::{failures_key, FailureBudget, FailureRecord};
-use crate::ports::kv::{get_json, join, put_json, Kv, StoreError};
+use crate::policy::attempts::FailureBudget;
 use serde::{Deserialize, Serialize};
 
 pub const HOUR: u64 = 3600;
@@ -33,7 +32,7 @@ pub struct Window {
 }
 
 impl Window {
-    fn count_at(self, now: u64, length: u64) -> u32 {
+    pub fn count_at(self, now: u64, length: u64) -> u32 {
         if self.start == now - now % length {
             self.count
         } else {
@@ -41,10 +40,22 @@ impl Window {
         }
     }
 
-    fn add(self, now: u64, length: u64) -> Window {
+    pub fn add(self, now: u64, length: u64) -> Window {
+        self.add_many(1, now, length)
+    }
+
+    pub fn add_many(self, n: u32, now: u64, length: u64) -> Window {
         Window {
             start: now - now % length,
-            count: self.count_at(now, length) + 1,
+            count: self.count_at(now, length) + n,
+        }
+    }
+
+    /// Takes back one count of the current window (a send that never happened).
+    pub fn remove(self, now: u64, length: u64) -> Window {
+        Window {
+            start: now - now % length,
+            count: self.count_at(now, length).saturating_sub(1),
         }
     }
 
@@ -52,147 +63,60 @@ impl Window {
     pub fn remaining(now: u64, length: u64) -> u64 {
         length - now % length
     }
+
+    /// Counts one event against `limit`; nothing is counted when the limit is
+    /// reached, or when adaptive captcha asks for a token first.
+    pub fn hit(&mut self, limit: u32, length: u64, captcha: Option<CaptchaRule>, now: u64) -> Gate {
+        let count = self.count_at(now, length);
+        if count >= limit {
+            return Gate::Closed {
+                retry_after: Window::remaining(now, length),
+            };
+        }
+        if CaptchaRule::demands(captcha, count) {
+            return Gate::Captcha;
+        }
+        *self = self.add(now, length);
+        Gate::Open
+    }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DestinationRecord {
-    /// No send before this instant.
-    cooldown_until: u64,
-    hour: Window,
-    day: Window,
+/// Adaptive captcha as a state op sees it: past `threshold` sends this hour a send
+/// needs a verified token (`passed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptchaRule {
+    pub threshold: u32,
+    pub passed: bool,
 }
 
-/// Whether a send may go now, or in how many seconds.
+impl CaptchaRule {
+    /// Whether `sends` already made this hour call for a token that was not given.
+    pub fn demands(rule: Option<CaptchaRule>, sends: u32) -> bool {
+        rule.is_some_and(|r| !r.passed && sends >= r.threshold)
+    }
+}
+
+/// Whether a send may go now, in how many seconds, or only with a captcha.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "gate", rename_all = "snake_case")]
 pub enum Gate {
     Open,
-    Closed { retry_after: u64 },
-}
-
-/// The pure decision: the longest wait among the limits that are reached.
-pub fn evaluate(
-    destination: &DestinationRecord,
-    failures: &FailureRecord,
-    policy: &DestinationPolicy,
-    now: u64,
-) -> Gate {
-    let waits = [
-        (destination.cooldown_until > now).then(|| destination.cooldown_until - now),
-        (destination.hour.count_at(now, HOUR) >= policy.per_hour)
-            .then(|| Window::remaining(now, HOUR)),
-        (destination.day.count_at(now, DAY) >= policy.per_day).then(|| Window::remaining(now, DAY)),
-        failures.locked_for(&policy.failure_budget, now),
-    ];
-    match waits.into_iter().flatten().max() {
-        Some(retry_after) => Gate::Closed { retry_after },
-        None => Gate::Open,
-    }
-}
-
-fn destination_key(destination: &str) -> String {
-    format!("rl:dest:{destination}")
-}
-
-fn counter_key(key: &str) -> String {
-    format!("ctr:{key}")
-}
-
-/// Checks the destination's limits and, if they allow it, records the send.
-pub async fn reserve_destination<K: Kv>(
-    kv: &K,
-    destination: &str,
-    policy: &DestinationPolicy,
-    now: u64,
-) -> Result<Gate, StoreError> {
-    let key = destination_key(destination);
-    let (record, failures) =
-        join(get_json(kv, &key), get_json(kv, &failures_key(destination))).await;
-    let record: DestinationRecord = record?.unwrap_or_default();
-    let failures: FailureRecord = failures?.unwrap_or_default();
-    let gate = evaluate(&record, &failures, policy, now);
-    if gate == Gate::Open {
-        let record = DestinationRecord {
-            cooldown_until: now + policy.cooldown,
-            hour: record.hour.add(now, HOUR),
-            day: record.day.add(now, DAY),
-        };
-        put_json(
-            kv,
-            &key,
-            &record,
-            Window::remaining(now, DAY).max(policy.cooldown),
-        )
-        .await?;
-    }
-    Ok(gate)
-}
-
-/// Sends to the destination in the current clock hour (adaptive captcha).
-pub async fn destination_sends_this_hour<K: Kv>(
-    kv: &K,
-    destination: &str,
-    now: u64,
-) -> Result<u32, StoreError> {
-    let record: Option<DestinationRecord> = get_json(kv, &destination_key(destination)).await?;
-    Ok(record.map_or(0, |r| r.hour.count_at(now, HOUR)))
-}
-
-/// Gives back the cooldown of a send that no provider delivered.
-pub async fn release_cooldown<K: Kv>(
-    kv: &K,
-    destination: &str,
-    now: u64,
-) -> Result<(), StoreError> {
-    let key = destination_key(destination);
-    if let Some(record) = get_json::<_, DestinationRecord>(kv, &key).await? {
-        let record = DestinationRecord {
-            cooldown_until: now,
-            ..record
-        };
-        put_json(kv, &key, &record, Window::remaining(now, DAY)).await?;
-    }
-    Ok(())
-}
-
-/// Counts one event against `limit` per aligned `window`; nothing is counted when
-/// the limit is already reached.
-pub async fn hit<K: Kv>(
-    kv: &K,
-    key: &str,
-    limit: u32,
-    window: u64,
-    now: u64,
-) -> Result<Gate, StoreError> {
-    let key = counter_key(key);
-    let current: Window = get_json(kv, &key).await?.unwrap_or_default();
-    if current.count_at(now, window) >= limit {
-        return Ok(Gate::Closed {
-            retry_after: Window::remaining(now, window),
-        });
-    }
-    put_json(
-        kv,
-        &key,
-        &current.add(now, window),
-        Window::remaining(now, window),
-    )
-    .await?;
-    Ok(Gate::Open)
-}
-
-/// The count of a [`hit`] counter in the current window.
-pub async fn count<K: Kv>(kv: &K, key: &str, window: u64, now: u64) -> Result<u32, StoreError> {
-    let current: Option<Window> = get_json(kv, &counter_key(key)).await?;
-    Ok(current.map_or(0, |w| w.count_at(now, window)))
+    Closed {
+        retry_after: u64,
+    },
+    /// Adaptive captcha: this send needs a verified token; nothing was counted.
+    Captcha,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::record::DestinationRecord;
+    use crate::policy::state::{apply, StateOp, StateReply};
     use crate::ports::kv::memory::{block_on, MemoryKv};
+    use crate::ports::kv::{get_json, StoreError};
 
-    const POLICY: DestinationPolicy = DestinationPolicy {
+    pub const POLICY: DestinationPolicy = DestinationPolicy {
         cooldown: 60,
         per_hour: 15,
         per_day: 60,
@@ -204,12 +128,54 @@ mod tests {
     /// 2023-11-14T22:13:20Z, a multiple of neither an hour nor a day.
     const T0: u64 = 1_700_000_000;
 
+    fn send_op(dest: &str, now: u64) -> StateOp {
+        StateOp::Send {
+            destination: dest.into(),
+            policy: POLICY,
+            code: format!("code-{now}"),
+            expires_at: now + 600,
+            captcha: None,
+            now,
+        }
+    }
+
+    fn gate(kv: &MemoryKv, op: StateOp) -> Result<Gate, StoreError> {
+        match block_on(apply(kv, &op))? {
+            StateReply::Gate { gate } => Ok(gate),
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn reserve(kv: &MemoryKv, dest: &str, now: u64) -> Gate {
-        block_on(reserve_destination(kv, dest, &POLICY, now)).unwrap()
+        gate(kv, send_op(dest, now)).unwrap()
+    }
+
+    fn hit_op(ip: &str, now: u64) -> StateOp {
+        StateOp::Hit {
+            key: ip.into(),
+            limit: 10,
+            window: HOUR,
+            captcha: None,
+            now,
+        }
     }
 
     fn hit_ip(kv: &MemoryKv, ip: &str, now: u64) -> Gate {
-        block_on(hit(kv, ip, 10, HOUR, now)).unwrap()
+        gate(kv, hit_op(ip, now)).unwrap()
+    }
+
+    fn count(kv: &MemoryKv, ip: &str, now: u64) -> u32 {
+        let w: Window = block_on(get_json(kv, &format!("c:{ip}")))
+            .unwrap()
+            .unwrap_or_default();
+        w.count_at(now, HOUR)
+    }
+
+    fn sends_this_hour(kv: &MemoryKv, dest: &str, now: u64) -> u32 {
+        let r: DestinationRecord = block_on(get_json(kv, &format!("d:{dest}")))
+            .unwrap()
+            .unwrap_or_default();
+        r.sends_this_hour(now)
     }
 
     #[test]
@@ -238,9 +204,9 @@ mod tests {
             hit_ip(&kv, "ip", hour_end - 1),
             Gate::Closed { retry_after: 1 }
         );
-        assert_eq!(block_on(count(&kv, "ip", HOUR, hour_end - 1)), Ok(10));
+        assert_eq!(count(&kv, "ip", hour_end - 1), 10);
         assert_eq!(hit_ip(&kv, "ip", hour_end), Gate::Open);
-        assert_eq!(block_on(count(&kv, "ip", HOUR, hour_end)), Ok(1));
+        assert_eq!(count(&kv, "ip", hour_end), 1);
         assert_eq!(hit_ip(&kv, "other-ip", T0), Gate::Open);
     }
 
@@ -256,7 +222,7 @@ mod tests {
             sent += 1;
             now += 60;
         }
-        assert_eq!(block_on(destination_sends_this_hour(&kv, "d", now)), Ok(15));
+        assert_eq!(sends_this_hour(&kv, "d", now), 15);
         assert_eq!(
             reserve(&kv, "d", now),
             Gate::Closed {
@@ -285,33 +251,75 @@ mod tests {
     }
 
     #[test]
-    fn release_gives_back_only_the_cooldown() {
+    fn release_gives_back_the_cooldown_and_uncounts_only_when_asked() {
         let kv = MemoryKv::default();
+        let release = |now, uncount| StateOp::Release {
+            destination: "d".into(),
+            policy: POLICY,
+            code: format!("code-{now}"),
+            uncount,
+            now,
+        };
         assert_eq!(reserve(&kv, "d", T0), Gate::Open);
-        block_on(release_cooldown(&kv, "d", T0)).unwrap();
+        block_on(apply(&kv, &release(T0, false))).unwrap();
         assert_eq!(reserve(&kv, "d", T0 + 1), Gate::Open);
         assert_eq!(
-            block_on(destination_sends_this_hour(&kv, "d", T0 + 1)),
-            Ok(2),
+            sends_this_hour(&kv, "d", T0 + 1),
+            2,
             "caps count every attempt"
         );
+        block_on(apply(&kv, &release(T0 + 1, true))).unwrap();
+        assert_eq!(
+            sends_this_hour(&kv, "d", T0 + 1),
+            1,
+            "a send that never happened"
+        );
+        assert_eq!(reserve(&kv, "d", T0 + 2), Gate::Open);
     }
 
     #[test]
-    fn nothing_recorded_when_closed_and_store_errors_surface() {
+    fn adaptive_captcha_counts_nothing_until_passed() {
+        let kv = MemoryKv::default();
+        let rule = |passed| {
+            Some(CaptchaRule {
+                threshold: 1,
+                passed,
+            })
+        };
+        let send = |now, passed| StateOp::Send {
+            destination: "d".into(),
+            policy: POLICY,
+            code: format!("code-{now}"),
+            expires_at: now + 600,
+            captcha: rule(passed),
+            now,
+        };
+        assert_eq!(gate(&kv, send(T0, false)), Ok(Gate::Open));
+        assert_eq!(gate(&kv, send(T0 + 60, false)), Ok(Gate::Captcha));
+        assert_eq!(sends_this_hour(&kv, "d", T0 + 60), 1);
+        assert_eq!(gate(&kv, send(T0 + 60, true)), Ok(Gate::Open));
+        let hit = |passed| StateOp::Hit {
+            key: "ip".into(),
+            limit: 10,
+            window: HOUR,
+            captcha: rule(passed),
+            now: T0,
+        };
+        assert_eq!(gate(&kv, hit(false)), Ok(Gate::Open));
+        assert_eq!(gate(&kv, hit(false)), Ok(Gate::Captcha));
+        assert_eq!(count(&kv, "ip", T0), 1);
+        assert_eq!(gate(&kv, hit(true)), Ok(Gate::Open));
+    }
+
+    #[test]
+    fn one_read_and_one_write_per_op_and_none_when_closed() {
         let kv = MemoryKv::default();
         assert_eq!(reserve(&kv, "d", T0), Gate::Open);
-        let writes = kv.writes.get();
+        assert_eq!((kv.reads.get(), kv.writes.get()), (1, 1));
         assert!(matches!(reserve(&kv, "d", T0 + 1), Gate::Closed { .. }));
-        assert_eq!(kv.writes.get(), writes);
+        assert_eq!((kv.reads.get(), kv.writes.get()), (2, 1));
         kv.fail_writes.set(Some(StoreError::Busy));
-        assert_eq!(
-            block_on(reserve_destination(&kv, "e", &POLICY, T0)),
-            Err(StoreError::Busy)
-        );
-        assert_eq!(
-            block_on(hit(&kv, "ip", 10, HOUR, T0)),
-            Err(StoreError::Busy)
-        );
+        assert_eq!(gate(&kv, send_op("e", T0)), Err(StoreError::Busy));
+        assert_eq!(gate(&kv, hit_op("ip", T0)), Err(StoreError::Busy));
     }
 }

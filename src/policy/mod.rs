@@ -1,6 +1,7 @@
 //! Policies and state: everything that decides whether a send or a check may go on
-//! and remembers what happened. Limits and caps, attempts and the consumed marker,
-//! the failure budget, country and spend rules, captcha, the user directory,
+//! and remembers what happened. The per-destination record (cooldown, caps, the
+//! failure budget, attempts and consumed markers), the per-IP bucket, budget leases
+//! for the money caps, country and spend rules, captcha, the user directory,
 //! idempotency records, the latest pending verification, and who may call (clients).
 //! State changes go through the [`state::State`] port so that KV mode and strict
 //! mode (a Durable Object) run the same code.
@@ -8,6 +9,7 @@
 //! May import: `delivery` (outbound request signing), `core`, `ports`.
 
 pub mod attempts;
+pub mod budget;
 pub mod captcha;
 pub mod clients;
 pub mod directory;
@@ -15,4 +17,6 @@ pub mod idempotency;
 pub mod latest;
 pub mod limits;
 pub mod pumping;
+pub mod record;
+pub mod serial;
 pub mod state;

@@ -1,47 +1,58 @@
 //! The state port. Every state change the service makes is one [`StateOp`]: a
-//! serialisable command with a routing key (the destination, or a counter's key).
+//! serialisable command with a routing key, the record it reads and writes once.
 //!
-//! [`apply`] carries out an op over any [`Kv`], and every `Kv` is a [`State`] that
-//! does so directly (on Workers KV: fast, eventually consistent). The strict mode sends the op to a
-//! Durable Object chosen by the routing key, which calls the same [`apply`] on its
-//! own storage; a Durable Object runs one op at a time, so each read-modify-write
-//! is atomic and limits hold globally.
+//! [`apply`] carries out an op over any [`Kv`]: one read and at most one write of one
+//! record. In KV mode the glue runs it over Workers KV, with the ops on one key
+//! serialised within the isolate ([`Serialised`]); in strict mode it sends the op
+//! to the Durable Object of its routing key, which calls the same [`apply`] on its
+//! own storage, one op at a time. Budget leases ([`StateOp::Lease`]) always go to a
+//! Durable Object: KV cannot count a cap exactly.
 
-use crate::policy::attempts::{record_check, CheckInput, CheckRecord};
-use crate::policy::limits::{self, DestinationPolicy, Gate};
-use crate::ports::kv::{Kv, StoreError};
+use crate::policy::attempts::{CheckInput, CheckRecord};
+use crate::policy::budget::{self, Lease};
+use crate::policy::limits::CaptchaRule;
+use crate::policy::limits::{DestinationPolicy, Gate, Window};
+use crate::policy::record::DestinationRecord;
+use crate::policy::serial::KeyLocks;
+use crate::ports::kv::{get_json, put_json, Kv, StoreError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum StateOp {
-    ReserveSend {
+    /// Reserve a send to a destination and register its code (`code`: the jti).
+    Send {
         destination: String,
         policy: DestinationPolicy,
+        code: String,
+        expires_at: u64,
+        captcha: Option<CaptchaRule>,
         now: u64,
     },
-    ReleaseCooldown {
+    /// Undo a reservation whose code never left (see [`DestinationRecord::release`]).
+    Release {
         destination: String,
+        policy: DestinationPolicy,
+        code: String,
+        uncount: bool,
         now: u64,
     },
-    DestinationSends {
-        destination: String,
-        now: u64,
-    },
-    RecordCheck {
-        check: CheckInput,
-        now: u64,
-    },
-    /// Count one event against a capped fixed-window counter.
+    /// Apply one check to the code's attempts and the destination's failure budget.
+    Check { check: CheckInput, now: u64 },
+    /// Count one event against a capped fixed-window counter (the per-IP bucket).
     Hit {
         key: String,
         limit: u32,
         window: u64,
+        captcha: Option<CaptchaRule>,
         now: u64,
     },
-    /// Read a counter without counting.
-    Count {
+    /// Take back one [`StateOp::Hit`] of a send that never happened.
+    Unhit { key: String, window: u64, now: u64 },
+    /// Lease a block of a money cap's units (see [`crate::policy::budget`]).
+    Lease {
         key: String,
+        limit: u32,
         window: u64,
         now: u64,
     },
@@ -52,54 +63,105 @@ pub enum StateOp {
 pub enum StateReply {
     Gate { gate: Gate },
     Check { record: CheckRecord },
-    Count { count: u32 },
+    Lease { lease: Lease },
     Done,
 }
 
 impl StateOp {
-    /// Ops with the same routing key share one Durable Object in strict mode.
+    /// Ops with the same routing key share one record (KV) or object (strict mode).
     pub fn routing_key(&self) -> String {
         match self {
-            StateOp::ReserveSend { destination, .. }
-            | StateOp::ReleaseCooldown { destination, .. }
-            | StateOp::DestinationSends { destination, .. } => format!("d:{destination}"),
-            StateOp::RecordCheck { check, .. } => format!("d:{}", check.destination),
-            StateOp::Hit { key, .. } | StateOp::Count { key, .. } => format!("c:{key}"),
+            StateOp::Send { destination, .. } | StateOp::Release { destination, .. } => {
+                format!("d:{destination}")
+            }
+            StateOp::Check { check, .. } => format!("d:{}", check.destination),
+            StateOp::Hit { key, .. } | StateOp::Unhit { key, .. } => format!("c:{key}"),
+            StateOp::Lease { key, .. } => format!("b:{key}"),
         }
     }
 }
 
-/// Carries out one op over `kv`.
+/// Loads a record (absent or unreadable: a fresh one; it was ours, and a changed
+/// shape after an upgrade must not lock anyone out or in).
+async fn load<K: Kv, T: serde::de::DeserializeOwned + Default>(
+    kv: &K,
+    key: &str,
+) -> Result<T, StoreError> {
+    Ok(get_json(kv, key).await?.unwrap_or_default())
+}
+
+/// Carries out one op over `kv`: one read, and one write when something changed.
 pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError> {
+    let key = op.routing_key();
     Ok(match op {
-        StateOp::ReserveSend {
-            destination,
+        StateOp::Send {
             policy,
+            code,
+            expires_at,
+            captcha,
             now,
-        } => StateReply::Gate {
-            gate: limits::reserve_destination(kv, destination, policy, *now).await?,
-        },
-        StateOp::ReleaseCooldown { destination, now } => {
-            limits::release_cooldown(kv, destination, *now).await?;
+            ..
+        } => {
+            let mut record: DestinationRecord = load(kv, &key).await?;
+            let gate = record.reserve(policy, code, *expires_at, *captcha, *now);
+            if gate == Gate::Open {
+                let ttl = record.ttl(policy.failure_budget.window, *now);
+                put_json(kv, &key, &record, ttl).await?;
+            }
+            StateReply::Gate { gate }
+        }
+        StateOp::Release {
+            policy,
+            code,
+            uncount,
+            now,
+            ..
+        } => {
+            let mut record: DestinationRecord = load(kv, &key).await?;
+            record.release(code, *uncount, *now);
+            let ttl = record.ttl(policy.failure_budget.window, *now);
+            put_json(kv, &key, &record, ttl).await?;
             StateReply::Done
         }
-        StateOp::DestinationSends { destination, now } => StateReply::Count {
-            count: limits::destination_sends_this_hour(kv, destination, *now).await?,
-        },
-        StateOp::RecordCheck { check, now } => StateReply::Check {
-            record: record_check(kv, check, *now).await?,
-        },
+        StateOp::Check { check, now } => {
+            let mut record: DestinationRecord = load(kv, &key).await?;
+            let (result, changed) = record.check(check, *now);
+            if changed {
+                let ttl = record.ttl(check.budget.window, *now);
+                put_json(kv, &key, &record, ttl).await?;
+            }
+            StateReply::Check { record: result }
+        }
         StateOp::Hit {
-            key,
             limit,
             window,
+            captcha,
             now,
-        } => StateReply::Gate {
-            gate: limits::hit(kv, key, *limit, *window, *now).await?,
-        },
-        StateOp::Count { key, window, now } => StateReply::Count {
-            count: limits::count(kv, key, *window, *now).await?,
-        },
+            ..
+        } => {
+            let mut counter: Window = load(kv, &key).await?;
+            let gate = counter.hit(*limit, *window, *captcha, *now);
+            if gate == Gate::Open {
+                put_json(kv, &key, &counter, Window::remaining(*now, *window)).await?;
+            }
+            StateReply::Gate { gate }
+        }
+        StateOp::Unhit { window, now, .. } => {
+            let counter: Window = load(kv, &key).await?;
+            let counter = counter.remove(*now, *window);
+            put_json(kv, &key, &counter, Window::remaining(*now, *window)).await?;
+            StateReply::Done
+        }
+        StateOp::Lease {
+            limit, window, now, ..
+        } => {
+            let mut granted: Window = load(kv, &key).await?;
+            let lease = budget::grant(&mut granted, *limit, *window, *now);
+            if lease.granted > 0 {
+                put_json(kv, &key, &granted, Window::remaining(*now, *window)).await?;
+            }
+            StateReply::Lease { lease }
+        }
     })
 }
 
@@ -115,26 +177,40 @@ pub trait State {
         }
     }
 
-    async fn count(&self, op: StateOp) -> Result<u32, StoreError> {
-        match self.run(op).await? {
-            StateReply::Count { count } => Ok(count),
+    async fn check(&self, check: CheckInput, now: u64) -> Result<CheckRecord, StoreError> {
+        match self.run(StateOp::Check { check, now }).await? {
+            StateReply::Check { record } => Ok(record),
             _ => Err(StoreError::Unavailable),
         }
     }
 
-    async fn check(&self, check: CheckInput, now: u64) -> Result<CheckRecord, StoreError> {
-        match self.run(StateOp::RecordCheck { check, now }).await? {
-            StateReply::Check { record } => Ok(record),
+    async fn lease(&self, op: StateOp) -> Result<Lease, StoreError> {
+        match self.run(op).await? {
+            StateReply::Lease { lease } => Ok(lease),
             _ => Err(StoreError::Unavailable),
         }
     }
 }
 
-/// The default mode: any key-value store carries out ops itself (on Workers KV:
-/// fast, with per-location guarantees).
+/// Any key-value store carries out ops itself (the tests' memory store; a Durable
+/// Object's storage).
 impl<K: Kv> State for K {
     async fn run(&self, op: StateOp) -> Result<StateReply, StoreError> {
         apply(self, &op).await
+    }
+}
+
+/// A store whose ops on one record are serialised within the isolate (KV mode):
+/// no lost updates among this isolate's concurrent requests.
+pub struct Serialised<'a, K> {
+    pub kv: &'a K,
+    pub locks: &'a KeyLocks,
+}
+
+impl<K: Kv> State for Serialised<'_, K> {
+    async fn run(&self, op: StateOp) -> Result<StateReply, StoreError> {
+        let _turn = self.locks.lock(&op.routing_key()).await;
+        apply(self.kv, &op).await
     }
 }
 
@@ -148,16 +224,34 @@ mod tests {
             key: "ip:abc".into(),
             limit: 10,
             window: 3600,
+            captcha: None,
             now: 1,
         };
         let text = serde_json::to_string(&op).unwrap();
         assert_eq!(serde_json::from_str::<StateOp>(&text).unwrap(), op);
         assert_eq!(op.routing_key(), "c:ip:abc");
-        let release = StateOp::ReleaseCooldown {
-            destination: "xyz".into(),
+        let lease = StateOp::Lease {
+            key: "day:sms".into(),
+            limit: 10,
+            window: 86_400,
             now: 1,
         };
-        assert_eq!(release.routing_key(), "d:xyz");
+        assert_eq!(lease.routing_key(), "b:day:sms");
+        let check = StateOp::Check {
+            check: CheckInput {
+                destination: "xyz".into(),
+                jti: "j".into(),
+                matched: false,
+                max_attempts: 5,
+                expires_at: 600,
+                budget: crate::policy::attempts::FailureBudget {
+                    limit: 20,
+                    window: 86_400,
+                },
+            },
+            now: 1,
+        };
+        assert_eq!(check.routing_key(), "d:xyz");
         let reply = StateReply::Gate {
             gate: Gate::Closed { retry_after: 5 },
         };
@@ -214,7 +308,7 @@ mod consistency {
     const T0: u64 = 1_700_000_000;
 
     fn check(matched: bool) -> StateOp {
-        StateOp::RecordCheck {
+        StateOp::Check {
             check: CheckInput {
                 destination: "d".into(),
                 jti: "j".into(),

@@ -92,6 +92,7 @@ pub mod memory {
         pub fail_reads: Cell<Option<StoreError>>,
         pub fail_writes: Cell<Option<StoreError>>,
         pub writes: Cell<usize>,
+        pub reads: Cell<usize>,
     }
 
     impl Kv for MemoryKv {
@@ -99,6 +100,7 @@ pub mod memory {
             if let Some(e) = self.fail_reads.get() {
                 return Err(e);
             }
+            self.reads.set(self.reads.get() + 1);
             Ok(self.entries.borrow().get(key).map(|(v, _)| v.clone()))
         }
         async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {

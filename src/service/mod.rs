@@ -20,12 +20,15 @@ use crate::core::token::{self, UntrustedToken, VerificationClaims};
 use crate::delivery::failover::{deliver, Attempt, Breaker, Delivery};
 use crate::delivery::message::{compose, Compose, Locale};
 use crate::policy::attempts::{CheckInput, CheckRecord};
-use crate::policy::captcha::{self, Verdict};
+use crate::policy::budget::LeaseBook;
+use crate::policy::captcha::{self, CaptchaMode, Verdict};
 use crate::policy::directory::{self, Admission, Existence, Source};
+use crate::policy::limits::CaptchaRule;
 use crate::policy::limits::{Gate, DAY, HOUR};
 use crate::policy::pumping::number_block;
+use crate::policy::serial::KeyLocks;
 use crate::policy::state::{State, StateOp};
-use crate::ports::kv::{Kv, StoreError};
+use crate::ports::kv::{join, Kv, StoreError};
 use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
 use std::cell::RefCell;
@@ -50,6 +53,10 @@ pub trait Platform {
     fn user_directory(&self) -> Option<&Self::Kv>;
     /// Providers that keep failing, remembered across requests of one isolate.
     fn breaker(&self) -> &RefCell<Breaker>;
+    /// Per-key queues of this isolate (idempotent sends wait for their twin).
+    fn locks(&self) -> &KeyLocks;
+    /// Units of the money caps this isolate holds.
+    fn leases(&self) -> &RefCell<LeaseBook>;
 }
 
 /// The [`Platform`] of borrowed parts: what the glue and the tests assemble.
@@ -61,6 +68,8 @@ pub struct Deps<'a, K, S, T, E> {
     pub entropy: &'a E,
     pub user_directory: Option<&'a K>,
     pub breaker: &'a RefCell<Breaker>,
+    pub locks: &'a KeyLocks,
+    pub leases: &'a RefCell<LeaseBook>,
 }
 
 impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E> {
@@ -89,6 +98,12 @@ impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E
     }
     fn breaker(&self) -> &RefCell<Breaker> {
         self.breaker
+    }
+    fn locks(&self) -> &KeyLocks {
+        self.locks
+    }
+    fn leases(&self) -> &RefCell<LeaseBook> {
+        self.leases
     }
 }
 
@@ -157,13 +172,6 @@ pub fn destination_error(e: DestinationError) -> ApiError {
     match e {
         DestinationError::InvalidPhone => ApiError::InvalidPhoneNumber,
         DestinationError::InvalidEmail => ApiError::InvalidEmail,
-    }
-}
-
-fn rate_limited(gate: Gate) -> Result<(), ApiError> {
-    match gate {
-        Gate::Open => Ok(()),
-        Gate::Closed { retry_after } => Err(ApiError::RateLimited { retry_after }),
     }
 }
 
@@ -268,42 +276,11 @@ pub async fn resolve_account(
     Ok(Some(contacts))
 }
 
-/// Demands and verifies a Turnstile token when the captcha mode asks for one.
-async fn captcha_gate(
-    deps: &impl Platform,
-    command: &SendCommand,
-    ip_key: &str,
-    destination_id: &str,
-    now: u64,
-) -> Result<(), ApiError> {
-    let captcha = &deps.config().captcha;
-    let (Some(turnstile), mode) = (&captcha.turnstile, captcha.mode) else {
+/// Verifies the request's Turnstile token (the captcha is required by now).
+async fn verify_captcha(deps: &impl Platform, command: &SendCommand) -> Result<(), ApiError> {
+    let Some(turnstile) = &deps.config().captcha.turnstile else {
         return Ok(());
     };
-    let required = match mode {
-        captcha::CaptchaMode::Adaptive { .. } => {
-            let (ip_sends, destination_sends) = crate::ports::kv::join(
-                deps.state().count(StateOp::Count {
-                    key: ip_key.to_owned(),
-                    window: HOUR,
-                    now,
-                }),
-                deps.state().count(StateOp::DestinationSends {
-                    destination: destination_id.to_owned(),
-                    now,
-                }),
-            )
-            .await;
-            captcha.required(
-                ip_sends.map_err(store_error)?,
-                destination_sends.map_err(store_error)?,
-            )
-        }
-        _ => captcha.required(0, 0),
-    };
-    if !required {
-        return Ok(());
-    }
     let token = command
         .captcha_token
         .as_deref()
@@ -323,47 +300,149 @@ async fn captcha_gate(
     }
 }
 
-/// Counts the send against the caps that span many destinations: per calling code,
-/// per number block, and the channel's daily spend ceiling. In KV mode these keys
-/// are hot, so a 429 from KV on them is ignored (the count is approximate there).
-async fn spend_gate<S: State>(
-    state: &S,
-    config: &Config,
+/// The two records a send reserves, each in one op, run concurrently: the per-IP
+/// bucket and the destination's record (cooldown, caps, failure budget, and the new
+/// code). When one refuses, the other is undone; when adaptive captcha asks for a
+/// token, both are undone, the token verified, and both reserved again.
+async fn reserve_send(
+    deps: &impl Platform,
+    command: &SendCommand,
+    ip_key: &str,
+    destination_id: &str,
+    code: &str,
+    expires_at: u64,
+    now: u64,
+) -> Result<(), ApiError> {
+    let config = deps.config();
+    let state = deps.state();
+    let mut captcha = match (config.captcha.mode, &config.captcha.turnstile) {
+        (CaptchaMode::Always, Some(_)) => {
+            verify_captcha(deps, command).await?;
+            None
+        }
+        (CaptchaMode::Adaptive { threshold }, Some(_)) => Some(CaptchaRule {
+            threshold,
+            passed: false,
+        }),
+        _ => None,
+    };
+    let policy = config.destination_policy();
+    loop {
+        let (ip, destination) = join(
+            state.gate(StateOp::Hit {
+                key: ip_key.to_owned(),
+                limit: config.limits.ip_per_hour,
+                window: HOUR,
+                captcha,
+                now,
+            }),
+            state.gate(StateOp::Send {
+                destination: destination_id.to_owned(),
+                policy,
+                code: code.to_owned(),
+                expires_at,
+                captcha,
+                now,
+            }),
+        )
+        .await;
+        if let (Ok(Gate::Open), Ok(Gate::Open)) = (ip, destination) {
+            return Ok(());
+        }
+        // Best effort: a failed undo only leaves a count or a cooldown behind.
+        if let Ok(Gate::Open) = ip {
+            let unhit = StateOp::Unhit {
+                key: ip_key.to_owned(),
+                window: HOUR,
+                now,
+            };
+            let _ = state.run(unhit).await;
+        }
+        if let Ok(Gate::Open) = destination {
+            let release = StateOp::Release {
+                destination: destination_id.to_owned(),
+                policy,
+                code: code.to_owned(),
+                uncount: true,
+                now,
+            };
+            let _ = state.run(release).await;
+        }
+        let (ip, destination) = (ip.map_err(store_error)?, destination.map_err(store_error)?);
+        let waits = [ip, destination].into_iter().filter_map(|g| match g {
+            Gate::Closed { retry_after } => Some(retry_after),
+            _ => None,
+        });
+        if let Some(retry_after) = waits.max() {
+            return Err(ApiError::RateLimited { retry_after });
+        }
+        match captcha {
+            Some(rule) if !rule.passed => {
+                verify_captcha(deps, command).await?;
+                captcha = Some(CaptchaRule {
+                    passed: true,
+                    ..rule
+                });
+            }
+            // A passed captcha is never asked for again: nothing else closes a gate.
+            _ => return Err(ApiError::Internal),
+        }
+    }
+}
+
+/// Takes one unit of each cap that spans many destinations: per number block, per
+/// calling code, and the channel's daily spend ceiling, from this isolate's leases
+/// or, when they are used up, from the cap's budget object. Exact in every mode;
+/// any store failure refuses the send.
+async fn spend_gate(
+    deps: &impl Platform,
     destination: &Destination,
     now: u64,
 ) -> Result<(), ApiError> {
-    let hit = |key: String, limit, window| async move {
-        match state
-            .gate(StateOp::Hit {
-                key,
-                limit,
-                window,
-                now,
-            })
-            .await
-        {
-            Err(StoreError::Busy) => Ok(Gate::Open),
-            other => other.map_err(store_error),
-        }
-    };
+    let config = deps.config();
     let spend = &config.spend;
+    let mut caps = Vec::with_capacity(3);
     // Narrowest first, so a send refused for its block does not use up its country.
     if let (Some(cc), Some(block)) = (destination.calling_code(), number_block(destination)) {
         let block_id = config.keys.hash_id("number-block", block);
-        rate_limited(hit(format!("block:{block_id}"), spend.prefix_per_hour, HOUR).await?)?;
-        rate_limited(hit(format!("cc:{cc}"), spend.calling_code_per_hour, HOUR).await?)?;
+        caps.push((format!("block:{block_id}"), spend.prefix_per_hour, HOUR));
+        caps.push((format!("cc:{cc}"), spend.calling_code_per_hour, HOUR));
     }
     let channel = destination.channel();
-    match hit(
+    caps.push((
         format!("day:{}", channel.as_str()),
         spend.daily(channel),
         DAY,
-    )
-    .await?
-    {
-        Gate::Open => Ok(()),
-        Gate::Closed { retry_after } => Err(ApiError::DeliveryUnavailable { retry_after }),
+    ));
+    for (key, limit, window) in caps {
+        if deps.leases().borrow_mut().take(&key, window, now) {
+            continue;
+        }
+        let op = StateOp::Lease {
+            key: key.clone(),
+            limit,
+            window,
+            now,
+        };
+        let lease = deps
+            .state()
+            .lease(op)
+            .await
+            .map_err(|_| ApiError::ServiceUnavailable { retry_after: 5 })?;
+        if lease.granted == 0 {
+            let retry_after = lease.retry_after;
+            // The hourly caps are rate limits; the daily ceiling is spend.
+            return Err(if window == DAY {
+                ApiError::DeliveryUnavailable { retry_after }
+            } else {
+                ApiError::RateLimited { retry_after }
+            });
+        }
+        deps.leases()
+            .borrow_mut()
+            .keep(&key, lease.granted - 1, window, now);
     }
+    Ok(())
 }
 
 pub async fn send_code(
@@ -410,35 +489,35 @@ pub async fn send_code(
     deps.entropy().fill(&mut jti).map_err(unavailable)?;
 
     let keys = &config.keys;
-    let destination_id = keys.hash_id("destination", destination.as_str());
+    let destination_id = keys.hash_id("destination", &destination.canonical());
     let ip_key = format!(
         "ip:{}",
         keys.hash_id("ip", &ip_bucket(command.client_ip.as_deref()))
     );
-    captcha_gate(deps, &command, &ip_key, &destination_id, now).await?;
+    let code_id = base64url::encode(&jti);
+    reserve_send(
+        deps,
+        &command,
+        &ip_key,
+        &destination_id,
+        &code_id,
+        now + ttl,
+        now,
+    )
+    .await?;
     let state = deps.state();
-    let ip_gate = StateOp::Hit {
-        key: ip_key,
-        limit: config.limits.ip_per_hour,
-        window: HOUR,
-        now,
-    };
-    rate_limited(state.gate(ip_gate).await.map_err(store_error)?)?;
-    let reserve = StateOp::ReserveSend {
-        destination: destination_id.clone(),
-        policy: config.destination_policy(),
-        now,
-    };
-    rate_limited(state.gate(reserve).await.map_err(store_error)?)?;
     let give_back = || async {
         // Best effort: if this write fails, the sender waits out the cooldown.
-        let release = StateOp::ReleaseCooldown {
+        let release = StateOp::Release {
             destination: destination_id.clone(),
+            policy: config.destination_policy(),
+            code: code_id.clone(),
+            uncount: false,
             now,
         };
         let _ = state.run(release).await;
     };
-    if let Err(refused) = spend_gate(state, config, &destination, now).await {
+    if let Err(refused) = spend_gate(deps, &destination, now).await {
         give_back().await;
         return Err(refused);
     }
@@ -466,7 +545,7 @@ pub async fn send_code(
             locale: command.locale,
             code: &code,
             ttl_seconds: ttl,
-            jti: &base64url::encode(&jti),
+            jti: &code_id,
             webotp_domain: config.webotp_domain.as_deref(),
             template: config.templates.get(destination.channel(), command.locale),
         });
@@ -516,9 +595,11 @@ pub async fn check_code(
     let (claims, keys) = UntrustedToken::parse(&command.verification_id)
         .and_then(|t| t.verify(&config.keys))
         .map_err(|_| ApiError::InvalidVerification)?;
+    let destination = Destination::from_trusted(claims.channel, claims.destination.clone());
+    let canonical = destination.canonical();
     if let Some(to) = &command.to {
         let to = Destination::parse(to).map_err(|_| ApiError::InvalidVerification)?;
-        if to.as_str() != claims.destination {
+        if to.canonical() != canonical {
             return Err(ApiError::InvalidVerification);
         }
     }
@@ -532,7 +613,7 @@ pub async fn check_code(
         && token::code_matches(keys, &claims, &command.code);
     let jti = base64url::encode(&claims.jti);
     let check = CheckInput {
-        destination: config.keys.hash_id("destination", &claims.destination),
+        destination: config.keys.hash_id("destination", &canonical),
         jti: jti.clone(),
         matched,
         max_attempts: u32::from(claims.max_attempts),
@@ -547,11 +628,10 @@ pub async fn check_code(
         CheckRecord::Exhausted | CheckRecord::Locked => return Err(ApiError::TooManyAttempts),
         CheckRecord::AlreadyUsed => return Err(ApiError::AlreadyUsed),
     }
-    let destination = Destination::from_trusted(claims.channel, claims.destination);
     let verified = VerifiedClaims {
         iss: config.issuer.clone(),
         aud: config.audience.clone(),
-        sub: destination.as_str().to_owned(),
+        sub: canonical,
         channel: claims.channel,
         purpose: claims.purpose,
         amr: jwt::amr(claims.channel),

@@ -111,6 +111,8 @@ pub(crate) struct World {
     pub(crate) transport: Recorder,
     pub(crate) entropy: Counter,
     pub(crate) breaker: RefCell<crate::delivery::failover::Breaker>,
+    pub(crate) locks: crate::policy::serial::KeyLocks,
+    pub(crate) leases: RefCell<crate::policy::budget::LeaseBook>,
 }
 
 impl World {
@@ -121,6 +123,8 @@ impl World {
             transport: Recorder::default(),
             entropy: Counter(Cell::new(0)),
             breaker: RefCell::default(),
+            locks: Default::default(),
+            leases: RefCell::default(),
         }
     }
     pub(crate) fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter> {
@@ -132,6 +136,8 @@ impl World {
             entropy: &self.entropy,
             user_directory: None,
             breaker: &self.breaker,
+            locks: &self.locks,
+            leases: &self.leases,
         }
     }
     fn send_from(&self, to: &str, ip: &str, now: u64) -> Result<SendOutcome, ApiError> {
@@ -495,6 +501,8 @@ fn no_randomness_no_code() {
         entropy: &Broken,
         user_directory: None,
         breaker: &w.breaker,
+        locks: &w.locks,
+        leases: &w.leases,
     };
     let command = send_command("a@example.com");
     assert!(matches!(
@@ -705,8 +713,19 @@ fn daily_spend_ceiling() {
     // The refused destination got its cooldown back, and the ceiling opens at midnight.
     let destination = w.config.keys.hash_id("destination", "+14155550300");
     let policy = w.config.destination_policy();
-    let reserve = crate::policy::limits::reserve_destination(&w.kv, &destination, &policy, T0 + 1);
-    assert_eq!(block_on(reserve), Ok(crate::policy::limits::Gate::Open));
+    let reserve = crate::policy::state::StateOp::Send {
+        destination,
+        policy,
+        code: "another".into(),
+        expires_at: T0 + 601,
+        captcha: None,
+        now: T0 + 1,
+    };
+    use crate::policy::state::State;
+    assert_eq!(
+        block_on(w.kv.gate(reserve)),
+        Ok(crate::policy::limits::Gate::Open)
+    );
     assert!(w.send("+14155550300", midnight).is_ok());
 }
 

@@ -234,6 +234,14 @@ pub async fn handle(
                     })
                 })
                 .transpose()?;
+            // Concurrent duplicates wait for the first to finish, then replay it.
+            let _turn = match idempotency_key {
+                Some(key) => {
+                    let record = idempotency::record_key(&config.keys, &client, key);
+                    Some(deps.locks().lock(&record).await)
+                }
+                None => None,
+            };
             if let Some(key) = idempotency_key {
                 let earlier = idempotency::lookup(deps.kv(), &config.keys, &client, key, body)
                     .await

@@ -76,8 +76,21 @@ impl Destination {
         self.channel
     }
 
+    /// The address as it was given (normalised): where the message goes.
     pub fn as_str(&self) -> &str {
         &self.value
+    }
+
+    /// The form that identifies the person: state keys, limits and the JWT `sub`.
+    /// Phones are already canonical (E.164). Emails fold the local part to lower
+    /// case: mail systems treat it case-insensitively in practice, so
+    /// `Victim.User@Example.com` and `victim.user@example.com` share one record.
+    /// Dots and `+tags` are not folded: only some providers ignore them.
+    pub fn canonical(&self) -> String {
+        match self.channel {
+            Channel::Sms => self.value.clone(),
+            Channel::Email => self.value.to_ascii_lowercase(),
+        }
     }
 
     /// The calling code of a phone destination (`"86"` for `+8613800138000`).
@@ -199,6 +212,28 @@ mod tests {
                 Destination::parse(input).map(|d| (d.as_str().to_owned(), d.channel(), d.masked()));
             let expected = expected.map(|(v, c, m)| (v.to_owned(), c, m.to_owned()));
             assert_eq!(got, expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_forms_fold_the_local_part_only() {
+        let cases = [
+            (
+                "Victim.User@Example.com",
+                "Victim.User@example.com",
+                "victim.user@example.com",
+            ),
+            (
+                "victim.user@example.com",
+                "victim.user@example.com",
+                "victim.user@example.com",
+            ),
+            ("a.b+Tag@X.org", "a.b+Tag@x.org", "a.b+tag@x.org"),
+            ("+86 138 0013 8000", "+8613800138000", "+8613800138000"),
+        ];
+        for (input, sent_to, canonical) in cases {
+            let d = Destination::parse(input).unwrap();
+            assert_eq!((d.as_str(), d.canonical().as_str()), (sent_to, canonical));
         }
     }
 

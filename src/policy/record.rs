@@ -1,0 +1,175 @@
+//! One record per destination: its resend cooldown, hourly and daily send counts,
+//! failure budget, and the attempts and consumed marker of each of its live codes.
+//! A send reads and writes it once, a check reads and writes it once (nothing is
+//! written when nothing changed). Its key is an HMAC of the canonical destination.
+//!
+//! Everything here is pure: [`crate::policy::state::apply`] loads the record, calls
+//! one of these methods and stores the result, in KV or in the destination's
+//! Durable Object.
+
+use crate::policy::attempts::{CheckInput, CheckRecord, FailureRecord};
+use crate::policy::limits::{CaptchaRule, DestinationPolicy, Gate, Window, DAY, HOUR};
+use serde::{Deserialize, Serialize};
+
+/// The state of one code sent to the destination, until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeState {
+    /// base64url of the verification's jti.
+    id: String,
+    /// Wrong codes submitted so far.
+    failed: u32,
+    consumed: bool,
+    expires_at: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationRecord {
+    /// No send before this instant.
+    #[serde(default)]
+    cooldown_until: u64,
+    #[serde(default)]
+    hour: Window,
+    #[serde(default)]
+    day: Window,
+    #[serde(default)]
+    failures: FailureRecord,
+    #[serde(default)]
+    codes: Vec<CodeState>,
+}
+
+impl DestinationRecord {
+    /// Drops codes that can no longer be checked (a check of an expired code is
+    /// refused before it reaches the state).
+    fn prune(&mut self, now: u64) {
+        self.codes.retain(|c| c.expires_at > now);
+    }
+
+    /// The longest wait among the limits that are reached.
+    fn gate(&self, policy: &DestinationPolicy, now: u64) -> Gate {
+        let waits = [
+            (self.cooldown_until > now).then(|| self.cooldown_until - now),
+            (self.hour.count_at(now, HOUR) >= policy.per_hour)
+                .then(|| Window::remaining(now, HOUR)),
+            (self.day.count_at(now, DAY) >= policy.per_day).then(|| Window::remaining(now, DAY)),
+            self.failures.locked_for(&policy.failure_budget, now),
+        ];
+        match waits.into_iter().flatten().max() {
+            Some(retry_after) => Gate::Closed { retry_after },
+            None => Gate::Open,
+        }
+    }
+
+    /// Checks the limits and, if they allow it, records the send and its code.
+    pub fn reserve(
+        &mut self,
+        policy: &DestinationPolicy,
+        code: &str,
+        expires_at: u64,
+        captcha: Option<CaptchaRule>,
+        now: u64,
+    ) -> Gate {
+        self.prune(now);
+        let gate = self.gate(policy, now);
+        if gate != Gate::Open {
+            return gate;
+        }
+        if CaptchaRule::demands(captcha, self.sends_this_hour(now)) {
+            return Gate::Captcha;
+        }
+        self.cooldown_until = now + policy.cooldown;
+        self.hour = self.hour.add(now, HOUR);
+        self.day = self.day.add(now, DAY);
+        self.codes.push(CodeState {
+            id: code.to_owned(),
+            failed: 0,
+            consumed: false,
+            expires_at,
+        });
+        Gate::Open
+    }
+
+    /// Undoes a reservation whose code never left: the cooldown is given back and
+    /// the code forgotten. The counts stay (caps count every attempt, which bounds
+    /// what a failing provider can cost) unless `uncount`: the send was refused by
+    /// another record of the same request and never happened.
+    pub fn release(&mut self, code: &str, uncount: bool, now: u64) {
+        self.prune(now);
+        self.cooldown_until = self.cooldown_until.min(now);
+        self.codes.retain(|c| c.id != code);
+        if uncount {
+            self.hour = self.hour.remove(now, HOUR);
+            self.day = self.day.remove(now, DAY);
+        }
+    }
+
+    /// Applies one check; the flag says whether the record changed (else nothing
+    /// needs writing).
+    pub fn check(&mut self, check: &CheckInput, now: u64) -> (CheckRecord, bool) {
+        self.prune(now);
+        let index = match self.codes.iter().position(|c| c.id == check.jti) {
+            Some(i) => i,
+            None => {
+                // Sent before this record existed, or its record was lost: it starts
+                // with no attempts (the token's MAC and expiry were checked).
+                self.codes.push(CodeState {
+                    id: check.jti.clone(),
+                    failed: 0,
+                    consumed: false,
+                    expires_at: check.expires_at,
+                });
+                self.codes.len() - 1
+            }
+        };
+        let code = &self.codes[index];
+        if code.consumed {
+            return (CheckRecord::AlreadyUsed, false);
+        }
+        if code.failed >= check.max_attempts {
+            return (CheckRecord::Exhausted, false);
+        }
+        if self.failures.locked_for(&check.budget, now).is_some() {
+            return (CheckRecord::Locked, false);
+        }
+        let code = &mut self.codes[index];
+        if check.matched {
+            code.consumed = true;
+            return (CheckRecord::Approved, true);
+        }
+        code.failed += 1;
+        let failed = code.failed;
+        self.failures = self.failures.with_failure(&check.budget, now);
+        let record = match check.max_attempts - failed {
+            0 => CheckRecord::Exhausted,
+            attempts_remaining => CheckRecord::Wrong { attempts_remaining },
+        };
+        (record, true)
+    }
+
+    /// The destination's recent failed checks.
+    pub fn failures(&self) -> &FailureRecord {
+        &self.failures
+    }
+
+    /// Sends in the current clock hour (adaptive captcha).
+    pub fn sends_this_hour(&self, now: u64) -> u32 {
+        self.hour.count_at(now, HOUR)
+    }
+
+    /// How long the record must live: until the day's count, the cooldown, every
+    /// live code and every counted failure are over.
+    pub fn ttl(&self, failure_window: u64, now: u64) -> u64 {
+        let codes = self.codes.iter().map(|c| c.expires_at.saturating_sub(now));
+        let failures = self
+            .failures
+            .newest()
+            .map(|t| (t + failure_window).saturating_sub(now));
+        codes
+            .chain(failures)
+            .chain([
+                Window::remaining(now, DAY),
+                self.cooldown_until.saturating_sub(now),
+            ])
+            .max()
+            .unwrap_or(DAY)
+    }
+}
