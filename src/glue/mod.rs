@@ -63,6 +63,7 @@ impl State for EdgeState {
         let serialised = Serialised {
             kv: &self.kv,
             locks: &LOCKS.with(Rc::clone),
+            timer: &transport::WorkersTransport,
         };
         serialised.run(op).await
     }

@@ -1,81 +1,65 @@
 //! One key at a time within an isolate. Workers run the requests of an isolate on
 //! one thread but interleave them at every `await`, so two read-modify-writes of one
-//! KV record can lose an update. [`KeyLocks`] queues the operations on one key in
+//! KV record can lose an update. [`KeyLocks`] hands out tickets per key, served in
 //! arrival order; different keys do not wait for each other.
+//!
+//! A waiter checks its turn on its own timer ([`lock`]) rather than being woken by
+//! the request before it: the Workers runtime cancels a request whose only pending
+//! work is a promise of another request ("the Worker's code had hung"), and a
+//! request polled from another's context would do its I/O there.
 
+use crate::ports::Transport;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
 
 #[derive(Default)]
 struct Queue {
     next: u64,
     serving: u64,
-    /// Tickets whose waiters gave up before their turn.
+    /// Tickets whose holders gave up before their turn.
     abandoned: BTreeSet<u64>,
-    waiting: Vec<Waker>,
 }
 
-impl Queue {
-    /// Moves on past the ticket being served and every abandoned one after it.
-    fn advance(&mut self) {
-        self.serving += 1;
-        while self.abandoned.remove(&self.serving) {
-            self.serving += 1;
-        }
-        for waker in self.waiting.drain(..) {
-            waker.wake();
-        }
-    }
-}
-
-/// Per-key FIFO locks for one isolate (single-threaded).
+/// Per-key FIFO tickets for one isolate (single-threaded).
 #[derive(Default)]
 pub struct KeyLocks {
     queues: RefCell<HashMap<String, Queue>>,
 }
 
-/// Held while an operation on the key runs; the next waiter goes on drop.
-pub struct KeyGuard<'a> {
+/// A place in a key's queue; once [`Ticket::ready`], the key is held until drop.
+pub struct Ticket<'a> {
     locks: &'a KeyLocks,
     key: String,
-}
-
-/// Waits for a ticket's turn; an abandoned wait hands its turn on.
-struct Turn<'a> {
-    locks: &'a KeyLocks,
-    key: String,
-    ticket: u64,
-    done: bool,
+    number: u64,
+    held: bool,
 }
 
 impl KeyLocks {
-    pub fn lock(&self, key: &str) -> impl Future<Output = KeyGuard<'_>> {
-        let ticket = {
-            let mut queues = self.queues.borrow_mut();
-            let queue = queues.entry(key.to_owned()).or_default();
-            queue.next += 1;
-            queue.next - 1
-        };
-        Turn {
+    pub fn ticket(&self, key: &str) -> Ticket<'_> {
+        let mut queues = self.queues.borrow_mut();
+        let queue = queues.entry(key.to_owned()).or_default();
+        queue.next += 1;
+        Ticket {
             locks: self,
             key: key.to_owned(),
-            ticket,
-            done: false,
+            number: queue.next - 1,
+            held: false,
         }
     }
 
-    /// Keys with an operation running or waiting (tests).
+    /// Keys with a ticket out (tests).
     pub fn busy(&self) -> usize {
         self.queues.borrow().len()
     }
 
-    fn release(&self, key: &str) {
+    /// Serves the next ticket that is still wanted.
+    fn advance(&self, key: &str) {
         let mut queues = self.queues.borrow_mut();
         if let Some(queue) = queues.get_mut(key) {
-            queue.advance();
+            queue.serving += 1;
+            while queue.abandoned.remove(&queue.serving) {
+                queue.serving += 1;
+            }
             if queue.serving >= queue.next {
                 queues.remove(key);
             }
@@ -83,57 +67,41 @@ impl KeyLocks {
     }
 }
 
-impl<'a> Future for Turn<'a> {
-    type Output = KeyGuard<'a>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<KeyGuard<'a>> {
-        let mut queues = self.locks.queues.borrow_mut();
-        let ready = match queues.get_mut(&self.key) {
-            Some(queue) if queue.serving != self.ticket => {
-                queue.waiting.push(cx.waker().clone());
-                false
-            }
-            _ => true,
-        };
-        drop(queues);
-        if !ready {
-            return Poll::Pending;
+impl Ticket<'_> {
+    /// Whether this ticket's turn has come (it then holds the key).
+    pub fn ready(&mut self) -> bool {
+        if !self.held {
+            self.held = self
+                .locks
+                .queues
+                .borrow()
+                .get(&self.key)
+                .is_none_or(|q| q.serving == self.number);
         }
-        self.done = true;
-        Poll::Ready(KeyGuard {
-            locks: self.locks,
-            key: self.key.clone(),
-        })
+        self.held
     }
 }
 
-impl Drop for Turn<'_> {
+impl Drop for Ticket<'_> {
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let serving = {
-            let mut queues = self.locks.queues.borrow_mut();
-            match queues.get_mut(&self.key) {
-                Some(queue) if queue.serving != self.ticket => {
-                    queue.abandoned.insert(self.ticket);
-                    false
-                }
-                Some(_) => true,
-                None => false,
-            }
-        };
-        if serving {
-            // Its turn had come: pass it on as if it had run.
-            self.locks.release(&self.key);
+        if self.ready() {
+            self.locks.advance(&self.key);
+        } else if let Some(queue) = self.locks.queues.borrow_mut().get_mut(&self.key) {
+            queue.abandoned.insert(self.number);
         }
     }
 }
 
-impl Drop for KeyGuard<'_> {
-    fn drop(&mut self) {
-        self.locks.release(&self.key);
+/// Waits for `key`'s turn, checking on this request's own timer (1 ms, backing off
+/// to 16 ms), and returns the held ticket.
+pub async fn lock<'a>(locks: &'a KeyLocks, key: &str, transport: &impl Transport) -> Ticket<'a> {
+    let mut ticket = locks.ticket(key);
+    let mut wait = 1;
+    while !ticket.ready() {
+        transport.sleep(wait).await;
+        wait = (wait * 2).min(16);
     }
+    ticket
 }
 
 #[cfg(test)]
@@ -141,12 +109,15 @@ mod tests {
     use super::*;
     use crate::ports::kv::join;
     use crate::ports::kv::memory::block_on;
+    use crate::ports::{HttpReply, OutboundRequest, TransportError};
     use std::cell::Cell;
+    use std::future::poll_fn;
+    use std::task::Poll;
 
-    /// Yields once, as a store round trip would.
+    /// Yields once, as a store round trip or a timer would.
     async fn yield_now() {
         let mut yielded = false;
-        std::future::poll_fn(|cx| {
+        poll_fn(|cx| {
             if yielded {
                 Poll::Ready(())
             } else {
@@ -158,8 +129,20 @@ mod tests {
         .await
     }
 
+    struct Timer;
+
+    impl Transport for Timer {
+        async fn fetch(&self, _: &OutboundRequest, _: u32) -> Result<HttpReply, TransportError> {
+            Err(TransportError::Network)
+        }
+        fn console(&self, _: &str) {}
+        async fn sleep(&self, _: u32) {
+            yield_now().await
+        }
+    }
+
     async fn increment(locks: &KeyLocks, counter: &Cell<u32>, key: &str) {
-        let _guard = locks.lock(key).await;
+        let _turn = lock(locks, key, &Timer).await;
         let read = counter.get();
         yield_now().await;
         counter.set(read + 1);
@@ -193,13 +176,19 @@ mod tests {
     }
 
     #[test]
-    fn an_abandoned_wait_passes_its_turn_on() {
+    fn tickets_are_served_in_order_and_abandoned_ones_skipped() {
         let locks = KeyLocks::default();
-        let first = block_on(locks.lock("k"));
-        let waiting = locks.lock("k");
-        drop(waiting);
+        let mut first = locks.ticket("k");
+        let mut second = locks.ticket("k");
+        let mut third = locks.ticket("k");
+        assert!(first.ready() && !second.ready() && !third.ready());
+        let mut other = locks.ticket("other");
+        assert!(other.ready(), "keys do not wait for each other");
+        drop(second);
         drop(first);
-        let _again = block_on(locks.lock("k"));
-        assert_eq!(locks.busy(), 1);
+        assert!(third.ready());
+        drop(third);
+        drop(other);
+        assert_eq!(locks.busy(), 0);
     }
 }

@@ -13,8 +13,9 @@ use crate::policy::budget::{self, Lease};
 use crate::policy::limits::CaptchaRule;
 use crate::policy::limits::{DestinationPolicy, Gate, Window};
 use crate::policy::record::DestinationRecord;
-use crate::policy::serial::KeyLocks;
+use crate::policy::serial::{self, KeyLocks};
 use crate::ports::kv::{get_json, put_json, Kv, StoreError};
+use crate::ports::Transport;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,15 +202,17 @@ impl<K: Kv> State for K {
 }
 
 /// A store whose ops on one record are serialised within the isolate (KV mode):
-/// no lost updates among this isolate's concurrent requests.
-pub struct Serialised<'a, K> {
+/// no lost updates among this isolate's concurrent requests. `timer` paces the
+/// waits (see [`crate::policy::serial::lock`]).
+pub struct Serialised<'a, K, T> {
     pub kv: &'a K,
     pub locks: &'a KeyLocks,
+    pub timer: &'a T,
 }
 
-impl<K: Kv> State for Serialised<'_, K> {
+impl<K: Kv, T: Transport> State for Serialised<'_, K, T> {
     async fn run(&self, op: StateOp) -> Result<StateReply, StoreError> {
-        let _turn = self.locks.lock(&op.routing_key()).await;
+        let _turn = serial::lock(self.locks, &op.routing_key(), self.timer).await;
         apply(self.kv, &op).await
     }
 }

@@ -6,6 +6,7 @@ use crate::core::destination::Channel;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::idempotency::{self, Lookup, Stored};
+use crate::policy::serial;
 use crate::ports::Entropy;
 use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
@@ -238,7 +239,7 @@ pub async fn handle(
             let _turn = match idempotency_key {
                 Some(key) => {
                     let record = idempotency::record_key(&config.keys, &client, key);
-                    Some(deps.locks().lock(&record).await)
+                    Some(serial::lock(deps.locks(), &record, deps.transport()).await)
                 }
                 None => None,
             };

@@ -142,6 +142,7 @@ def start_worker(name, capture, variables, extra_toml="", seed=None):
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     client = Client(f"http://127.0.0.1:{port}")
     client.log_path = log_path
+    client.process = process
     deadline = time.time() + 300
     while True:
         if process.poll() is not None:

@@ -1,8 +1,10 @@
 """Concurrent checks of one code, in both consistency modes.
 
-Durable mode must give exactly one approval for 50 racing correct checks and
-evaluate at most 5 of 200 racing wrong guesses. KV mode makes no such promise; its
-counts are measured and written to tests/artifacts/races.json for the README.
+Both modes must give exactly one approval for 50 racing correct checks and evaluate
+at most 5 of 200 racing wrong guesses: strict mode because one object runs the
+checks one at a time, KV mode because the isolate serialises the operations on one
+record (wrangler dev runs one isolate; across locations KV stays best-effort, see
+the README). The counts go to tests/artifacts/races.json.
 """
 
 import json
@@ -44,11 +46,7 @@ def test_fifty_correct_checks_race(request, capture, ip, email, mode):
     counts = race(client, r.json["verification_id"], [capture.latest(email)["code"]] * 50)
     RESULTS[f"{mode}: 50 correct checks"] = counts
     assert sum(counts.values()) == 50
-    assert set(counts) <= {"approved", "already_used"}, counts
-    if mode == "durable":
-        assert counts == {"approved": 1, "already_used": 49}
-    else:
-        assert counts.get("approved", 0) >= 1
+    assert counts == {"approved": 1, "already_used": 49}
 
 
 @pytest.mark.parametrize("mode", ["durable", "kv"])
@@ -60,10 +58,9 @@ def test_two_hundred_wrong_guesses_race(request, capture, ip, email, mode):
     counts = race(client, vid, [wrong_of(code)] * 200)
     RESULTS[f"{mode}: 200 wrong guesses (invalid_code = evaluated and answered)"] = counts
     assert sum(counts.values()) == 200
-    if mode == "durable":
-        # 4 answered invalid_code, the 5th evaluated guess killed the code: every
-        # other guess was refused without being evaluated.
-        assert counts == {"invalid_code": 4, "too_many_attempts": 196}
+    # 4 answered invalid_code, the 5th evaluated guess killed the code: every other
+    # guess was refused without being evaluated.
+    assert counts == {"invalid_code": 4, "too_many_attempts": 196}
     assert client.check(vid, code).json["error"] == "too_many_attempts"
 
 
