@@ -93,7 +93,7 @@ thread_local! {
     static CONFIG: OnceCell<Result<Rc<Config>, ConfigError>> = const { OnceCell::new() };
     /// Providers that keep failing, remembered by this isolate.
     static BREAKER: Rc<RefCell<Breaker>> = Rc::default();
-    /// Per-key queues of this isolate's state ops and idempotent sends.
+    /// Per-key queues of this isolate's state ops (KV mode).
     static LOCKS: Rc<KeyLocks> = Rc::default();
     /// Units of the money caps this isolate holds.
     static LEASES: Rc<RefCell<LeaseBook>> = Rc::default();
@@ -199,7 +199,6 @@ async fn serve(
         _ => None,
     };
     let breaker = BREAKER.with(Rc::clone);
-    let locks = LOCKS.with(Rc::clone);
     let leases = LEASES.with(Rc::clone);
     let deps = Deps {
         config: &config,
@@ -209,7 +208,6 @@ async fn serve(
         entropy: &GetRandom,
         user_directory: user_directory.as_ref(),
         breaker: &breaker,
-        locks: &locks,
         leases: &leases,
     };
     let now = Date::now().as_millis() / 1000;

@@ -2,17 +2,18 @@
 //! ten minutes gets the first response back and sends nothing; the same key with a
 //! different body is refused (422 `idempotency_key_reused`).
 //!
-//! Records (`idem:{hash of client and key}`) hold a SHA-256 of the body and the
-//! first response sealed ([`crate::core::sealed`]): the response carries a
-//! `verification_id`, and no token may sit in KV readable. Only 2xx
-//! answers are remembered, so a send that failed can be retried with the same key.
-//! KV makes this best effort across locations: two first requests that race in
-//! different locations can both send.
+//! Records (`idem:{hash of client and key}`) hold a SHA-256 of the body and, once
+//! the first request is done, its response sealed. The first request claims the key
+//! ([`claim`]); a duplicate that arrives while it is sending waits and replays its
+//! answer. Only 2xx answers are remembered, so a send that failed can be retried
+//! with the same key. The records go through the state port: in strict mode one
+//! object per key makes this hold across locations; in KV mode it holds within an
+//! isolate (two first requests that race in different locations can both send).
 
 use crate::core::base64url;
 use crate::core::keys::KeyRing;
 use crate::core::sealed::{open, seal};
-use crate::ports::kv::{get_json, put_json, Kv, StoreError};
+use crate::ports::kv::StoreError;
 use crate::ports::Entropy;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -31,21 +32,44 @@ pub struct Stored {
     pub body: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Lookup {
-    Miss,
-    Replay(Stored),
+/// A sealed first response ([`crate::core::sealed`]): it carries a
+/// `verification_id`, and no token may sit in a store readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    pub kid: String,
+    pub sealed: String,
+}
+
+/// The record of one key: the body's digest, and the first response once it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    body_sha256: String,
+    /// While no response is in: the first request is sending until then.
+    #[serde(default)]
+    pending_until: u64,
+    #[serde(default)]
+    response: Option<Sealed>,
+}
+
+/// What a request with this key finds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "claim", rename_all = "snake_case")]
+pub enum Claim {
+    /// No earlier request: this one sends, then [`finish`]es or abandons the key.
+    Claimed,
+    /// The first request is still sending: wait and claim again.
+    InFlight,
+    /// The first response, to replay.
+    Done { response: Sealed },
+    /// The key was used with another body.
     Reused,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Record {
-    body_sha256: String,
-    kid: String,
-    sealed: String,
-}
+/// How long a claim waits for its request to finish (the delivery budget and more)
+/// before another request may take the key over.
+pub const PENDING: u64 = 30;
 
-/// The record's KV key (also the key concurrent duplicates queue on).
+/// The record's store key (also the routing key of its object in strict mode).
 pub fn record_key(ring: &KeyRing, client: &str, key: &str) -> String {
     format!(
         "idem:{}",
@@ -53,64 +77,105 @@ pub fn record_key(ring: &KeyRing, client: &str, key: &str) -> String {
     )
 }
 
-fn body_digest(body: &[u8]) -> String {
+pub fn body_digest(body: &[u8]) -> String {
     base64url::encode(&Sha256::digest(body))
 }
 
-/// What an earlier request with this key left, if anything. A record that no longer
-/// opens (its key was retired) counts as absent.
-pub async fn lookup<K: Kv>(
-    kv: &K,
-    ring: &KeyRing,
-    client: &str,
-    key: &str,
-    body: &[u8],
-) -> Result<Lookup, StoreError> {
-    let Some(record) = get_json::<_, Record>(kv, &record_key(ring, client, key)).await? else {
-        return Ok(Lookup::Miss);
-    };
-    if record.body_sha256 != body_digest(body) {
-        return Ok(Lookup::Reused);
+/// Claims a key: the answer, and the record to write when it changed.
+pub fn claim(record: Option<Record>, body_sha256: &str, now: u64) -> (Claim, Option<Record>) {
+    match record {
+        Some(r) if r.body_sha256 != body_sha256 => (Claim::Reused, None),
+        Some(Record {
+            response: Some(response),
+            ..
+        }) => (Claim::Done { response }, None),
+        Some(r) if r.pending_until > now => (Claim::InFlight, None),
+        _ => {
+            let pending = Record {
+                body_sha256: body_sha256.to_owned(),
+                pending_until: now + PENDING,
+                response: None,
+            };
+            (Claim::Claimed, Some(pending))
+        }
     }
-    let stored = ring
-        .by_kid(&record.kid)
-        .and_then(|keys| open(keys, &record.sealed))
-        .and_then(|plain| serde_json::from_slice(&plain).ok());
-    Ok(stored.map_or(Lookup::Miss, Lookup::Replay))
 }
 
-/// Remembers a successful response for [`WINDOW`] seconds.
-pub async fn remember<K: Kv, E: Entropy>(
-    kv: &K,
+/// The record of a finished first request.
+pub fn finish(body_sha256: &str, response: Sealed) -> Record {
+    Record {
+        body_sha256: body_sha256.to_owned(),
+        pending_until: 0,
+        response: Some(response),
+    }
+}
+
+/// Seals a successful response to replay.
+pub fn seal_response<E: Entropy>(
     ring: &KeyRing,
     entropy: &E,
-    request: (&str, &str, &[u8]),
     stored: &Stored,
-) -> Result<(), StoreError> {
-    let (client, key, body) = request;
+) -> Result<Sealed, StoreError> {
     let mut nonce = [0u8; 16];
     entropy
         .fill(&mut nonce)
         .map_err(|_| StoreError::Unavailable)?;
     let plaintext = serde_json::to_vec(stored).map_err(|_| StoreError::Unavailable)?;
     let keys = ring.active();
-    let record = Record {
-        body_sha256: body_digest(body),
+    Ok(Sealed {
         kid: keys.kid().to_owned(),
         sealed: seal(keys, nonce, &plaintext),
-    };
-    put_json(kv, &record_key(ring, client, key), &record, WINDOW).await
+    })
+}
+
+/// Opens a replayed response; `None` when it no longer opens (its key was retired).
+pub fn open_response(ring: &KeyRing, sealed: &Sealed) -> Option<Stored> {
+    ring.by_kid(&sealed.kid)
+        .and_then(|keys| open(keys, &sealed.sealed))
+        .and_then(|plain| serde_json::from_slice(&plain).ok())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::state::{State, StateOp};
     use crate::ports::kv::memory::{block_on, MemoryKv};
     use crate::testkit::{SplitMix, KEY1, KEY2};
     use serde_json::json;
 
+    const T0: u64 = 1_700_000_000;
+
     #[test]
-    fn replay_reuse_and_confidentiality() {
+    fn claims_in_flight_replay_and_reuse() {
+        let d = body_digest(b"{}");
+        let (first, pending) = claim(None, &d, T0);
+        assert_eq!(first, Claim::Claimed);
+        let pending = pending.unwrap();
+        assert_eq!(
+            claim(Some(pending.clone()), &d, T0 + 1),
+            (Claim::InFlight, None)
+        );
+        assert_eq!(
+            claim(Some(pending.clone()), &body_digest(b"[]"), T0 + 1).0,
+            Claim::Reused
+        );
+        assert_eq!(
+            claim(Some(pending), &d, T0 + PENDING).0,
+            Claim::Claimed,
+            "a claim whose request died is taken over"
+        );
+        let response = Sealed {
+            kid: "k1".into(),
+            sealed: "x".into(),
+        };
+        assert_eq!(
+            claim(Some(finish(&d, response.clone())), &d, T0 + 500),
+            (Claim::Done { response }, None)
+        );
+    }
+
+    #[test]
+    fn replay_reuse_and_confidentiality_through_the_state() {
         let ring = KeyRing::parse(KEY1).unwrap();
         let kv = MemoryKv::default();
         let entropy = SplitMix::new(9);
@@ -119,37 +184,56 @@ mod tests {
             status: 200,
             body: json!({"verification_id": "AQJrMQ-secret-token", "to": "a***@example.com"}),
         };
-        let lookup_with = |ring: &KeyRing, client, key, body: &[u8]| {
-            block_on(lookup(&kv, ring, client, key, body)).unwrap()
+        let claim_with = |ring: &KeyRing, client, key, body: &[u8]| {
+            let op = StateOp::IdemClaim {
+                key: record_key(ring, client, key),
+                body_sha256: body_digest(body),
+                now: T0,
+            };
+            block_on(kv.claim(op)).unwrap()
         };
-        assert_eq!(lookup_with(&ring, "", "k-1", body), Lookup::Miss);
-        block_on(remember(&kv, &ring, &entropy, ("", "k-1", body), &stored)).unwrap();
+        assert_eq!(claim_with(&ring, "", "k-1", body), Claim::Claimed);
+        assert_eq!(claim_with(&ring, "", "k-1", body), Claim::InFlight);
+        let response = seal_response(&ring, &entropy, &stored).unwrap();
+        let finish = StateOp::IdemFinish {
+            key: record_key(&ring, "", "k-1"),
+            body_sha256: body_digest(body),
+            response,
+        };
+        block_on(kv.run(finish)).unwrap();
+        let Claim::Done { response } = claim_with(&ring, "", "k-1", body) else {
+            panic!("a finished key replays")
+        };
+        assert_eq!(open_response(&ring, &response), Some(stored.clone()));
         assert_eq!(
-            lookup_with(&ring, "", "k-1", body),
-            Lookup::Replay(stored.clone())
+            claim_with(&ring, "", "k-1", br#"{"to":"b@example.com"}"#),
+            Claim::Reused
         );
         assert_eq!(
-            lookup_with(&ring, "", "k-1", br#"{"to":"b@example.com"}"#),
-            Lookup::Reused
+            claim_with(&ring, "other-client", "k-1", body),
+            Claim::Claimed
         );
-        assert_eq!(
-            lookup_with(&ring, "other-client", "k-1", body),
-            Lookup::Miss
-        );
-        assert_eq!(lookup_with(&ring, "", "k-2", body), Lookup::Miss);
-        for (key, (value, ttl)) in kv.entries.borrow().iter() {
+        for (key, (value, _)) in kv.entries.borrow().iter() {
             assert!(
                 !key.contains("k-1")
                     && !value.contains("secret-token")
                     && !value.contains("example.com")
             );
-            assert_eq!(*ttl, WINDOW);
         }
         // Record keys do not depend on the active key: a rotation keeps the replay.
         let rotated = KeyRing::parse(&format!("{KEY2},{KEY1}")).unwrap();
+        let Claim::Done { response } = claim_with(&rotated, "", "k-1", body) else {
+            panic!("the rotated ring finds the record")
+        };
+        assert_eq!(open_response(&rotated, &response), Some(stored));
+        // A failed send gives its key up.
+        block_on(kv.run(StateOp::IdemAbandon {
+            key: record_key(&ring, "other-client", "k-1"),
+        }))
+        .unwrap();
         assert_eq!(
-            lookup_with(&rotated, "", "k-1", body),
-            Lookup::Replay(stored)
+            claim_with(&ring, "other-client", "k-1", body),
+            Claim::Claimed
         );
         assert!(
             valid_key("order-123_ABC")

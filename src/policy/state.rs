@@ -10,6 +10,7 @@
 
 use crate::policy::attempts::{CheckInput, CheckRecord};
 use crate::policy::budget::{self, Lease};
+use crate::policy::idempotency::{self, Claim, Sealed};
 use crate::policy::limits::CaptchaRule;
 use crate::policy::limits::{DestinationPolicy, Gate, Window};
 use crate::policy::record::DestinationRecord;
@@ -57,14 +58,29 @@ pub enum StateOp {
         window: u64,
         now: u64,
     },
+    /// Claim an `Idempotency-Key` (see [`crate::policy::idempotency`]).
+    IdemClaim {
+        key: String,
+        body_sha256: String,
+        now: u64,
+    },
+    /// Keep the first response of a claimed key.
+    IdemFinish {
+        key: String,
+        body_sha256: String,
+        response: Sealed,
+    },
+    /// Give a claimed key up: its send failed and may be retried.
+    IdemAbandon { key: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum StateReply {
     Gate { gate: Gate },
     Check { record: CheckRecord },
     Lease { lease: Lease },
+    Claim { claim: Claim },
     Done,
 }
 
@@ -78,6 +94,9 @@ impl StateOp {
             StateOp::Check { check, .. } => format!("d:{}", check.destination),
             StateOp::Hit { key, .. } | StateOp::Unhit { key, .. } => format!("c:{key}"),
             StateOp::Lease { key, .. } => format!("b:{key}"),
+            StateOp::IdemClaim { key, .. }
+            | StateOp::IdemFinish { key, .. }
+            | StateOp::IdemAbandon { key } => key.clone(),
         }
     }
 }
@@ -163,6 +182,29 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
             }
             StateReply::Lease { lease }
         }
+        StateOp::IdemClaim {
+            body_sha256, now, ..
+        } => {
+            let record: Option<idempotency::Record> = get_json(kv, &key).await?;
+            let (claim, write) = idempotency::claim(record, body_sha256, *now);
+            if let Some(record) = write {
+                put_json(kv, &key, &record, idempotency::PENDING).await?;
+            }
+            StateReply::Claim { claim }
+        }
+        StateOp::IdemFinish {
+            body_sha256,
+            response,
+            ..
+        } => {
+            let record = idempotency::finish(body_sha256, response.clone());
+            put_json(kv, &key, &record, idempotency::WINDOW).await?;
+            StateReply::Done
+        }
+        StateOp::IdemAbandon { .. } => {
+            kv.delete(&key).await?;
+            StateReply::Done
+        }
     })
 }
 
@@ -181,6 +223,13 @@ pub trait State {
     async fn check(&self, check: CheckInput, now: u64) -> Result<CheckRecord, StoreError> {
         match self.run(StateOp::Check { check, now }).await? {
             StateReply::Check { record } => Ok(record),
+            _ => Err(StoreError::Unavailable),
+        }
+    }
+
+    async fn claim(&self, op: StateOp) -> Result<Claim, StoreError> {
+        match self.run(op).await? {
+            StateReply::Claim { claim } => Ok(claim),
             _ => Err(StoreError::Unavailable),
         }
     }

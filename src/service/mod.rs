@@ -26,7 +26,6 @@ use crate::policy::directory::{self, Admission, Existence, Source};
 use crate::policy::limits::CaptchaRule;
 use crate::policy::limits::{Gate, DAY, HOUR};
 use crate::policy::pumping::number_block;
-use crate::policy::serial::KeyLocks;
 use crate::policy::state::{State, StateOp};
 use crate::ports::kv::{join, Kv, StoreError};
 use crate::ports::{Entropy, Transport};
@@ -53,8 +52,6 @@ pub trait Platform {
     fn user_directory(&self) -> Option<&Self::Kv>;
     /// Providers that keep failing, remembered across requests of one isolate.
     fn breaker(&self) -> &RefCell<Breaker>;
-    /// Per-key queues of this isolate (idempotent sends wait for their twin).
-    fn locks(&self) -> &KeyLocks;
     /// Units of the money caps this isolate holds.
     fn leases(&self) -> &RefCell<LeaseBook>;
 }
@@ -68,7 +65,6 @@ pub struct Deps<'a, K, S, T, E> {
     pub entropy: &'a E,
     pub user_directory: Option<&'a K>,
     pub breaker: &'a RefCell<Breaker>,
-    pub locks: &'a KeyLocks,
     pub leases: &'a RefCell<LeaseBook>,
 }
 
@@ -98,9 +94,6 @@ impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E
     }
     fn breaker(&self) -> &RefCell<Breaker> {
         self.breaker
-    }
-    fn locks(&self) -> &KeyLocks {
-        self.locks
     }
     fn leases(&self) -> &RefCell<LeaseBook> {
         self.leases

@@ -111,7 +111,6 @@ pub(crate) struct World {
     pub(crate) transport: Recorder,
     pub(crate) entropy: Counter,
     pub(crate) breaker: RefCell<crate::delivery::failover::Breaker>,
-    pub(crate) locks: crate::policy::serial::KeyLocks,
     pub(crate) leases: RefCell<crate::policy::budget::LeaseBook>,
 }
 
@@ -123,7 +122,6 @@ impl World {
             transport: Recorder::default(),
             entropy: Counter(Cell::new(0)),
             breaker: RefCell::default(),
-            locks: Default::default(),
             leases: RefCell::default(),
         }
     }
@@ -136,7 +134,6 @@ impl World {
             entropy: &self.entropy,
             user_directory: None,
             breaker: &self.breaker,
-            locks: &self.locks,
             leases: &self.leases,
         }
     }
@@ -501,7 +498,6 @@ fn no_randomness_no_code() {
         entropy: &Broken,
         user_directory: None,
         breaker: &w.breaker,
-        locks: &w.locks,
         leases: &w.leases,
     };
     let command = send_command("a@example.com");

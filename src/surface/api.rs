@@ -5,9 +5,9 @@ use crate::config::Config;
 use crate::core::destination::Channel;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
-use crate::policy::idempotency::{self, Lookup, Stored};
-use crate::policy::serial;
-use crate::ports::Entropy;
+use crate::policy::idempotency::{self, Claim, Stored};
+use crate::policy::state::{State, StateOp};
+use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::dialect::{self, DialectRoute};
@@ -86,6 +86,34 @@ pub fn render_error(
         }
         _ => crate::surface::http::error_response(error, request_id),
     }
+}
+
+/// How often a duplicate of an in-flight idempotent send asks whether it is done.
+const IDEMPOTENT_POLL_MS: u32 = 50;
+
+/// A native send: parse, run the use case, render.
+async fn send(
+    head: &RequestHead,
+    body: &[u8],
+    deps: &impl Platform,
+    client: String,
+    now: u64,
+) -> Result<Reply, ApiError> {
+    let command = SendCommand {
+        client,
+        ..parse_send(head, body, deps.config().default_locale)?
+    };
+    let sent = send_code(deps, command, now).await?;
+    let answer = json!({
+        "verification_id": sent.verification_id,
+        "channel": sent.destination.channel(),
+        "to": sent.destination.masked(),
+        "purpose": sent.purpose,
+        "expires_in": sent.expires_in,
+        "resend_after": sent.resend_after,
+        "attempts_allowed": sent.attempts_allowed,
+    });
+    Ok(Reply::for_send(&sent, 200, answer))
 }
 
 fn enumerated<T>(
@@ -235,55 +263,62 @@ pub async fn handle(
                     })
                 })
                 .transpose()?;
-            // Concurrent duplicates wait for the first to finish, then replay it.
-            let _turn = match idempotency_key {
-                Some(key) => {
-                    let record = idempotency::record_key(&config.keys, &client, key);
-                    Some(serial::lock(deps.locks(), &record, deps.transport()).await)
-                }
-                None => None,
+            let Some(key) = idempotency_key else {
+                return send(head, body, deps, client, now).await;
             };
-            if let Some(key) = idempotency_key {
-                let earlier = idempotency::lookup(deps.kv(), &config.keys, &client, key, body)
-                    .await
-                    .map_err(|_| ApiError::ServiceUnavailable { retry_after: 5 })?;
-                match earlier {
-                    Lookup::Miss => {}
-                    Lookup::Reused => return Err(ApiError::IdempotencyKeyReused),
-                    Lookup::Replay(stored) => {
-                        return Ok(plain(stored.status, stored.body, "replayed"))
+            // The first request claims the key; duplicates wait for its answer.
+            let record = idempotency::record_key(&config.keys, &client, key);
+            let digest = idempotency::body_digest(body);
+            let state = deps.state();
+            let unavailable = |_| ApiError::ServiceUnavailable { retry_after: 5 };
+            let patience =
+                (config.delivery_budget_ms + 2000).min(idempotency::PENDING as u32 * 1000);
+            let mut waited = 0;
+            loop {
+                let claim = StateOp::IdemClaim {
+                    key: record.clone(),
+                    body_sha256: digest.clone(),
+                    now,
+                };
+                match state.claim(claim).await.map_err(unavailable)? {
+                    Claim::Claimed => break,
+                    Claim::Reused => return Err(ApiError::IdempotencyKeyReused),
+                    Claim::Done { response } => {
+                        // A response that no longer opens (its key was retired) is
+                        // as good as none: this request sends and replaces it.
+                        if let Some(stored) = idempotency::open_response(&config.keys, &response) {
+                            return Ok(plain(stored.status, stored.body, "replayed"));
+                        }
+                        break;
                     }
+                    Claim::InFlight if waited < patience => {
+                        deps.transport().sleep(IDEMPOTENT_POLL_MS).await;
+                        waited += IDEMPOTENT_POLL_MS;
+                    }
+                    Claim::InFlight => return Err(ApiError::ServiceUnavailable { retry_after: 1 }),
                 }
             }
-            let command = SendCommand {
-                client: client.clone(),
-                ..parse_send(head, body, config.default_locale)?
+            let reply = match send(head, body, deps, client.clone(), now).await {
+                Ok(reply) => reply,
+                Err(error) => {
+                    // Only answers that sent are remembered: the key may be retried.
+                    let _ = state.run(StateOp::IdemAbandon { key: record }).await;
+                    return Err(error);
+                }
             };
-            let sent = send_code(deps, command, now).await?;
-            let answer = json!({
-                "verification_id": sent.verification_id,
-                "channel": sent.destination.channel(),
-                "to": sent.destination.masked(),
-                "purpose": sent.purpose,
-                "expires_in": sent.expires_in,
-                "resend_after": sent.resend_after,
-                "attempts_allowed": sent.attempts_allowed,
-            });
-            let reply = Reply::for_send(&sent, 200, answer);
-            if let Some(key) = idempotency_key {
-                let stored = Stored {
-                    status: reply.status,
-                    body: reply.body.clone(),
+            let stored = Stored {
+                status: reply.status,
+                body: reply.body.clone(),
+            };
+            // The code is out: failing to remember it must not fail the send.
+            if let Ok(response) = idempotency::seal_response(&config.keys, deps.entropy(), &stored)
+            {
+                let finish = StateOp::IdemFinish {
+                    key: record,
+                    body_sha256: digest,
+                    response,
                 };
-                // The code is out: failing to remember it must not fail the send.
-                let _ = idempotency::remember(
-                    deps.kv(),
-                    &config.keys,
-                    deps.entropy(),
-                    (&client, key, body),
-                    &stored,
-                )
-                .await;
+                let _ = state.run(finish).await;
             }
             Ok(reply)
         }
