@@ -34,6 +34,8 @@ use std::fmt;
 
 pub struct Config {
     pub app_name: String,
+    /// `User-Agent` of every outbound request.
+    pub user_agent: String,
     pub issuer: String,
     pub audience: String,
     pub keys: KeyRing,
@@ -565,6 +567,7 @@ impl Config {
         };
         Ok(Config {
             app_name: r.text("APP_NAME")?,
+            user_agent: r.text("USER_AGENT")?,
             issuer: r.text("JWT_ISSUER")?,
             audience: r.text("JWT_AUDIENCE")?,
             keys,

@@ -107,6 +107,7 @@ pub static VARS: &[Var] = &[
     var("SMS_PROVIDERS", Kind::Syntax("provider names, comma-separated"), "log", "SMS provider chain, tried in order (see \"Providers\")"),
     var("EMAIL_PROVIDERS", Kind::Syntax("provider names, comma-separated"), "log", "email provider chain, tried in order (see \"Providers\")"),
     var("PROVIDER_TIMEOUT_MS", TIMEOUT, "3000", "per-attempt timeout of the vendor providers"),
+    var("USER_AGENT", Kind::Name, concat!("edge-otp/", env!("CARGO_PKG_VERSION")), "`User-Agent` of every outbound request (providers, webhook, directory, Turnstile)"),
     var("PROVIDER_BREAKER_FAILURES", number(1, 1000), "3", "failed sends in a row before a provider is skipped"),
     var("PROVIDER_BREAKER_SECONDS", number(0, 3600), "30", "how long a failing provider is skipped"),
     var("DELIVERY_BUDGET_MS", number(100, 60_000), "10000", "worst-case time of all attempts of one send (each provider: a try and one retry while its timeout fits)"),

@@ -15,7 +15,7 @@ use crate::policy::directory::Source;
 use crate::policy::serial::KeyLocks;
 use crate::policy::state::{Serialised, State, StateOp, StateReply};
 use crate::ports::kv::StoreError;
-use crate::ports::{Entropy, EntropyError};
+use crate::ports::{Entropy, EntropyError, Identified};
 use crate::service::error::ApiError;
 use crate::service::Deps;
 use crate::surface::api::{self, Route};
@@ -200,11 +200,15 @@ async fn serve(
     };
     let breaker = BREAKER.with(Rc::clone);
     let leases = LEASES.with(Rc::clone);
+    let transport = Identified {
+        inner: &transport::WorkersTransport,
+        user_agent: &config.user_agent,
+    };
     let deps = Deps {
         config: &config,
         kv: &kv,
         state: &state,
-        transport: &transport::WorkersTransport,
+        transport: &transport,
         entropy: &GetRandom,
         user_directory: user_directory.as_ref(),
         breaker: &breaker,

@@ -10,4 +10,4 @@ pub mod kv;
 pub mod transport;
 
 pub use entropy::{Entropy, EntropyError};
-pub use transport::{HttpReply, OutboundRequest, Transport, TransportError};
+pub use transport::{HttpReply, Identified, OutboundRequest, Transport, TransportError};

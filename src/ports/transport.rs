@@ -49,3 +49,83 @@ pub trait Transport {
     /// Waits before a retry.
     async fn sleep(&self, ms: u32);
 }
+
+/// A transport that names us on every request: `User-Agent` unless the request
+/// sets its own. Vendors and Cloudflare-fronted APIs refuse requests without one
+/// (Resend answers 403, error 1010), and a Worker's `fetch` sends none.
+pub struct Identified<'a, T> {
+    pub inner: &'a T,
+    pub user_agent: &'a str,
+}
+
+impl<T: Transport> Transport for Identified<'_, T> {
+    async fn fetch(
+        &self,
+        request: &OutboundRequest,
+        timeout_ms: u32,
+    ) -> Result<HttpReply, TransportError> {
+        if request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("user-agent"))
+        {
+            return self.inner.fetch(request, timeout_ms).await;
+        }
+        let mut named = request.clone();
+        named
+            .headers
+            .push(("user-agent".to_owned(), self.user_agent.to_owned()));
+        self.inner.fetch(&named, timeout_ms).await
+    }
+
+    fn console(&self, line: &str) {
+        self.inner.console(line)
+    }
+
+    async fn sleep(&self, ms: u32) {
+        self.inner.sleep(ms).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::kv::memory::block_on;
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Seen(RefCell<Vec<OutboundRequest>>);
+
+    impl Transport for Seen {
+        async fn fetch(&self, r: &OutboundRequest, _: u32) -> Result<HttpReply, TransportError> {
+            self.0.borrow_mut().push(r.clone());
+            Ok(HttpReply::new(200, ""))
+        }
+        fn console(&self, _: &str) {}
+        async fn sleep(&self, _: u32) {}
+    }
+
+    #[test]
+    fn every_request_carries_a_user_agent() {
+        let seen = Seen::default();
+        let named = Identified {
+            inner: &seen,
+            user_agent: "edge-otp/1.2.3",
+        };
+        let request = |headers: Vec<(String, String)>| OutboundRequest {
+            method: "POST",
+            url: "https://api.example/x".into(),
+            headers,
+            body: String::new(),
+        };
+        block_on(named.fetch(&request(vec![]), 100)).unwrap();
+        let own = vec![("User-Agent".to_owned(), "vendor-sdk/9".to_owned())];
+        block_on(named.fetch(&request(own.clone()), 100)).unwrap();
+        let seen = seen.0.borrow();
+        assert_eq!(
+            seen[0].headers,
+            [("user-agent".to_owned(), "edge-otp/1.2.3".to_owned())]
+        );
+        assert_eq!(seen[1].headers, own, "a request's own agent is kept");
+    }
+}
