@@ -10,6 +10,17 @@
 - `/twilio/...` and `/vonage/sms/json`: the two SMS vendors' APIs, with their real
   success and error bodies; `provider_modes` makes each fail, hang or refuse.
 - `/resend/emails`: Resend's email API.
+
+Each vendor fake enforces the request rules its vendor documents (written from the
+vendors' API references, not from our code), and refuses as the vendor does:
+- Resend: `Authorization: Bearer <key>` (401 otherwise), a `User-Agent` header
+  (403 with error 1010 otherwise: "All API requests must include a User-Agent
+  header"), and a JSON body (`Content-Type: application/json`, 422 otherwise).
+- Twilio Messages: HTTP Basic with the account SID and auth token (401, code 20003),
+  the account SID in the path, and a form-encoded body
+  (`application/x-www-form-urlencoded`, the only body the REST API reads).
+- Vonage SMS API: `api_key` and `api_secret` in a form-encoded or JSON body (a 200
+  with status 4, "Bad Credentials", otherwise).
 - `GET /latest?to=…`: the newest captured message for a destination (the browser
   test reads its codes here).
 """
@@ -45,6 +56,7 @@ class Capture:
         self.directory_calls = []
         self.provider_modes = {"twilio": "ok", "vonage": "ok"}  # ok | fail | hang | invalid
         self.provider_messages = []  # (provider, form fields)
+        self.refused = []  # (provider, rule) of requests a vendor fake refused
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -174,6 +186,11 @@ class Capture:
                 self._reply(200, json.dumps(answer).encode())
 
             def _sms_vendor(self, vendor, body):
+                content_type = self.headers.get("content-type", "").split(";")[0].strip().lower()
+                if vendor == "twilio" and content_type != "application/x-www-form-urlencoded":
+                    return self._reply(400, json.dumps({"code": 21604, "message": "A 'To' phone number is required.", "status": 400}).encode())
+                if vendor == "vonage" and content_type not in ("application/x-www-form-urlencoded", "application/json"):
+                    return self._reply(200, b'{"message-count": "1", "messages": [{"status": "2", "error-text": "Missing api_key"}]}')
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                 mode = capture.provider_modes[vendor]
                 if mode == "hang":
@@ -199,11 +216,18 @@ class Capture:
                 self._reply(answer[0], json.dumps(answer[1]).encode())
 
             def _resend(self, body):
+                if not self.headers.get("user-agent"):
+                    with capture.lock:
+                        capture.refused.append(("resend", "user-agent"))
+                    return self._reply(403, b'{"statusCode": 403, "message": "error code: 1010", "name": "missing_user_agent"}')
                 if self.headers.get("authorization") != f"Bearer {RESEND_KEY}":
                     return self._reply(401, b'{"statusCode": 401, "message": "API key is invalid", "name": "validation_error"}')
+                if self.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+                    return self._reply(422, b'{"statusCode": 422, "message": "Invalid content type", "name": "validation_error"}')
                 email = json.loads(body)
                 with capture.lock:
-                    capture.provider_messages.append(("resend", {"To": email["to"][0], "Body": email["text"], "email": email}))
+                    capture.provider_messages.append(("resend", {"To": email["to"][0], "Body": email["text"], "email": email,
+                                                                 "user_agent": self.headers.get("user-agent")}))
                 self._reply(200, b'{"id": "49a3999c-0ce1-4ea6-ab68-afcd6dc2e794"}')
 
             def _reply(self, status, body):

@@ -1,6 +1,10 @@
 """Failover between real SMS vendor APIs (played on loopback): Twilio first, Vonage
 second."""
 
+import json
+import urllib.error
+import urllib.request
+
 import pytest
 
 
@@ -48,7 +52,9 @@ def test_email_through_resend(providers_worker, capture, ip, email):
     assert r.status == 200, r.json
     vendor, code = capture.sms_code(email)
     assert vendor == "resend"
-    sent = [f["email"] for v, f in capture.provider_messages if v == "resend" and f["To"] == email][-1]
+    fields = [f for v, f in capture.provider_messages if v == "resend" and f["To"] == email][-1]
+    assert fields["user_agent"] == "edge-otp/0.1.0", "Resend refuses requests without one"
+    sent = fields["email"]
     assert sent["from"] == "Edge OTP <no-reply@otp.e2e.test>"
     assert sent["subject"] and "\n" not in sent["subject"] and code not in sent["subject"]
     assert code in sent["html"] and sent["html"].startswith("<!doctype html>")
@@ -61,3 +67,15 @@ def test_sms_carries_the_webotp_line(providers_worker, capture, ip, phone, modes
     vendor, code = capture.sms_code(phone)
     body = [f["Body"] for v, f in capture.provider_messages if f.get("To") == phone][-1]
     assert body.endswith(f"\n\n@app.e2e.test #{code}")
+
+
+def test_the_resend_fake_refuses_what_resend_refuses(capture):
+    """The fake holds the rule Resend documents: no User-Agent, 403 (error 1010)."""
+    body = json.dumps({"from": "a@b.co", "to": ["c@d.co"], "subject": "s", "text": "t"}).encode()
+    request = urllib.request.Request(capture.base + "/resend/emails", data=body, method="POST", headers={
+        "authorization": "Bearer re_e2e_key", "content-type": "application/json", "user-agent": ""})
+    try:
+        urllib.request.urlopen(request, timeout=5)
+        raise AssertionError("accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 403 and b"1010" in e.read()
