@@ -169,7 +169,7 @@ async fn serve(
 ) -> Result<Reply, ApiError> {
     let route = Route::resolve(&head.method, &head.path)?;
     let body = if route.takes_body() {
-        head.accept_json_body()?;
+        route.accept_body(head)?;
         read_body(req).await?
     } else {
         Vec::new()

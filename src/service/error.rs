@@ -53,6 +53,9 @@ pub enum ApiError {
     TooManyAttempts,
     /// 503: no provider delivered the message.
     DeliveryUnavailable { retry_after: u64 },
+    /// 503: the channel's daily spend ceiling is reached (natively the same answer
+    /// as [`ApiError::DeliveryUnavailable`]; some dialects name it).
+    SpendCeiling { retry_after: u64 },
     /// 503: state or randomness unavailable; we fail closed.
     ServiceUnavailable { retry_after: u64 },
     /// 500: misconfiguration or a bug; details go to the log, never to the client.
@@ -86,7 +89,7 @@ impl ApiError {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited { .. } | TooManyAttempts => 429,
-            DeliveryUnavailable { .. } | ServiceUnavailable { .. } => 503,
+            DeliveryUnavailable { .. } | SpendCeiling { .. } | ServiceUnavailable { .. } => 503,
             Internal => 500,
         }
     }
@@ -115,7 +118,7 @@ impl ApiError {
             UnsupportedMediaType => "unsupported_media_type",
             RateLimited { .. } => "rate_limited",
             TooManyAttempts => "too_many_attempts",
-            DeliveryUnavailable { .. } => "delivery_unavailable",
+            DeliveryUnavailable { .. } | SpendCeiling { .. } => "delivery_unavailable",
             ServiceUnavailable { .. } => "service_unavailable",
             Internal => "internal_error",
         }
@@ -146,7 +149,9 @@ impl ApiError {
             UnsupportedMediaType => "The request body must be application/json.",
             RateLimited { .. } => "Too many requests; retry later.",
             TooManyAttempts => "Too many wrong attempts; request a new code.",
-            DeliveryUnavailable { .. } => "The message could not be delivered; retry later.",
+            DeliveryUnavailable { .. } | SpendCeiling { .. } => {
+                "The message could not be delivered; retry later."
+            }
             ServiceUnavailable { .. } => "The service is temporarily unavailable; retry later.",
             Internal => "Internal error.",
         }
@@ -157,6 +162,7 @@ impl ApiError {
         match self {
             ApiError::RateLimited { retry_after }
             | ApiError::DeliveryUnavailable { retry_after }
+            | ApiError::SpendCeiling { retry_after }
             | ApiError::ServiceUnavailable { retry_after } => Some(*retry_after),
             _ => None,
         }

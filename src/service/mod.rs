@@ -426,7 +426,7 @@ async fn spend_gate(
             let retry_after = lease.retry_after;
             // The hourly caps are rate limits; the daily ceiling is spend.
             return Err(if window == DAY {
-                ApiError::DeliveryUnavailable { retry_after }
+                ApiError::SpendCeiling { retry_after }
             } else {
                 ApiError::RateLimited { retry_after }
             });

@@ -697,7 +697,7 @@ fn daily_spend_ceiling() {
     let midnight = T0 - T0 % 86_400 + 86_400;
     assert_eq!(
         w.send("+14155550300", T0).err(),
-        Some(ApiError::DeliveryUnavailable {
+        Some(ApiError::SpendCeiling {
             retry_after: midnight - T0
         })
     );

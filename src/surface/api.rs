@@ -11,7 +11,7 @@ use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::dialect::{self, DialectRoute};
-use crate::surface::http::RequestHead;
+use crate::surface::http::{RequestHead, FORM, JSON};
 use crate::surface::json::Fields;
 use crate::surface::reply::{reply_response, Reply};
 use base64::Engine;
@@ -65,6 +65,17 @@ impl Route {
             Route::Check => "check",
             Route::Preflight { .. } => "preflight",
             Route::Dialect(route) => route.name(),
+        }
+    }
+
+    /// 415 or 413 for a body this route does not read: the native API takes JSON;
+    /// the dialects also take an undeclared body as JSON (their vendors' examples
+    /// send none), and the CIAM token endpoint a form (as OAuth 2.0 clients do).
+    pub fn accept_body(self, head: &RequestHead) -> Result<(), ApiError> {
+        match self {
+            Route::Dialect(DialectRoute::CiamToken) => head.accept_body(&[JSON, FORM], true),
+            Route::Dialect(_) => head.accept_body(&[JSON], true),
+            _ => head.accept_json_body(),
         }
     }
 

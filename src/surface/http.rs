@@ -5,6 +5,9 @@ use crate::ports::Entropy;
 use crate::service::error::ApiError;
 use serde_json::Value;
 
+pub const JSON: &str = "application/json";
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
 /// Request bodies over this many bytes answer 413 without being read further.
 pub const MAX_BODY: usize = 8 * 1024;
 
@@ -33,11 +36,29 @@ impl RequestHead {
     /// 415 unless the body is declared `application/json` (parameters allowed);
     /// 413 when the declared length is over [`MAX_BODY`].
     pub fn accept_json_body(&self) -> Result<(), ApiError> {
-        let media_type = self
-            .header("content-type")
+        self.accept_body(&[JSON], false)
+    }
+
+    /// The body's declared media type, lower-cased, without parameters.
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type")
             .and_then(|v| v.split(';').next())
-            .map(str::trim);
-        if !media_type.is_some_and(|m| m.eq_ignore_ascii_case("application/json")) {
+            .map(|m| m.trim().to_ascii_lowercase())
+    }
+
+    /// 415 unless the body is declared as one of `media_types` (or, when
+    /// `undeclared_is_json`, not declared at all, as some vendors' clients send it);
+    /// 413 when the declared length is over [`MAX_BODY`].
+    pub fn accept_body(
+        &self,
+        media_types: &[&str],
+        undeclared_is_json: bool,
+    ) -> Result<(), ApiError> {
+        let accepted = match self.media_type() {
+            None => undeclared_is_json,
+            Some(m) => media_types.contains(&m.as_str()),
+        };
+        if !accepted {
             return Err(ApiError::UnsupportedMediaType);
         }
         let declared = self

@@ -39,6 +39,46 @@ impl<'de> Deserialize<'de> for Members {
     }
 }
 
+/// An `application/x-www-form-urlencoded` body as the JSON object of its string
+/// members, in order and with duplicates kept (so [`Fields::parse`] refuses them):
+/// OAuth 2.0 clients send token requests this way.
+pub fn form_as_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let malformed = || ApiError::InvalidRequest {
+        field: None,
+        message: "The body must be a valid form (application/x-www-form-urlencoded).",
+    };
+    let text = std::str::from_utf8(body).map_err(|_| malformed())?;
+    let decode = |part: &str| -> Result<String, ApiError> {
+        let part = part.replace('+', " ");
+        let bytes = part.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let hex = part.get(i + 1..i + 3).ok_or_else(malformed)?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| malformed())?);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).map_err(|_| malformed())
+    };
+    let mut json = String::from("{");
+    for (i, pair) in text.split('&').filter(|p| !p.is_empty()).enumerate() {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&Value::String(decode(name)?).to_string());
+        json.push(':');
+        json.push_str(&Value::String(decode(value)?).to_string());
+    }
+    json.push('}');
+    Ok(json.into_bytes())
+}
+
 /// A field name fit to echo back: short printable ASCII, else nothing is echoed.
 fn echoable(name: &str) -> Option<String> {
     let printable = name.bytes().all(|b| (0x20..0x7f).contains(&b));
@@ -105,6 +145,16 @@ impl Fields {
         }
     }
 
+    /// The names of the members not taken (a lenient reader ignores them): at most
+    /// 16, each echoable or `?`, for the log.
+    pub fn rest(self) -> Vec<String> {
+        self.members
+            .iter()
+            .take(16)
+            .map(|(name, _)| echoable(name).unwrap_or_else(|| "?".to_owned()))
+            .collect()
+    }
+
     /// Ends parsing: any member not taken is unknown.
     pub fn finish(self) -> Result<(), ApiError> {
         match self.members.first() {
@@ -134,6 +184,29 @@ mod tests {
         fields.string("channel")?;
         fields.unsigned("ttl")?;
         fields.finish()
+    }
+
+    #[test]
+    fn forms_read_as_flat_objects() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("a=1&b=x+y%2Bz", Some(r#"{"a":"1","b":"x y+z"}"#)),
+            (
+                "grant_type=http%3A%2F%2Fx&otp=",
+                Some(r#"{"grant_type":"http://x","otp":""}"#),
+            ),
+            ("", Some("{}")),
+            ("flag&a=%E4%B8%AD", Some(r#"{"flag":"","a":"中"}"#)),
+            ("a=%ZZ", None),
+            ("a=%E4", None),
+        ];
+        for (form, json) in cases {
+            let got = form_as_json(form.as_bytes())
+                .ok()
+                .map(|b| String::from_utf8(b).unwrap());
+            assert_eq!(got.as_deref(), *json, "{form}");
+        }
+        let dup = form_as_json(b"a=1&a=2").unwrap();
+        assert!(Fields::parse(&dup).is_err(), "duplicates are refused");
     }
 
     #[test]

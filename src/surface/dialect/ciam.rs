@@ -7,13 +7,14 @@
 //! `otp_token` + `otp` for an access token (our verified JWT). Errors are
 //! `{"error", "error_description"?}` with the seed's vocabulary.
 
-use super::read_fields;
+use super::{read_fields, DialectRoute};
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
-use crate::surface::http::RequestHead;
+use crate::surface::http::{RequestHead, FORM};
+use crate::surface::json::form_as_json;
 use crate::surface::reply::Reply;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -51,21 +52,24 @@ fn authenticate(head: &RequestHead, deps: &impl Platform) -> Result<String, ApiE
     if clients.is_open() {
         return Ok(String::new());
     }
-    let credentials = head
-        .header("authorization")
-        .and_then(|v| v.trim().strip_prefix("Basic "))
-        .and_then(|b64| STANDARD.decode(b64.trim()).ok())
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .ok_or(ApiError::Unauthorized)?;
-    let (id, secret) = credentials.split_once(':').ok_or(ApiError::Unauthorized)?;
-    let (id, secret) = (url_decode(id), url_decode(secret));
-    let (Some(id), Some(secret)) = (id, secret) else {
-        return Err(ApiError::Unauthorized);
-    };
+    let (id, secret) = basic_credentials(head).ok_or(ApiError::Unauthorized)?;
     clients
         .check(&id, &secret)
         .then_some(id)
         .ok_or(ApiError::Unauthorized)
+}
+
+/// CIAM's Basic credentials: the scheme in any case (RFC 7235), then
+/// `base64(url_encode(id) ":" url_encode(secret))`.
+fn basic_credentials(head: &RequestHead) -> Option<(String, String)> {
+    let value = head.header("authorization")?.trim();
+    let (scheme, b64) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
+    let (id, secret) = raw.split_once(':')?;
+    Some((url_decode(id)?, url_decode(secret)?))
 }
 
 pub async fn send(
@@ -78,6 +82,8 @@ pub async fn send(
     let parse = |e: ApiError| send_error(&e, None);
     let (usage, phone, email, auth_source) = read_fields(
         body,
+        deps.transport(),
+        DialectRoute::CiamSend,
         |f| {
             Ok((
                 f.string("usage")?,
@@ -187,6 +193,8 @@ pub fn send_error(e: &ApiError, channel: Option<Channel>) -> Reply {
                 "Email rate limit exceeded, retry in {retry_after} seconds"
             )),
         ),
+        ApiError::SpendCeiling { .. } if email => (400, "insufficient_email_quota", None),
+        ApiError::SpendCeiling { .. } => (400, "insufficient_sms_quota", None),
         ApiError::DeliveryUnavailable { .. } | ApiError::ServiceUnavailable { .. } => (
             503,
             "temporarily_unavailable",
@@ -224,12 +232,22 @@ pub async fn token(
     now: u64,
 ) -> Result<Reply, Reply> {
     let fail = |e: ApiError| token_error(&e);
-    let (grant_type, client_id, otp_token, otp, phone, email) = read_fields(
+    // OAuth 2.0 clients send a form (RFC 6749 section 4.1.3); the seed sends JSON.
+    let form;
+    let body = if head.media_type().as_deref() == Some(FORM) {
+        form = form_as_json(body).map_err(fail)?;
+        &form[..]
+    } else {
+        body
+    };
+    let (grant_type, (client_id, client_secret), otp_token, otp, phone, email) = read_fields(
         body,
+        deps.transport(),
+        DialectRoute::CiamToken,
         |f| {
             Ok((
                 f.required_string("grant_type")?,
-                f.string("client_id")?,
+                (f.string("client_id")?, f.string("client_secret")?),
                 f.required_string("otp_token")?,
                 f.required_string("otp")?,
                 f.string("phone_number")?,
@@ -255,13 +273,28 @@ pub async fn token(
             ));
         }
     };
-    // A confidential client authenticates; a public one names itself, and the name
+    // A confidential client authenticates by Basic or by its credentials in the body
+    // (RFC 6749 section 2.3.1; never both); a public one names itself, and the name
     // must be a configured client.
     let clients = &deps.config().clients;
-    if head.header("authorization").is_some() {
-        authenticate(head, deps).map_err(fail)?;
-    } else if !clients.is_open() && !client_id.as_deref().is_some_and(|id| clients.knows(id)) {
-        return Err(fail(ApiError::Unauthorized));
+    match (head.header("authorization"), &client_id, &client_secret) {
+        (Some(_), _, Some(_)) => {
+            let both = "Use one client authentication method: Basic or the body.";
+            return Err(fail(ApiError::invalid_field("client_secret", both)));
+        }
+        (Some(_), _, None) => {
+            authenticate(head, deps).map_err(fail)?;
+        }
+        (None, Some(id), Some(secret)) => {
+            if !clients.is_open() && !clients.check(id, secret) {
+                return Err(fail(ApiError::Unauthorized));
+            }
+        }
+        (None, _, _) => {
+            if !clients.is_open() && !client_id.as_deref().is_some_and(|id| clients.knows(id)) {
+                return Err(fail(ApiError::Unauthorized));
+            }
+        }
     }
     let command = CheckCommand {
         verification_id: otp_token,
@@ -294,9 +327,9 @@ pub fn token_error(e: &ApiError) -> Reply {
         | ApiError::TooManyAttempts => (400, "invalid_grant"),
         ApiError::Unauthorized => (401, "invalid_client"),
         ApiError::RateLimited { .. } => (429, "slow_down"),
-        ApiError::ServiceUnavailable { .. } | ApiError::DeliveryUnavailable { .. } => {
-            (503, "temporarily_unavailable")
-        }
+        ApiError::ServiceUnavailable { .. }
+        | ApiError::DeliveryUnavailable { .. }
+        | ApiError::SpendCeiling { .. } => (503, "temporarily_unavailable"),
         ApiError::Internal => (500, "server_error"),
         _ => (400, "invalid_request"),
     };

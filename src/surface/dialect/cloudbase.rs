@@ -6,7 +6,7 @@
 //! Errors are `{"error", "error_code", "error_description"}`; the seed's codes are
 //! kept (4001, 4004, 4028, 4029) and other errors use their HTTP status × 10.
 
-use super::read_fields;
+use super::{read_fields, DialectRoute};
 use crate::core::destination::Destination;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
@@ -29,6 +29,8 @@ pub async fn send(
 ) -> Result<Reply, Reply> {
     let (phone, email, target) = read_fields(
         body,
+        deps.transport(),
+        DialectRoute::CloudBaseSend,
         |f| {
             let read = (
                 f.string("phone_number")?,
@@ -99,6 +101,8 @@ pub async fn send(
 pub async fn verify(body: &[u8], deps: &impl Platform, now: u64) -> Result<Reply, Reply> {
     let (verification_id, code) = read_fields(
         body,
+        deps.transport(),
+        DialectRoute::CloudBaseVerify,
         |f| {
             let read = (
                 f.required_string("verification_id")?,

@@ -13,7 +13,7 @@
 //! `timeout` in minutes (absent or null: 10; above 60: 5) and `lang`; 204 on
 //! success; errors `{"error_code": "CBC.…", "error_msg"}` as the seed lists them.
 
-use super::read_fields;
+use super::{read_fields, DialectRoute};
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
@@ -86,6 +86,8 @@ pub async fn meeting_send(
     let fail = |e: ApiError| meeting_error(&e, lang);
     let (user, method, token) = read_fields(
         body,
+        deps.transport(),
+        DialectRoute::MeetingSend,
         |f| {
             Ok((
                 f.required_string("user")?,
@@ -154,6 +156,8 @@ pub async fn meeting_check(
     let fail = |e: ApiError| meeting_error(&e, lang);
     let (code, user) = read_fields(
         body,
+        deps.transport(),
+        DialectRoute::MeetingCheck,
         |f| Ok((f.required_string("code")?, f.required_string("user")?)),
         fail,
     )?;
@@ -203,7 +207,9 @@ pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
             "USG.DESTINATION_NOT_ALLOWED",
             "不支持向该号码或邮箱发送",
         ),
-        DeliveryUnavailable { .. } => (500, "USG.SEND_FAILED", "验证码发送失败，请稍后重试"),
+        DeliveryUnavailable { .. } | SpendCeiling { .. } => {
+            (500, "USG.SEND_FAILED", "验证码发送失败，请稍后重试")
+        }
         ServiceUnavailable { .. } | Internal => (500, "USG.SERVER_ERROR", "服务器异常"),
         InvalidPhoneNumber | InvalidEmail => (400, "USG.INVALID_USER", "手机号或邮箱格式错误"),
         InvalidCode { .. } => (400, "USG.INVALID_VERIFY_CODE", "验证码错误"),
@@ -250,7 +256,7 @@ pub fn bss_error(e: &ApiError) -> Reply {
     let (status, code, message) = match e {
         InvalidEmail => (400, "CBC.99004004", "Empty email address./Invalid format."),
         RateLimited { .. } => (400, "CBC.99004015", "The number of verification code sending times has reached the upper limit (15 times per hour, 60 times per day)."),
-        DeliveryUnavailable { .. } => (400, "CBC.99004003", "The verification code is successfully generated but fails to be sent."),
+        DeliveryUnavailable { .. } | SpendCeiling { .. } => (400, "CBC.99004003", "The verification code is successfully generated but fails to be sent."),
         ServiceUnavailable { .. } => (400, "CBC.99004002", "Failed to generate the verification code."),
         Unauthorized => (401, "CBC.0154", "Invalid or expired token."),
         CaptchaRequired | CaptchaInvalid | DestinationNotAllowed => (403, "CBC.0151", "Access denied."),
@@ -282,6 +288,8 @@ pub async fn bss_send(
     let fail = |e: ApiError| bss_error(&e);
     let (receiver_type, email, timeout, lang) = read_fields(
         body,
+        deps.transport(),
+        DialectRoute::BssSend,
         |f| {
             Ok((
                 f.unsigned("receiver_type")?,

@@ -10,11 +10,13 @@ pub mod cloudbase;
 pub mod huawei;
 
 use crate::delivery::message::Locale;
+use crate::ports::Transport;
 use crate::service::error::ApiError;
 use crate::service::Platform;
 use crate::surface::http::RequestHead;
 use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
+use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialectRoute {
@@ -91,18 +93,26 @@ pub fn error_reply(route: DialectRoute, error: &ApiError) -> Reply {
 }
 
 /// Reads a dialect's flat JSON body: `read` takes its fields with `?`, and any
-/// parsing error (malformed body, wrong type, missing, unknown or duplicate field)
-/// is turned into the dialect's reply here, once.
+/// parsing error (malformed body, wrong type, missing or duplicate field) is turned
+/// into the dialect's reply here, once. Members `read` did not take are ignored, as
+/// the vendors' own APIs do (their SDKs add fields over time); their names, never
+/// their values, go to the log.
 // The `Err` is the dialect's finished reply, handed straight back to the client.
 #[allow(clippy::result_large_err)]
 pub fn read_fields<T>(
     body: &[u8],
+    log: &impl Transport,
+    route: DialectRoute,
     read: impl FnOnce(&mut Fields) -> Result<T, ApiError>,
     reply: impl Fn(ApiError) -> Reply,
 ) -> Result<T, Reply> {
     let mut fields = Fields::parse(body).map_err(&reply)?;
     let value = read(&mut fields).map_err(&reply)?;
-    fields.finish().map_err(reply)?;
+    let ignored = fields.rest();
+    if !ignored.is_empty() {
+        let line = json!({"level": "info", "event": "ignored_fields", "route": route.name(), "fields": ignored});
+        log.console(&line.to_string());
+    }
     Ok(value)
 }
 
