@@ -119,6 +119,11 @@ fn head_of(req: &Request) -> RequestHead {
         // The raw method: worker::Method folds methods it does not know into GET.
         method: req.inner().method(),
         path: req.path(),
+        query: req
+            .url()
+            .ok()
+            .and_then(|url| url.query().map(str::to_owned))
+            .unwrap_or_default(),
         headers: req
             .headers()
             .entries()

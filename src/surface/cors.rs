@@ -6,8 +6,12 @@
 use crate::config::settings::Cors;
 use crate::surface::http::Response;
 
+/// The native API's headers and those the vendors' SDKs send on dialect routes
+/// (CloudBase's `X-Device-Id` and `X-Sdk-Version`, Huawei's `X-Auth-Token`,
+/// `X-Sdk-Date` and `Accept-Language`).
 const ALLOW_HEADERS: &str = "Content-Type, Authorization, X-Request-Id, Idempotency-Key, \
-                             X-Captcha-Token, cf-turnstile-response";
+                             X-Captcha-Token, cf-turnstile-response, X-Device-Id, \
+                             X-Sdk-Version, X-Auth-Token, X-Sdk-Date, Accept-Language";
 const EXPOSE_HEADERS: &str = "Retry-After, X-Request-Id";
 const MAX_AGE: &str = "600";
 

@@ -3,6 +3,7 @@
 
 use crate::ports::Entropy;
 use crate::service::error::ApiError;
+use crate::surface::json::form_decode;
 use serde_json::Value;
 
 pub const JSON: &str = "application/json";
@@ -15,6 +16,8 @@ pub const MAX_BODY: usize = 8 * 1024;
 pub struct RequestHead {
     pub method: String,
     pub path: String,
+    /// The query string, without `?` (empty when there is none).
+    pub query: String,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
 }
@@ -25,6 +28,16 @@ impl RequestHead {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter's value, percent-decoded (`+` is a space); the first one
+    /// when it repeats.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query
+            .split('&')
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, value)| form_decode(value))
     }
 
     /// The client IP the limits count: `CF-Connecting-IP` only, never
@@ -169,6 +182,7 @@ mod tests {
         RequestHead {
             method: "POST".into(),
             path: "/v1/verifications".into(),
+            query: String::new(),
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))

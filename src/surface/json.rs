@@ -39,6 +39,25 @@ impl<'de> Deserialize<'de> for Members {
     }
 }
 
+/// One name or value of a form or query string: `+` is a space, `%XX` a byte, and
+/// the result must be UTF-8.
+pub fn form_decode(part: &str) -> Option<String> {
+    let part = part.replace('+', " ");
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(part.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// An `application/x-www-form-urlencoded` body as the JSON object of its string
 /// members, in order and with duplicates kept (so [`Fields::parse`] refuses them):
 /// OAuth 2.0 clients send token requests this way.
@@ -48,23 +67,7 @@ pub fn form_as_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
         message: "The body must be a valid form (application/x-www-form-urlencoded).",
     };
     let text = std::str::from_utf8(body).map_err(|_| malformed())?;
-    let decode = |part: &str| -> Result<String, ApiError> {
-        let part = part.replace('+', " ");
-        let bytes = part.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                let hex = part.get(i + 1..i + 3).ok_or_else(malformed)?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| malformed())?);
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).map_err(|_| malformed())
-    };
+    let decode = |part: &str| form_decode(part).ok_or_else(malformed);
     let mut json = String::from("{");
     for (i, pair) in text.split('&').filter(|p| !p.is_empty()).enumerate() {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));

@@ -86,7 +86,11 @@ pub async fn send(
         ttl: Some(VALIDITY),
         client: String::new(),
         client_ip: head.client_ip(),
-        captcha_token: head.header("x-captcha-token").map(str::to_owned),
+        // The JS SDK sends the token as a header or as `?captcha_token=`.
+        captcha_token: head
+            .header("x-captcha-token")
+            .map(str::to_owned)
+            .or_else(|| head.query_param("captcha_token")),
         existence: Some(existence),
         code_length: Some(CODE_LENGTH),
     };

@@ -32,16 +32,18 @@ struct Call<'a> {
 }
 
 fn run(world: &World, call: &Call, now: u64) -> Reply {
+    let (path, query) = call.path.split_once('?').unwrap_or((call.path, ""));
     let head = RequestHead {
         method: call.method.into(),
-        path: call.path.into(),
+        path: path.into(),
+        query: query.into(),
         headers: call
             .headers
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect(),
     };
-    let route = Route::resolve(call.method, call.path).expect("a dialect route");
+    let route = Route::resolve(call.method, path).expect("a dialect route");
     let body = call.body.to_string();
     match block_on(api::handle(
         route,
