@@ -8,6 +8,7 @@
 //!
 //! May import: `delivery` (outbound request signing), `core`, `ports`.
 
+pub mod apig;
 pub mod attempts;
 pub mod budget;
 pub mod captcha;

@@ -118,6 +118,9 @@ pub struct SendCommand {
     pub existence: Option<Existence>,
     /// A code length for this send (6–10); `None`: the configured one.
     pub code_length: Option<usize>,
+    /// The route's own longest validity (Huawei BSS: 60 minutes); `None`:
+    /// `CODE_TTL_MAX`.
+    pub max_ttl: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +147,9 @@ pub struct CheckCommand {
     pub to: Option<String>,
     /// When given, must be the purpose the code was issued for.
     pub purpose: Option<Purpose>,
+    /// The verified token's lifetime on this route (CloudBase: 600 s); `None`:
+    /// `VERIFIED_TOKEN_TTL`.
+    pub token_ttl: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -471,7 +477,10 @@ pub async fn send_code(
     let ttl = command
         .ttl
         .unwrap_or(config.ttl_default)
-        .clamp(config.ttl_min, config.ttl_max);
+        .clamp(
+            config.ttl_min,
+            command.max_ttl.unwrap_or(config.ttl_max).max(config.ttl_min),
+        );
     let unavailable = |_| ApiError::ServiceUnavailable { retry_after: 5 };
     let code_length = command
         .code_length
@@ -585,6 +594,7 @@ pub async fn check_code(
     now: u64,
 ) -> Result<CheckOutcome, ApiError> {
     let config = deps.config();
+    let token_ttl = command.token_ttl.unwrap_or(config.verified_token_ttl);
     let (claims, keys) = UntrustedToken::parse(&command.verification_id)
         .and_then(|t| t.verify(&config.keys))
         .map_err(|_| ApiError::InvalidVerification)?;
@@ -629,12 +639,12 @@ pub async fn check_code(
         purpose: claims.purpose,
         amr: jwt::amr(claims.channel),
         iat: now,
-        exp: now + config.verified_token_ttl,
+        exp: now + token_ttl,
         jti,
     };
     Ok(CheckOutcome {
         verified_token: jwt::sign(config.keys.active(), &verified),
-        expires_in: config.verified_token_ttl,
+        expires_in: token_ttl,
         destination,
         purpose: claims.purpose,
     })

@@ -90,6 +90,7 @@ pub(crate) fn send_command(to: &str) -> SendCommand {
         captcha_token: None,
         existence: None,
         code_length: None,
+        max_ttl: None,
     }
 }
 
@@ -153,6 +154,7 @@ impl World {
             code: code.into(),
             to: None,
             purpose: None,
+            token_ttl: None,
         };
         block_on(check_code(&self.deps(), command, now))
     }
@@ -280,6 +282,7 @@ fn bindings_to_destination_and_purpose() {
             code: code.clone(),
             to: to.map(str::to_owned),
             purpose,
+            token_ttl: None,
         };
         block_on(check_code(&w.deps(), command, T0 + 1))
     };

@@ -190,6 +190,7 @@ pub fn parse_send(
             .map(str::to_owned),
         existence: None,
         code_length: None,
+        max_ttl: None,
     })
 }
 
@@ -200,6 +201,7 @@ pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
         code: fields.required_string("code")?,
         to: fields.string("to")?,
         purpose: purpose_field(&mut fields)?,
+        token_ttl: None,
     };
     fields.finish()?;
     Ok(command)

@@ -5,6 +5,7 @@
 //! of top-level members: duplicates, unknown members, wrong types and control
 //! characters each become `invalid_request` naming the field.
 
+use crate::core::percent::percent_decode;
 use crate::service::error::ApiError;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -42,20 +43,7 @@ impl<'de> Deserialize<'de> for Members {
 /// One name or value of a form or query string: `+` is a space, `%XX` a byte, and
 /// the result must be UTF-8.
 pub fn form_decode(part: &str) -> Option<String> {
-    let part = part.replace('+', " ");
-    let bytes = part.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            out.push(u8::from_str_radix(part.get(i + 1..i + 3)?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_decode(&part.replace('+', " "))
 }
 
 /// An `application/x-www-form-urlencoded` body as the JSON object of its string

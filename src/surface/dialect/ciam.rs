@@ -9,6 +9,7 @@
 
 use super::{read_fields, DialectRoute};
 use crate::core::destination::{Channel, Destination};
+use crate::core::percent::percent_decode;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::service::error::ApiError;
@@ -26,24 +27,6 @@ pub const EMAIL_GRANT: &str = "http://tencentciam.com/oauth2/grant-type/otp/emai
 /// Default code shape without an `auth_source_id` (the seed: 6 digits, 60 s).
 const DEFAULT_LENGTH: usize = 6;
 const DEFAULT_VALIDITY: u64 = 60;
-
-/// `%XX` sequences decoded (`+` stays a plus: this is `url_encode`, not a form).
-fn url_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
 
 /// The client id from CIAM's Basic header; `Err` when clients are configured and
 /// the credentials do not match one.
@@ -69,7 +52,7 @@ fn basic_credentials(head: &RequestHead) -> Option<(String, String)> {
     }
     let raw = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
     let (id, secret) = raw.split_once(':')?;
-    Some((url_decode(id)?, url_decode(secret)?))
+    Some((percent_decode(id)?, percent_decode(secret)?))
 }
 
 pub async fn send(
@@ -159,6 +142,7 @@ pub async fn send(
         captcha_token: head.header("x-captcha-token").map(str::to_owned),
         existence: None,
         code_length: Some(code_length),
+        max_ttl: None,
     };
     let sent = send_code(deps, command, now)
         .await
@@ -301,6 +285,7 @@ pub async fn token(
         code: otp,
         to: Some(to),
         purpose: None,
+        token_ttl: None,
     };
     let checked = check_code(deps, command, now).await.map_err(fail)?;
     if checked.destination.channel() != channel {

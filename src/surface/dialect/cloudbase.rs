@@ -17,7 +17,7 @@ use crate::surface::http::RequestHead;
 use crate::surface::reply::Reply;
 use serde_json::json;
 
-/// CloudBase codes are 6 digits, valid 600 s.
+/// CloudBase codes are 6 digits, valid 600 s; its verification tokens live 600 s too.
 const CODE_LENGTH: usize = 6;
 const VALIDITY: u64 = 600;
 
@@ -93,6 +93,7 @@ pub async fn send(
             .or_else(|| head.query_param("captcha_token")),
         existence: Some(existence),
         code_length: Some(CODE_LENGTH),
+        max_ttl: None,
     };
     let sent = send_code(deps, command, now).await.map_err(|e| error(&e))?;
     let mut body = json!({"verification_id": sent.verification_id, "expires_in": sent.expires_in});
@@ -122,6 +123,7 @@ pub async fn verify(body: &[u8], deps: &impl Platform, now: u64) -> Result<Reply
         code,
         to: None,
         purpose: None,
+        token_ttl: Some(VALIDITY),
     };
     let checked = check_code(deps, command, now)
         .await

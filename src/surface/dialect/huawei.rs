@@ -97,9 +97,10 @@ pub async fn meeting_send(
         },
         fail,
     )?;
-    let channel = match method.as_deref() {
-        None | Some("sms") => Channel::Sms,
-        Some("email") => Channel::Email,
+    let method = match method.as_deref() {
+        None => None,
+        Some("sms") => Some(Channel::Sms),
+        Some("email") => Some(Channel::Email),
         Some(_) => {
             return Err(fail(ApiError::invalid_field(
                 "sendMethod",
@@ -107,7 +108,15 @@ pub async fn meeting_send(
             )))
         }
     };
-    let to = match meeting_user(deps, &user, now).await.map_err(fail)? {
+    let user_is = meeting_user(deps, &user, now).await.map_err(fail)?;
+    // Without `sendMethod`, a phone or an email user says how to reach it; an
+    // account gets an SMS (the vendor's default).
+    let channel = match (&user_is, method) {
+        (_, Some(channel)) => channel,
+        (MeetingUser::Destination(destination), None) => destination.channel(),
+        (MeetingUser::Account(_), None) => Channel::Sms,
+    };
+    let to = match user_is {
         MeetingUser::Destination(_) => user,
         MeetingUser::Account(contacts) => match channel {
             Channel::Sms => contacts.phone,
@@ -131,6 +140,7 @@ pub async fn meeting_send(
         captcha_token: token,
         existence: None,
         code_length: None,
+        max_ttl: None,
     };
     let sent = send_code(deps, command, now).await.map_err(fail)?;
     remember(deps, &sent).await;
@@ -186,6 +196,7 @@ pub async fn meeting_check(
         code,
         to,
         purpose: None,
+        token_ttl: None,
     };
     let checked = check_code(deps, command, now).await.map_err(fail)?;
     let body = json!({"token": checked.verified_token, "expire": checked.expires_in});
@@ -336,6 +347,7 @@ pub async fn bss_send(
         captcha_token: None,
         existence: None,
         code_length: None,
+        max_ttl: None,
     };
     let sent = send_code(deps, command, now).await.map_err(fail)?;
     remember(deps, &sent).await;

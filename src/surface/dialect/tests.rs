@@ -163,7 +163,7 @@ fn cloudbase_seed_examples() {
         &world,
         &post("/auth/v1/verification/verify", &[], verify.clone()),
         T0 + 5,
-        (200, json!({"verification_token": "*", "expires_in": 300})),
+        (200, json!({"verification_token": "*", "expires_in": 600})),
     );
     check(
         &world,
