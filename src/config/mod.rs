@@ -23,6 +23,7 @@ use crate::delivery::provider::HuaweiSms;
 use crate::delivery::provider::{
     AlibabaSms, EmailKind, EmailVendor, Provider, TencentSms, Twilio, Vonage, Webhook,
 };
+use crate::policy::apig::AccessKeys;
 use crate::policy::attempts::FailureBudget;
 use crate::policy::captcha::{Captcha, CaptchaMode, Turnstile};
 use crate::policy::clients::Clients;
@@ -60,8 +61,10 @@ pub struct Config {
     pub templates: Templates,
     /// Tencent CIAM authentication sources: code length and validity per id.
     pub auth_sources: Vec<AuthSource>,
-    /// Huawei BSS partners' `X-Auth-Token` values (none: the BSS route is off).
+    /// Huawei BSS partners' `X-Auth-Token` values.
     pub bss_tokens: Clients,
+    /// Huawei BSS partners' AK/SK pairs (with no tokens either, the route is off).
+    pub bss_access_keys: AccessKeys,
     pub clients: Clients,
     pub cors: Cors,
     pub failure_budget: FailureBudget,
@@ -119,6 +122,8 @@ pub struct SendLimits {
     pub destination_per_hour: u32,
     pub destination_per_day: u32,
     pub ip_per_hour: u32,
+    /// Per authenticated server client, instead of the IP cap.
+    pub client_per_hour: u32,
 }
 
 /// Where per-destination state lives: Workers KV (fast, per-location guarantees) or
@@ -587,6 +592,7 @@ impl Config {
                 destination_per_hour: r.number("DESTINATION_HOURLY_CAP")?,
                 destination_per_day: r.number("DESTINATION_DAILY_CAP")?,
                 ip_per_hour: r.number("IP_HOURLY_CAP")?,
+                client_per_hour: r.number("CLIENT_HOURLY_CAP")?,
             },
             sms_providers: providers(&r, "SMS_PROVIDERS", Channel::Sms, &webhook)?,
             email_providers: providers(&r, "EMAIL_PROVIDERS", Channel::Email, &webhook)?,
@@ -610,6 +616,14 @@ impl Config {
                     )
                 })?
             },
+            bss_access_keys: AccessKeys::parse(r.raw("BSS_ACCESS_KEYS").as_deref()).map_err(
+                |n| {
+                    fail(
+                        "BSS_ACCESS_KEYS",
+                        &format!("entry {n} is not AK:SK (SK of 16+ characters)"),
+                    )
+                },
+            )?,
             breaker: BreakerPolicy {
                 failures: r.number("PROVIDER_BREAKER_FAILURES")?,
                 open_seconds: r.number("PROVIDER_BREAKER_SECONDS")?,
@@ -706,7 +720,8 @@ mod tests {
                 cooldown: 60,
                 destination_per_hour: 15,
                 destination_per_day: 60,
-                ip_per_hour: 10
+                ip_per_hour: 10,
+                client_per_hour: 1000
             }
         );
         assert_eq!(config.sms_providers.len(), 1);
@@ -846,6 +861,7 @@ mod tests {
             ("EMAIL_FROM", "Acme <no-reply@example.com>"),
             ("CLIENTS", "web:client-secret-0123"),
             ("BSS_AUTH_TOKENS", "bss-token-0123456"),
+            ("BSS_ACCESS_KEYS", "AKEXAMPLE:sk-of-sixteen-chars"),
             ("CIAM_AUTH_SOURCES", "src:6:300"),
             ("CORS_ALLOWED_ORIGINS", "https://app.example"),
             ("ALLOWED_CALLING_CODES", "86,1"),

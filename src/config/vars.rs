@@ -82,7 +82,8 @@ pub static VARS: &[Var] = &[
     var("RESEND_COOLDOWN", number(0, 3600), "60", "seconds between sends to one destination"),
     var("DESTINATION_HOURLY_CAP", number(1, 10_000), "15", "sends per destination per clock hour"),
     var("DESTINATION_DAILY_CAP", number(1, 100_000), "60", "sends per destination per UTC day"),
-    var("IP_HOURLY_CAP", number(1, 1_000_000), "10", "sends per client IP (IPv6 by /64) per clock hour"),
+    var("IP_HOURLY_CAP", number(1, 1_000_000), "10", "sends per client IP (IPv6 by /64) per clock hour, for callers without credentials"),
+    var("CLIENT_HOURLY_CAP", number(1, 1_000_000), "1000", "sends per clock hour per authenticated server client (`CLIENTS`, BSS credentials), which share one IP: counted instead of the IP cap, and never asked for a captcha"),
     var("FAILURE_BUDGET", number(1, 10_000), "20", "failed checks per destination, across codes, within `FAILURE_WINDOW`"),
     var("FAILURE_WINDOW", number(60, 30 * 86_400), "86400", "the failure budget's rolling window, seconds"),
     // Abuse controls.
@@ -172,7 +173,8 @@ pub static VARS: &[Var] = &[
     var("ACCENT_COLOR", Kind::Syntax("`#rgb` or `#rrggbb`"), "#2563eb", "the login page's accent colour"),
     var("TURNSTILE_SITE_KEY", Kind::Syntax("letters, digits, `-` and `_`"), "", "shows the Turnstile widget on the login page"),
     var("CIAM_AUTH_SOURCES", Kind::Syntax("`id:length:seconds,…`"), "", "Tencent CIAM dialect: code length and validity per `auth_source_id` (default 6 digits, 60 s)"),
-    secret("BSS_AUTH_TOKENS", Kind::Syntax("tokens, comma-separated (12+ characters each)"), "Huawei BSS dialect: accepted `X-Auth-Token` values (none: the route answers 403)"),
+    secret("BSS_AUTH_TOKENS", Kind::Syntax("tokens, comma-separated (12+ characters each)"), "Huawei BSS dialect: accepted `X-Auth-Token` values"),
+    secret("BSS_ACCESS_KEYS", Kind::Syntax("`AK:SK,…` (SK of 16+ characters)"), "Huawei BSS dialect: AK/SK pairs whose SDK-HMAC-SHA256 request signatures are accepted (with neither this nor `BSS_AUTH_TOKENS`, the route answers 403)"),
 ];
 
 /// The table entry of `name`.

@@ -248,7 +248,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<work
             Some(reply),
         ),
         Err(error) => (
-            api::render_error(route, &error, &request_id),
+            api::render_error(route, &head.path, &error, &request_id),
             error.code(),
             None,
         ),

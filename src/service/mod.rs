@@ -299,14 +299,15 @@ async fn verify_captcha(deps: &impl Platform, command: &SendCommand) -> Result<(
     }
 }
 
-/// The two records a send reserves, each in one op, run concurrently: the per-IP
-/// bucket and the destination's record (cooldown, caps, failure budget, and the new
-/// code). When one refuses, the other is undone; when adaptive captcha asks for a
-/// token, both are undone, the token verified, and both reserved again.
+/// The two records a send reserves, each in one op, run concurrently: the caller's
+/// bucket (per IP, or per authenticated server client) and the destination's record
+/// (cooldown, caps, failure budget, and the new code). When one refuses, the other
+/// is undone; when adaptive captcha asks for a token, both are undone, the token
+/// verified, and both reserved again. Server clients are never asked for a captcha.
 async fn reserve_send(
     deps: &impl Platform,
     command: &SendCommand,
-    ip_key: &str,
+    bucket: (&str, u32),
     destination_id: &str,
     code: &str,
     expires_at: u64,
@@ -314,7 +315,10 @@ async fn reserve_send(
 ) -> Result<(), ApiError> {
     let config = deps.config();
     let state = deps.state();
+    let (ip_key, bucket_limit) = bucket;
+    let server = !command.client.is_empty();
     let mut captcha = match (config.captcha.mode, &config.captcha.turnstile) {
+        _ if server => None,
         (CaptchaMode::Always, Some(_)) => {
             verify_captcha(deps, command).await?;
             None
@@ -330,7 +334,7 @@ async fn reserve_send(
         let (ip, destination) = join(
             state.gate(StateOp::Hit {
                 key: ip_key.to_owned(),
-                limit: config.limits.ip_per_hour,
+                limit: bucket_limit,
                 window: HOUR,
                 captcha,
                 now,
@@ -474,13 +478,13 @@ pub async fn send_code(
         Admission::Exists => return Err(ApiError::UserExists),
         Admission::Unknown => return Err(ApiError::UserNotFound),
     };
-    let ttl = command
-        .ttl
-        .unwrap_or(config.ttl_default)
-        .clamp(
-            config.ttl_min,
-            command.max_ttl.unwrap_or(config.ttl_max).max(config.ttl_min),
-        );
+    let ttl = command.ttl.unwrap_or(config.ttl_default).clamp(
+        config.ttl_min,
+        command
+            .max_ttl
+            .unwrap_or(config.ttl_max)
+            .max(config.ttl_min),
+    );
     let unavailable = |_| ApiError::ServiceUnavailable { retry_after: 5 };
     let code_length = command
         .code_length
@@ -492,15 +496,23 @@ pub async fn send_code(
 
     let keys = &config.keys;
     let destination_id = keys.hash_id("destination", &destination.canonical());
-    let ip_key = format!(
-        "ip:{}",
-        keys.hash_id("ip", &ip_bucket(command.client_ip.as_deref()))
-    );
+    // Browsers count per IP; authenticated server clients, which share one IP, per
+    // client.
+    let bucket = if command.client.is_empty() {
+        let ip = ip_bucket(command.client_ip.as_deref());
+        (
+            format!("ip:{}", keys.hash_id("ip", &ip)),
+            config.limits.ip_per_hour,
+        )
+    } else {
+        let client = keys.hash_id("client", &command.client);
+        (format!("client:{client}"), config.limits.client_per_hour)
+    };
     let code_id = base64url::encode(&jti);
     reserve_send(
         deps,
         &command,
-        &ip_key,
+        (&bucket.0, bucket.1),
         &destination_id,
         &code_id,
         now + ttl,

@@ -84,18 +84,25 @@ impl Route {
     }
 }
 
-/// The error response for a route: the dialect's shape on dialect routes, the
-/// native shape everywhere else (including unknown paths).
+/// The error response for a request to `path`: the dialect's shape on a dialect's
+/// paths (its routes, a wrong method on them, and unknown paths under its prefix,
+/// as its vendor's clients parse them), the native shape everywhere else.
 pub fn render_error(
     route: Option<Route>,
+    path: &str,
     error: &ApiError,
     request_id: &str,
 ) -> crate::surface::http::Response {
-    match route {
-        Some(Route::Dialect(dialect)) => {
-            reply_response(&dialect::error_reply(dialect, error), request_id)
-        }
-        _ => crate::surface::http::error_response(error, request_id),
+    let dialect = match route {
+        Some(Route::Dialect(dialect)) => Some(dialect),
+        Some(_) => None,
+        None => DialectRoute::resolve(path)
+            .map(|(dialect, _, _)| dialect)
+            .or_else(|| DialectRoute::family(path)),
+    };
+    match dialect {
+        Some(dialect) => reply_response(&dialect::error_reply(dialect, error), request_id),
+        None => crate::surface::http::error_response(error, request_id),
     }
 }
 

@@ -204,7 +204,7 @@ fn error_reply(e: &ApiError, status: u16, name: &str, description: Option<String
         body["error_description"] = json!(description);
     }
     Reply {
-        headers: super::retry_headers(e),
+        headers: e.headers(),
         ..Reply::plain(status, body, e.code())
     }
 }

@@ -168,7 +168,7 @@ pub fn error(e: &ApiError) -> Reply {
         }
     };
     Reply {
-        headers: super::retry_headers(e),
+        headers: e.headers(),
         ..Reply::plain(
             status,
             json!({"error": name, "error_code": code, "error_description": description}),

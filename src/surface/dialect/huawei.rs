@@ -17,6 +17,7 @@ use super::{read_fields, DialectRoute};
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
+use crate::policy::apig::Signed;
 use crate::policy::directory::{is_account_name, Contacts};
 use crate::policy::latest;
 use crate::service::error::ApiError;
@@ -242,7 +243,7 @@ pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
         Locale::EnUs => e.message().to_owned(),
     };
     Reply {
-        headers: super::retry_headers(e),
+        headers: e.headers(),
         ..Reply::plain(
             status,
             json!({"error_code": code, "error_msg": message}),
@@ -275,7 +276,7 @@ pub fn bss_error(e: &ApiError) -> Reply {
         _ => (400, "CBC.0100", "Parameter error."),
     };
     Reply {
-        headers: super::retry_headers(e),
+        headers: e.headers(),
         ..bss_reply(status, code, message, e.code())
     }
 }
@@ -286,16 +287,33 @@ pub async fn bss_send(
     deps: &impl Platform,
     now: u64,
 ) -> Result<Reply, Reply> {
-    let tokens = &deps.config().bss_tokens;
-    if tokens.is_open() {
+    let config = deps.config();
+    let (tokens, access_keys) = (&config.bss_tokens, &config.bss_access_keys);
+    if tokens.is_open() && access_keys.is_empty() {
         return Err(bss_reply(403, "CBC.0151", "Access denied.", "unauthorized"));
     }
-    let token = head
-        .header("x-auth-token")
-        .ok_or_else(|| bss_error(&ApiError::Unauthorized))?;
-    tokens
-        .authenticate(Some(&format!("Bearer {token}")))
-        .ok_or_else(|| bss_error(&ApiError::Unauthorized))?;
+    // Huawei's SDKs sign with AK/SK; other partners send a fixed X-Auth-Token.
+    let signed = head
+        .header("authorization")
+        .is_some_and(|a| a.trim_start().starts_with("SDK-HMAC-SHA256"));
+    let partner = if signed {
+        let request = Signed {
+            method: &head.method,
+            path: &head.path,
+            query: &head.query,
+            headers: &head.headers,
+            body,
+        };
+        access_keys
+            .verify(&request, now)
+            .map(|ak| format!("bss-ak:{ak}"))
+    } else {
+        head.header("x-auth-token")
+            .filter(|_| !tokens.is_open())
+            .and_then(|token| tokens.authenticate(Some(&format!("Bearer {token}"))))
+            .map(|id| format!("bss-token:{id}"))
+    };
+    let partner = partner.ok_or_else(|| bss_error(&ApiError::Unauthorized))?;
     let fail = |e: ApiError| bss_error(&e);
     let (receiver_type, email, timeout, lang) = read_fields(
         body,
@@ -325,7 +343,7 @@ pub async fn bss_send(
         Some(m) if m > 60 => 5,
         Some(m) => m,
     };
-    let locale = match lang.as_deref() {
+    let locale = match lang.map(|l| l.to_ascii_lowercase()).as_deref() {
         None | Some("") | Some("zh-cn") => Locale::ZhCn,
         Some("en-us") => Locale::EnUs,
         Some(_) => return Err(fail(ApiError::invalid_field("lang", "zh-cn or en-us."))),
@@ -342,12 +360,13 @@ pub async fn bss_send(
         purpose: Purpose::Signup,
         locale,
         ttl: Some(minutes * 60),
-        client: String::new(),
+        client: partner,
         client_ip: head.client_ip(),
         captcha_token: None,
         existence: None,
         code_length: None,
-        max_ttl: None,
+        // BSS validity is up to 60 minutes, whatever CODE_TTL_MAX says.
+        max_ttl: Some(3600),
     };
     let sent = send_code(deps, command, now).await.map_err(fail)?;
     remember(deps, &sent).await;

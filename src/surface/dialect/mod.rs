@@ -46,6 +46,22 @@ impl DialectRoute {
         Some((route, method, allow))
     }
 
+    /// The dialect whose paths start like `path` (for errors on paths it does not
+    /// have, answered in its shape).
+    pub fn family(path: &str) -> Option<DialectRoute> {
+        let families = [
+            ("/auth/v1/", DialectRoute::CloudBaseSend),
+            ("/otp/", DialectRoute::CiamSend),
+            ("/oauth2/", DialectRoute::CiamToken),
+            ("/v1/usg/", DialectRoute::MeetingSend),
+            ("/v2/bases/", DialectRoute::BssSend),
+        ];
+        families
+            .into_iter()
+            .find(|(prefix, _)| path.starts_with(prefix))
+            .map(|(_, route)| route)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DialectRoute::CloudBaseSend => "cloudbase.send",
@@ -121,14 +137,6 @@ pub fn locale(head: &RequestHead, default: Locale) -> Locale {
     head.header("accept-language")
         .and_then(Locale::from_accept_language)
         .unwrap_or(default)
-}
-
-/// `Retry-After` for errors that carry one.
-pub fn retry_headers(error: &ApiError) -> Vec<(&'static str, String)> {
-    error
-        .retry_after()
-        .map(|seconds| vec![("retry-after", seconds.to_string())])
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -833,3 +833,80 @@ fn huawei_bss_seed_examples() {
         (400, Some("CBC.99004003"))
     );
 }
+
+/// Huawei's SDK signs BSS calls with AK/SK and adds its own model fields; a server
+/// partner is counted by its credentials, not by its one IP.
+#[test]
+fn huawei_bss_sdk_requests() {
+    use crate::core::keys::hmac_sha256;
+    use crate::delivery::provider::sigv4::{amz_date, sha256_hex};
+    use crate::delivery::provider::webhook::hex;
+    const AK: &str = "HUAWEIAKEXAMPLE0";
+    const SK: &str = "huawei-sk-example-0123456789";
+    let world = World::new(&[("BSS_ACCESS_KEYS", &format!("{AK}:{SK}"))]);
+    let path = "/v2/bases/verificationcode/send";
+    // The SDK's signing, written out: canonical request, string to sign, HMAC.
+    let signed = |body: &Value, now: u64, secret: &str| -> Vec<(String, String)> {
+        let date = amz_date(now).0;
+        let body = body.to_string();
+        let canonical = format!(
+            "POST\n{path}/\n\ncontent-type:application/json\nhost:bss.example.com\nx-sdk-date:{date}\n\ncontent-type;host;x-sdk-date\n{}",
+            sha256_hex(body.as_bytes())
+        );
+        let to_sign = format!(
+            "SDK-HMAC-SHA256\n{date}\n{}",
+            sha256_hex(canonical.as_bytes())
+        );
+        let signature = hex(&hmac_sha256(secret.as_bytes(), to_sign.as_bytes()));
+        vec![
+            ("content-type".into(), "application/json".into()),
+            ("host".into(), "bss.example.com".into()),
+            ("x-sdk-date".into(), date),
+            ("cf-connecting-ip".into(), "203.0.113.9".into()),
+            (
+                "authorization".into(),
+                format!("SDK-HMAC-SHA256 Access={AK}, SignedHeaders=content-type;host;x-sdk-date, Signature={signature}"),
+            ),
+        ]
+    };
+    let send = |email: String, now: u64, secret: &str| {
+        let body = json!({
+            "receiver_type": 2, "email": email, "timeout": 45, "lang": "en-US",
+            "scene": "REGISTER", "customer_id": "c-1", "mobile_phone": null,
+        });
+        let headers: Vec<(String, String)> = signed(&body, now, secret);
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        run(&world, &post(path, &headers, body), now)
+    };
+    // 30 sends in an hour from one IP: the partner's quota, not the IP cap of 10.
+    for i in 0..30 {
+        let reply = send(format!("user{i}@163.com"), T0 + i, SK);
+        assert_eq!(reply.status, 204, "{i}: {}", reply.body);
+    }
+    let last: Value =
+        serde_json::from_str(&world.transport.requests.borrow().last().unwrap().body).unwrap();
+    assert!(
+        last["body"].as_str().unwrap().contains("45 min"),
+        "45 minutes honoured: {}",
+        last["body"]
+    );
+    let forged = send("forged@163.com".into(), T0, "another-secret-0123456789");
+    assert_eq!(
+        (forged.status, forged.body["error_code"].clone()),
+        (401, json!("CBC.0154"))
+    );
+    // No X-Auth-Token is accepted when only AK/SK pairs are configured.
+    let token = run(
+        &world,
+        &post(
+            path,
+            &[("x-auth-token", "any-token-at-all-000")],
+            json!({"receiver_type": 2, "email": "t@163.com"}),
+        ),
+        T0,
+    );
+    assert_eq!(token.status, 401);
+}
