@@ -124,7 +124,8 @@ def cb_err(desc, names, examples, retry=False):
 def cbx(e, c, d): return {"error": e, "error_code": c, "error_description": d}
 cloudbase_send = {"post": {
   "operationId": "cloudbaseSendVerification", "tags": ["Tencent CloudBase"], "summary": "CloudBase: send a verification code (seed 003)",
-  "parameters": [{"name": "x-captcha-token", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Captcha (Turnstile) token."}],
+  "parameters": [{"name": "x-captcha-token", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Captcha (Turnstile) token."},
+                 {"name": "captcha_token", "in": "query", "required": False, "schema": {"type": "string"}, "description": "The same token, as CloudBase's JS SDK may send it."}],
   "requestBody": {"required": True, "content": content(ref("CloudBaseSendRequest"), examples={
       "phone": {"phone_number": "+86 13800138000", "target": "ANY"}, "email": {"email": "user@example.com", "target": "USER"}})},
   "responses": {
@@ -145,7 +146,7 @@ cloudbase_verify = {"post": {
   "operationId": "cloudbaseVerify", "tags": ["Tencent CloudBase"], "summary": "CloudBase: verify the code, get a verification_token",
   "requestBody": {"required": True, "content": content(ref("CloudBaseVerifyRequest"), example={"verification_id": "AQEAZWQxAAAAAGV0ZXN0...", "verification_code": "123456"})},
   "responses": {
-    "200": resp("Verified.", ref("CloudBaseVerifyResponse"), example={"verification_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2ln", "expires_in": 300}),
+    "200": resp("Verified.", ref("CloudBaseVerifyResponse"), example={"verification_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2ln", "expires_in": 600}),
     "400": cb_err("Wrong code or bad verification_id.", ["invalid_verification_code","invalid_verification_id","invalid_argument"], {"invalid_verification_code": cbx("invalid_verification_code", 4000, "Verification code error, 4 attempts remaining")}),
     "409": cb_err("Already used.", ["verification_used"], {"verification_used": cbx("verification_used", 4090, "This code was already used.")}),
     "410": cb_err("Expired.", ["verification_expired"], {"verification_expired": cbx("verification_expired", 4100, "This code has expired.")}),
@@ -166,7 +167,7 @@ ciam_send = {"post": {
       "sms": {"usage": "login", "phone_number": "13800138000", "auth_source_id": "MOCK_SMS_OTP_AUTH_SOURCE_ID"}, "email": {"usage": "signup", "email": "user@example.com"}})},
   "responses": {
     "200": resp("Sent.", ref("CiamSendResponse"), example={"otp_token": "AQEAZWQxAAAAAGV0ZXN0..."}),
-    "400": ciam_err("Malformed input, directory conflicts, rate limits.", ["malformed_phone_number","malformed_email","invalid_email","email_is_used","phone_number_is_used","user_not_found","sms_rate_limit_exceeded","email_rate_limit_exceeded","invalid_request"], {
+    "400": ciam_err("Malformed input, directory conflicts, rate limits, the spend ceiling.", ["malformed_phone_number","malformed_email","invalid_email","email_is_used","phone_number_is_used","user_not_found","sms_rate_limit_exceeded","email_rate_limit_exceeded","insufficient_sms_quota","insufficient_email_quota","invalid_request"], {
         "malformed_phone_number": {"error": "malformed_phone_number"}, "email_is_used": {"error": "email_is_used"},
         "sms_rate_limit_exceeded": {"error": "sms_rate_limit_exceeded", "error_description": "SMS rate limit exceeded for same phone number"}}),
     "401": ciam_err("Client authentication failed.", ["invalid_client"], {"invalid_client": {"error": "invalid_client", "error_description": "Client authentication failed."}}),
@@ -177,8 +178,9 @@ ciam_send = {"post": {
 ciam_token = {"post": {
   "operationId": "ciamToken", "tags": ["Tencent Cloud CIAM"], "summary": "CIAM: exchange otp_token + otp for an access token (OTP grant types)",
   "security": [{}, {"basic": []}],
-  "requestBody": {"required": True, "content": content(ref("CiamTokenRequest"), example={
-      "grant_type": "http://tencentciam.com/oauth2/grant-type/otp/sms", "client_id": "TENANT_CLIENT_ID", "otp_token": "AQEAZWQxAAAAAGV0ZXN0...", "otp": "123456", "phone_number": "13800138000"})},
+  "requestBody": {"required": True, "content": {**content(ref("CiamTokenRequest"), example={
+      "grant_type": "http://tencentciam.com/oauth2/grant-type/otp/sms", "client_id": "TENANT_CLIENT_ID", "otp_token": "AQEAZWQxAAAAAGV0ZXN0...", "otp": "123456", "phone_number": "13800138000"}),
+      "application/x-www-form-urlencoded": {"schema": ref("CiamTokenRequest")}}},
   "responses": {
     "200": resp("Verified.", ref("CiamTokenResponse"), example={"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2ln", "token_type": "Bearer", "expires_in": 300}),
     "400": ciam_err("RFC 6749 section 5.2 errors.", ["invalid_grant","invalid_request","unsupported_grant_type"], {"invalid_grant": {"error": "invalid_grant", "error_description": "The OTP is incorrect; 4 attempts remain."}}),
@@ -225,7 +227,7 @@ def cbc_err(desc, codes, examples, retry=False):
     return resp(desc, {"allOf": [ref("HuaweiError"), {"properties": {"error_code": {"enum": codes}}}]}, examples=examples, headers=RETRY if retry else RID)
 bss_send = {"post": {
   "operationId": "bssSendVerificationCode", "tags": ["Huawei Cloud BSS"], "summary": "BSS: send a registration code to an email (seed 002)",
-  "security": [{"bssToken": []}],
+  "security": [{"bssToken": []}, {"huaweiAkSk": []}],
   "requestBody": {"required": True, "content": content(ref("BssSendRequest"), example={"receiver_type": 2, "timeout": 5, "email": "user@example.com", "lang": "en-us"})},
   "responses": {
     "204": {"description": "Sent.", "headers": RID},
@@ -260,42 +262,45 @@ schemas = {
       "expires_in": {"type": "integer"}, "channel": ref("Channel"), "to": {"type": "string"}, "purpose": ref("Purpose")}},
   "CloudBaseError": {"type": "object", "required": ["error","error_code","error_description"], "additionalProperties": False, "properties": {
       "error": {"type": "string"}, "error_code": {"type": "integer"}, "error_description": {"type": "string"}}},
-  "CloudBaseSendRequest": {"type": "object", "required": ["target"], "additionalProperties": False, "properties": {
+  "CloudBaseSendRequest": {"type": "object", "required": ["target"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "phone_number": {"type": "string", "description": "`+86 ` followed by the mainland number. Exactly one of phone_number and email."},
       "email": {"type": "string"}, "target": {"type": "string", "enum": ["ANY","USER","NOT_USER"]}, "client_id": {"type": "string"}}},
   "CloudBaseSendResponse": {"type": "object", "required": ["verification_id","expires_in"], "additionalProperties": False, "properties": {
       "verification_id": {"type": "string"}, "expires_in": {"type": "integer"}, "is_user": {"type": "boolean"}}},
-  "CloudBaseVerifyRequest": {"type": "object", "required": ["verification_id","verification_code"], "additionalProperties": False, "properties": {
+  "CloudBaseVerifyRequest": {"type": "object", "required": ["verification_id","verification_code"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "verification_id": {"type": "string"}, "verification_code": {"type": "string"}, "client_id": {"type": "string"}}},
   "CloudBaseVerifyResponse": {"type": "object", "required": ["verification_token","expires_in"], "additionalProperties": False, "properties": {
       "verification_token": {"type": "string"}, "expires_in": {"type": "integer"}}},
   "OAuthError": {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
       "error": {"type": "string"}, "error_description": {"type": "string"}}},
-  "CiamSendRequest": {"type": "object", "additionalProperties": False, "properties": {
+  "CiamSendRequest": {"type": "object", "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "usage": {"type": "string", "enum": ["login","signup","update_userinfo","reset_password"]},
       "phone_number": {"type": "string", "description": "11-digit mainland number. Exactly one of phone_number and email."},
       "email": {"type": "string"}, "auth_source_id": {"type": "string"}}},
   "CiamSendResponse": {"type": "object", "required": ["otp_token"], "additionalProperties": False, "properties": {"otp_token": {"type": "string"}}},
-  "CiamTokenRequest": {"type": "object", "required": ["grant_type","otp_token","otp"], "additionalProperties": False, "properties": {
+  "CiamTokenRequest": {"type": "object", "required": ["grant_type","otp_token","otp"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "grant_type": {"type": "string", "enum": ["http://tencentciam.com/oauth2/grant-type/otp/sms","http://tencentciam.com/oauth2/grant-type/otp/email"]},
-      "client_id": {"type": "string"}, "otp_token": {"type": "string"}, "otp": {"type": "string"}, "phone_number": {"type": "string"}, "email": {"type": "string"}}},
+      "client_id": {"type": "string"}, "client_secret": {"type": "string", "description": "Client authentication in the body (RFC 6749 section 2.3.1), instead of Basic."},
+      "otp_token": {"type": "string"}, "otp": {"type": "string"}, "phone_number": {"type": "string"}, "email": {"type": "string"},
+      "auth_source_id": {"type": "string", "description": "Accepted and not used (the code's shape was set at send)."}}},
   "CiamTokenResponse": {"type": "object", "required": ["access_token","token_type","expires_in"], "additionalProperties": False, "properties": {
       "access_token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}}},
   "HuaweiError": {"type": "object", "required": ["error_code","error_msg"], "additionalProperties": False, "properties": {
       "error_code": {"type": "string"}, "error_msg": {"type": "string"}}},
-  "MeetingSendRequest": {"type": "object", "required": ["user"], "additionalProperties": False, "properties": {
+  "MeetingSendRequest": {"type": "object", "required": ["user"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "user": {"type": "string", "description": "Mobile number, email address, or an account name (resolved through the user directory)."},
-      "sendMethod": {"type": "string", "enum": ["sms","email"], "default": "sms"}, "token": {"type": "string", "description": "Captcha token."}}},
+      "sendMethod": {"type": "string", "enum": ["sms","email"], "description": "Absent: email for an email user, else sms."}, "token": {"type": "string", "description": "Captcha token."}}},
   "MeetingSendResponse": {"type": "object", "required": ["expire","bindPhone","bindEmail"], "additionalProperties": False, "properties": {
       "expire": {"type": "integer"}, "bindPhone": {"type": ["string","null"]}, "bindEmail": {"type": ["string","null"]}}},
-  "MeetingCheckRequest": {"type": "object", "required": ["code","user"], "additionalProperties": False, "properties": {
+  "MeetingCheckRequest": {"type": "object", "required": ["code","user"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "code": {"type": "string", "minLength": 1, "maxLength": 32}, "user": {"type": "string"}}},
   "MeetingCheckResponse": {"type": "object", "required": ["token","expire"], "additionalProperties": False, "properties": {
       "token": {"type": "string"}, "expire": {"type": "integer"}}},
-  "BssSendRequest": {"type": "object", "required": ["receiver_type","email"], "additionalProperties": False, "properties": {
+  "BssSendRequest": {"type": "object", "required": ["receiver_type","email"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "receiver_type": {"type": "integer", "enum": [2]}, "email": {"type": "string", "maxLength": 64},
-      "timeout": {"type": ["integer","null"], "minimum": 1, "maximum": 3000, "description": "Minutes; absent or null: 10; above 60: 5."},
-      "lang": {"type": "string", "enum": ["zh-cn","en-us"]}}},
+      "timeout": {"type": ["integer","null"], "minimum": 1, "maximum": 3000, "description": "Minutes, up to 60 honoured; absent or null: 10; above 60: 5."},
+      "lang": {"type": "string", "enum": ["zh-cn","en-us","zh-CN","en-US"]},
+      "scene": {"type": "string"}, "customer_id": {"type": "string"}, "mobile_phone": {"type": ["string","null"]}}},
 }
 
 doc = {
@@ -320,7 +325,8 @@ doc = {
    "securitySchemes": {
      "basic": {"type": "http", "scheme": "basic", "description": "A client of `CLIENTS` (`id:secret`); CIAM URL-encodes both parts."},
      "bearer": {"type": "http", "scheme": "bearer", "description": "An API key of `CLIENTS`."},
-     "bssToken": {"type": "apiKey", "in": "header", "name": "X-Auth-Token", "description": "One of `BSS_AUTH_TOKENS`."}},
+     "bssToken": {"type": "apiKey", "in": "header", "name": "X-Auth-Token", "description": "One of `BSS_AUTH_TOKENS`."},
+     "huaweiAkSk": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` with `X-Sdk-Date`: Huawei's AK/SK request signature with a pair of `BSS_ACCESS_KEYS`."}},
  },
 }
 json.dump(doc, open(sys.argv[1], "w"), ensure_ascii=False, separators=(",", ":"))

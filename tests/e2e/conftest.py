@@ -250,6 +250,7 @@ def providers_worker(capture):
 
 
 CIAM_CLIENT = ("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET")
+BSS_ACCESS_KEY = ("E2EBSSACCESSKEY0", "e2e-bss-secret-key-0123456789")
 BSS_TOKEN = "MIIPAgYJKoZIhvcNAQcCoIIO8zCCDu8CAQExDTALBglghkgBZQMEAgEwgg1BBgkqhkiG9w0BBwGggg0yBIINLnsidG9rZW4iOnsi"
 
 
@@ -270,7 +271,7 @@ def dialects(capture):
         "TURNSTILE_SECRET": "turnstile-e2e-secret",
         "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
         "BSS_AUTH_TOKENS": BSS_TOKEN,
-        "CODE_TTL_MAX": "3600",
+        "BSS_ACCESS_KEYS": ":".join(BSS_ACCESS_KEY),
     })
     yield client
     stop()
