@@ -262,23 +262,23 @@ schemas = {
       "expires_in": {"type": "integer"}, "channel": ref("Channel"), "to": {"type": "string"}, "purpose": ref("Purpose")}},
   "CloudBaseError": {"type": "object", "required": ["error","error_code","error_description"], "additionalProperties": False, "properties": {
       "error": {"type": "string"}, "error_code": {"type": "integer"}, "error_description": {"type": "string"}}},
-  "CloudBaseSendRequest": {"type": "object", "required": ["target"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
+  "CloudBaseSendRequest": {"type": "object", "required": ["target"], "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "phone_number": {"type": "string", "description": "`+86 ` followed by the mainland number. Exactly one of phone_number and email."},
       "email": {"type": "string"}, "target": {"type": "string", "enum": ["ANY","USER","NOT_USER"]}, "client_id": {"type": "string"}}},
   "CloudBaseSendResponse": {"type": "object", "required": ["verification_id","expires_in"], "additionalProperties": False, "properties": {
       "verification_id": {"type": "string"}, "expires_in": {"type": "integer"}, "is_user": {"type": "boolean"}}},
-  "CloudBaseVerifyRequest": {"type": "object", "required": ["verification_id","verification_code"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
+  "CloudBaseVerifyRequest": {"type": "object", "required": ["verification_id","verification_code"], "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "verification_id": {"type": "string"}, "verification_code": {"type": "string"}, "client_id": {"type": "string"}}},
   "CloudBaseVerifyResponse": {"type": "object", "required": ["verification_token","expires_in"], "additionalProperties": False, "properties": {
       "verification_token": {"type": "string"}, "expires_in": {"type": "integer"}}},
   "OAuthError": {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
       "error": {"type": "string"}, "error_description": {"type": "string"}}},
-  "CiamSendRequest": {"type": "object", "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
+  "CiamSendRequest": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "usage": {"type": "string", "enum": ["login","signup","update_userinfo","reset_password"]},
       "phone_number": {"type": "string", "description": "11-digit mainland number. Exactly one of phone_number and email."},
       "email": {"type": "string"}, "auth_source_id": {"type": "string"}}},
   "CiamSendResponse": {"type": "object", "required": ["otp_token"], "additionalProperties": False, "properties": {"otp_token": {"type": "string"}}},
-  "CiamTokenRequest": {"type": "object", "required": ["grant_type","otp_token","otp"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
+  "CiamTokenRequest": {"type": "object", "required": ["grant_type","otp_token","otp"], "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "grant_type": {"type": "string", "enum": ["http://tencentciam.com/oauth2/grant-type/otp/sms","http://tencentciam.com/oauth2/grant-type/otp/email"]},
       "client_id": {"type": "string"}, "client_secret": {"type": "string", "description": "Client authentication in the body (RFC 6749 section 2.3.1), instead of Basic."},
       "otp_token": {"type": "string"}, "otp": {"type": "string"}, "phone_number": {"type": "string"}, "email": {"type": "string"},
@@ -287,16 +287,16 @@ schemas = {
       "access_token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"}}},
   "HuaweiError": {"type": "object", "required": ["error_code","error_msg"], "additionalProperties": False, "properties": {
       "error_code": {"type": "string"}, "error_msg": {"type": "string"}}},
-  "MeetingSendRequest": {"type": "object", "required": ["user"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
+  "MeetingSendRequest": {"type": "object", "required": ["user"], "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "user": {"type": "string", "description": "Mobile number, email address, or an account name (resolved through the user directory)."},
       "sendMethod": {"type": "string", "enum": ["sms","email"], "description": "Absent: email for an email user, else sms."}, "token": {"type": "string", "description": "Captcha token."}}},
   "MeetingSendResponse": {"type": "object", "required": ["expire","bindPhone","bindEmail"], "additionalProperties": False, "properties": {
       "expire": {"type": "integer"}, "bindPhone": {"type": ["string","null"]}, "bindEmail": {"type": ["string","null"]}}},
-  "MeetingCheckRequest": {"type": "object", "required": ["code","user"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
+  "MeetingCheckRequest": {"type": "object", "required": ["code","user"], "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "code": {"type": "string", "minLength": 1, "maxLength": 32}, "user": {"type": "string"}}},
   "MeetingCheckResponse": {"type": "object", "required": ["token","expire"], "additionalProperties": False, "properties": {
       "token": {"type": "string"}, "expire": {"type": "integer"}}},
-  "BssSendRequest": {"type": "object", "required": ["receiver_type","email"], "additionalProperties": True, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
+  "BssSendRequest": {"type": "object", "required": ["receiver_type","email"], "additionalProperties": {"type": ["string", "number", "boolean", "null"]}, "description": "Members not listed here are ignored, as the vendor's API does.", "properties": {
       "receiver_type": {"type": "integer", "enum": [2]}, "email": {"type": "string", "maxLength": 64},
       "timeout": {"type": ["integer","null"], "minimum": 1, "maximum": 3000, "description": "Minutes, up to 60 honoured; absent or null: 10; above 60: 5."},
       "lang": {"type": "string", "enum": ["zh-cn","en-us","zh-CN","en-US"]},

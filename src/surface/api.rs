@@ -101,7 +101,17 @@ pub fn render_error(
             .or_else(|| DialectRoute::family(path)),
     };
     match dialect {
-        Some(dialect) => reply_response(&dialect::error_reply(dialect, error), request_id),
+        Some(dialect) => {
+            let mut reply = dialect::error_reply(dialect, error);
+            // Whatever a vendor's vocabulary calls them, these keep their HTTP status.
+            if matches!(
+                error,
+                ApiError::NotFound | ApiError::MethodNotAllowed { .. }
+            ) {
+                reply.status = error.status();
+            }
+            reply_response(&reply, request_id)
+        }
         None => crate::surface::http::error_response(error, request_id),
     }
 }
