@@ -5,9 +5,10 @@
 
 use edge_otp::core::code;
 use edge_otp::core::destination::Channel;
-use edge_otp::core::jwt::{self, VerifiedClaims};
+use edge_otp::core::jwt::{self, Signer, VerifiedClaims};
 use edge_otp::core::keys::KeyRing;
 use edge_otp::core::purpose::Purpose;
+use edge_otp::core::signing::SigningRing;
 use edge_otp::core::token::{self, UntrustedToken};
 use edge_otp::testkit::{sample_claims, SplitMix, KEY1, KEY2};
 use std::hint::black_box;
@@ -32,6 +33,7 @@ fn main() {
     let verified = VerifiedClaims {
         iss: "edge-otp".into(),
         aud: "app".into(),
+        azp: "web".into(),
         sub: "+8613800138000".into(),
         channel: Channel::Sms,
         purpose: Purpose::Login,
@@ -56,8 +58,18 @@ fn main() {
             black_box("123456"),
         ));
     });
-    bench("verified JWT sign", 200_000, || {
-        black_box(jwt::sign(ring.active(), black_box(&verified)));
+    let signing = SigningRing::derived(&ring);
+    bench("verified JWT sign (EdDSA)", 20_000, || {
+        black_box(jwt::sign(
+            Signer::EdDsa(signing.active()),
+            black_box(&verified),
+        ));
+    });
+    bench("verified JWT sign (HS256)", 200_000, || {
+        black_box(jwt::sign(
+            Signer::Hs256(ring.active()),
+            black_box(&verified),
+        ));
     });
     bench("code generation (6 digits)", 1_000_000, || {
         black_box(code::generate(&entropy, 6).expect("entropy"));

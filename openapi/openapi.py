@@ -112,6 +112,12 @@ health = {"get": {"operationId": "health", "tags": ["native"], "summary": "Liven
   "responses": {"200": resp("Up.", {"type": "object", "required": ["status","version"], "additionalProperties": False,
       "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}}, example={"status": "ok", "version": "0.1.0"})}}}
 
+jwks = {"get": {"operationId": "jwks", "tags": ["native"], "summary": "The public keys that verify verified tokens (EdDSA; empty with JWT_ALG = HS256)",
+  "responses": {"200": resp("A JSON Web Key Set (RFC 7517) of Ed25519 keys (RFC 8037).", {"type": "object", "required": ["keys"], "additionalProperties": False,
+      "properties": {"keys": {"type": "array", "items": {"type": "object", "required": ["kty","crv","x","kid","alg","use"], "additionalProperties": False,
+          "properties": {"kty": {"const": "OKP"}, "crv": {"const": "Ed25519"}, "x": {"type": "string"}, "kid": {"type": "string"}, "alg": {"const": "EdDSA"}, "use": {"const": "sig"}}}}}},
+      example={"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "kid": "sig1", "alg": "EdDSA", "use": "sig"}]})}}}
+
 page = {"get": {"operationId": "loginPage", "tags": ["native"], "summary": "The edge login page (HTML, strict CSP); 404 when `LOGIN_PAGE = \"off\"` or client authentication is configured",
   "responses": {"200": {"description": "The page.", "headers": RID, "content": {"text/html": {"schema": {"type": "string"}}}},
                 "404": nerr("The page is switched off.", ["not_found"], {"not_found": ex("not_found", "No such route.")})}}}
@@ -124,6 +130,7 @@ def cb_err(desc, names, examples, retry=False):
 def cbx(e, c, d): return {"error": e, "error_code": c, "error_description": d}
 cloudbase_send = {"post": {
   "operationId": "cloudbaseSendVerification", "tags": ["Tencent CloudBase"], "summary": "CloudBase: send a verification code (seed 003)",
+  "security": [{}, {"basic": []}, {"bearer": []}],
   "parameters": [{"name": "x-captcha-token", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Captcha (Turnstile) token."},
                  {"name": "captcha_token", "in": "query", "required": False, "schema": {"type": "string"}, "description": "The same token, as CloudBase's JS SDK may send it."}],
   "requestBody": {"required": True, "content": content(ref("CloudBaseSendRequest"), examples={
@@ -133,6 +140,7 @@ cloudbase_send = {"post": {
     "400": cb_err("Malformed request or destination.", ["invalid_phone_number","invalid_email","invalid_argument"], {
         "invalid_phone_number": cbx("invalid_phone_number", 4001, "Phone number format error, needs +86 prefix"),
         "invalid_argument": cbx("invalid_argument", 4000, "target: Must be ANY, USER or NOT_USER.")}),
+    "401": cb_err("Client authentication failed (only when `CLIENTS` is configured).", ["unauthorized"], {"unauthorized": cbx("unauthorized", 4010, "Client authentication is required.")}),
     "403": cb_err("Captcha needed or refused; destination not allowed.", ["captcha_required","captcha_invalid","destination_not_allowed"], {"captcha_required": cbx("captcha_required", 4028, "Need to complete image verification code verification")}),
     "404": cb_err("`target: USER` for a stranger.", ["user_not_found"], {"user_not_found": cbx("user_not_found", 4004, "User does not exist")}),
     "409": cb_err("`target: NOT_USER` for an existing user.", ["user_already_exists"], {"user_already_exists": cbx("user_already_exists", 4090, "An account already uses this destination.")}),
@@ -144,8 +152,10 @@ cloudbase_send = {"post": {
   }}}
 cloudbase_verify = {"post": {
   "operationId": "cloudbaseVerify", "tags": ["Tencent CloudBase"], "summary": "CloudBase: verify the code, get a verification_token",
+  "security": [{}, {"basic": []}, {"bearer": []}],
   "requestBody": {"required": True, "content": content(ref("CloudBaseVerifyRequest"), example={"verification_id": "AQEAZWQxAAAAAGV0ZXN0...", "verification_code": "123456"})},
   "responses": {
+    "401": cb_err("Client authentication failed (only when `CLIENTS` is configured).", ["unauthorized"], {"unauthorized": cbx("unauthorized", 4010, "Client authentication is required.")}),
     "200": resp("Verified.", ref("CloudBaseVerifyResponse"), example={"verification_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2ln", "expires_in": 600}),
     "400": cb_err("Wrong code or bad verification_id.", ["invalid_verification_code","invalid_verification_id","invalid_argument"], {"invalid_verification_code": cbx("invalid_verification_code", 4000, "Verification code error, 4 attempts remaining")}),
     "409": cb_err("Already used.", ["verification_used"], {"verification_used": cbx("verification_used", 4090, "This code was already used.")}),
@@ -198,6 +208,7 @@ MEET_HEADERS = [
   {"name": "Accept-Language", "in": "header", "required": False, "schema": {"type": "string"}, "description": "zh-CN (default) or en-US."}]
 meeting_send = {"post": {
   "operationId": "meetingSendVerifyCode", "tags": ["Huawei Cloud Meeting"], "summary": "Meeting: send an SMS or email verification code (seed 000)",
+  "security": [{}, {"basic": []}, {"bearer": []}],
   "parameters": MEET_HEADERS,
   "requestBody": {"required": True, "content": content(ref("MeetingSendRequest"), example={"token": "R7PE9vsaEUHjiLsraWTF3WQhmBet16SbI", "user": "+8613612349209"})},
   "responses": {
@@ -211,6 +222,7 @@ meeting_send = {"post": {
   }}}
 meeting_check = {"put": {
   "operationId": "meetingCheckVerifyCode", "tags": ["Huawei Cloud Meeting"], "summary": "Meeting: check the latest pending code of a user (seed 001)",
+  "security": [{}, {"basic": []}, {"bearer": []}],
   "parameters": MEET_HEADERS,
   "requestBody": {"required": True, "content": content(ref("MeetingCheckRequest"), example={"code": "123456", "user": "+8613612349209"})},
   "responses": {
@@ -258,7 +270,7 @@ schemas = {
   "CheckRequest": {"type": "object", "required": ["verification_id","code"], "additionalProperties": False, "properties": {
       "verification_id": {"type": "string"}, "code": {"type": "string"}, "to": {"type": "string"}, "purpose": ref("Purpose")}},
   "CheckResponse": {"type": "object", "required": ["status","verified_token","expires_in","channel","to","purpose"], "additionalProperties": False, "properties": {
-      "status": {"const": "approved"}, "verified_token": {"type": "string", "description": "HS256 JWT: iss, aud, sub (the destination), purpose, channel, amr, iat, exp, jti."},
+      "status": {"const": "approved"}, "verified_token": {"type": "string", "description": "JWT signed with EdDSA (keys at /.well-known/jwks.json; HS256 with JWT_ALG = HS256): iss, aud, azp (the client), sub (the canonical destination), purpose, channel, amr, iat, exp, jti."},
       "expires_in": {"type": "integer"}, "channel": ref("Channel"), "to": {"type": "string"}, "purpose": ref("Purpose")}},
   "CloudBaseError": {"type": "object", "required": ["error","error_code","error_description"], "additionalProperties": False, "properties": {
       "error": {"type": "string"}, "error_code": {"type": "integer"}, "error_description": {"type": "string"}}},
@@ -310,7 +322,7 @@ doc = {
  "servers": [{"url": "/"}],
  "tags": [{"name": "native"}, {"name": "Tencent CloudBase"}, {"name": "Tencent Cloud CIAM"}, {"name": "Huawei Cloud Meeting"}, {"name": "Huawei Cloud BSS"}],
  "paths": {
-   "/": page, "/openapi.json": openapi_doc, "/healthz": health,
+   "/": page, "/openapi.json": openapi_doc, "/healthz": health, "/.well-known/jwks.json": jwks,
    "/v1/verifications": send, "/v1/verifications/check": check,
    "/auth/v1/verification": cloudbase_send, "/auth/v1/verification/verify": cloudbase_verify,
    "/otp/send": ciam_send, "/oauth2/token": ciam_token,

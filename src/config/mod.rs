@@ -15,6 +15,7 @@ pub mod vars;
 use crate::core::code;
 use crate::core::destination::Channel;
 use crate::core::keys::KeyRing;
+use crate::core::signing::SigningRing;
 use crate::delivery::failover::BreakerPolicy;
 use crate::delivery::message::{Locale, Templates};
 use crate::delivery::provider::email::{self, Sender};
@@ -40,6 +41,12 @@ pub struct Config {
     pub issuer: String,
     pub audience: String,
     pub keys: KeyRing,
+    /// Signs verified tokens (EdDSA).
+    pub signing: SigningRing,
+    /// `JWT_ALG`: EdDSA (default) or HS256.
+    pub hs256: bool,
+    /// `DIALECTS`: which vendor dialects answer.
+    pub dialects: Vec<String>,
     pub code_length: usize,
     pub ttl_default: u64,
     pub ttl_min: u64,
@@ -469,6 +476,22 @@ fn templates(r: &Reader) -> Result<Templates, ConfigError> {
     Ok(templates)
 }
 
+/// The dialects in `DIALECTS`.
+pub const DIALECT_NAMES: [&str; 4] = ["cloudbase", "ciam", "meeting", "bss"];
+
+fn dialects(r: &Reader) -> Result<Vec<String>, ConfigError> {
+    let spec = r.raw("DIALECTS").unwrap_or_default();
+    let mut served = Vec::new();
+    for name in spec.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match name {
+            "all" => served.extend(DIALECT_NAMES.iter().map(|n| n.to_string())),
+            n if DIALECT_NAMES.contains(&n) => served.push(n.to_owned()),
+            other => return Err(fail("DIALECTS", &format!("unknown dialect {other:?}"))),
+        }
+    }
+    Ok(served)
+}
+
 fn captcha_config(r: &Reader) -> Result<Captcha, ConfigError> {
     let mode = match r.choice("CAPTCHA_MODE")?.as_str() {
         "always" => CaptchaMode::Always,
@@ -575,6 +598,17 @@ impl Config {
             user_agent: r.text("USER_AGENT")?,
             issuer: r.text("JWT_ISSUER")?,
             audience: r.text("JWT_AUDIENCE")?,
+            signing: match r.raw("SIGNING_KEYS") {
+                None => SigningRing::derived(&keys),
+                Some(spec) => SigningRing::parse(&spec).map_err(|n| {
+                    fail(
+                        "SIGNING_KEYS",
+                        &format!("entry {n} is not kid=<base64url of 32 bytes>"),
+                    )
+                })?,
+            },
+            hs256: r.choice("JWT_ALG")? == "HS256",
+            dialects: dialects(&r)?,
             keys,
             code_length: r.number("CODE_LENGTH")?,
             ttl_default,

@@ -78,6 +78,8 @@ pub static VARS: &[Var] = &[
     var("CODE_TTL", number(30, 3600), "", "validity when the request names none, seconds, within min..max (default: `CODE_TTL_MAX`)"),
     var("MAX_ATTEMPTS", number(1, 20), "5", "wrong codes before a code dies"),
     var("VERIFIED_TOKEN_TTL", number(30, 86_400), "300", "lifetime of the verified JWT, seconds"),
+    var("JWT_ALG", Kind::OneOf(&["EdDSA", "HS256"]), "EdDSA", "how verified tokens are signed: `EdDSA` (public keys at `/.well-known/jwks.json`), or `HS256` with the derived key of `scripts/hs256-key`"),
+    secret("SIGNING_KEYS", Kind::Syntax("`kid=<base64url of a 32-byte Ed25519 seed>,…`"), "the EdDSA signing ring: the first signs, all are published (unset: derived from `OTP_KEYS`)"),
     // Send limits.
     var("RESEND_COOLDOWN", number(0, 3600), "60", "seconds between sends to one destination"),
     var("DESTINATION_HOURLY_CAP", number(1, 10_000), "15", "sends per destination per clock hour"),
@@ -167,7 +169,8 @@ pub static VARS: &[Var] = &[
     var("SES_ACCESS_KEY_ID", Kind::Text, "", "`ses`: IAM access key id (allowed `ses:SendEmail`)"),
     secret("SES_SECRET_ACCESS_KEY", Kind::Text, "`ses`: IAM secret access key"),
     // Callers and surfaces.
-    secret("CLIENTS", Kind::Syntax("`id:secret,…` (secrets of 12+ characters)"), "client authentication: calls then need HTTP Basic `id:secret` or `Authorization: Bearer <secret>`"),
+    secret("CLIENTS", Kind::Syntax("`id:secret[:aud],…` (secrets of 12+ characters; `id:public` for a public client)"), "client authentication: every route that sends or checks then needs HTTP Basic `id:secret` or `Authorization: Bearer <secret>`; `aud` sets that client's token audience"),
+    var("DIALECTS", Kind::Syntax("`cloudbase`, `ciam`, `meeting`, `bss`, comma-separated, or `all`"), "", "the vendor dialects served (others answer 404; none by default)"),
     var("CORS_ALLOWED_ORIGINS", Kind::Syntax("origins, comma-separated, or `*`"), "", "pages on these origins may call the API; preflights are answered"),
     var("LOGIN_PAGE", ON_OFF, "on", "the login page at `GET /`"),
     var("ACCENT_COLOR", Kind::Syntax("`#rgb` or `#rrggbb`"), "#2563eb", "the login page's accent colour"),

@@ -1,10 +1,15 @@
-//! The verified token: a standard HS256 JWT (RFC 7519) that any JWT library verifies
-//! with the `jwt` sub-key of the kid in its header (see [`crate::core::keys::derive`]).
+//! The verified token: a standard JWT (RFC 7519). By default signed with EdDSA
+//! (Ed25519, RFC 8037) by the signing ring ([`crate::core::signing`]): backends
+//! verify it with the public keys of `GET /.well-known/jwks.json` and hold no
+//! secret. On request (`JWT_ALG = "HS256"`) it is an HS256 JWT under the `jwt`
+//! sub-key of the kid in its header (see [`crate::core::keys::derive`]), a key
+//! derived for this use alone.
 
 use crate::core::base64url;
 use crate::core::destination::Channel;
 use crate::core::keys::{HmacSha256, KeySet};
 use crate::core::purpose::Purpose;
+use crate::core::signing::Signing;
 use hmac::Mac;
 use serde::Serialize;
 
@@ -19,6 +24,9 @@ struct Header<'a> {
 pub struct VerifiedClaims {
     pub iss: String,
     pub aud: String,
+    /// The client that sent and checked the code (absent without `CLIENTS`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub azp: String,
     /// The normalised destination that proved possession of the code.
     pub sub: String,
     pub channel: Channel,
@@ -38,11 +46,21 @@ pub fn amr(channel: Channel) -> Vec<&'static str> {
     }
 }
 
-/// `base64url(header) . base64url(claims) . base64url(HMAC-SHA256(jwt_key, signing input))`.
-pub fn sign(keys: &KeySet, claims: &VerifiedClaims) -> String {
+/// What signs a verified token.
+pub enum Signer<'a> {
+    EdDsa(&'a Signing),
+    Hs256(&'a KeySet),
+}
+
+/// `base64url(header) . base64url(claims) . base64url(signature)`.
+pub fn sign(signer: Signer, claims: &VerifiedClaims) -> String {
+    let (alg, kid) = match &signer {
+        Signer::EdDsa(key) => ("EdDSA", key.kid()),
+        Signer::Hs256(keys) => ("HS256", keys.kid()),
+    };
     let header = Header {
-        alg: "HS256",
-        kid: keys.kid(),
+        alg,
+        kid,
         typ: "JWT",
     };
     // Serialising these plain structs cannot fail.
@@ -53,9 +71,14 @@ pub fn sign(keys: &KeySet, claims: &VerifiedClaims) -> String {
         base64url::encode(&header),
         base64url::encode(&payload)
     );
-    let mut mac = HmacSha256::new_from_slice(&keys.jwt).expect("any key length");
-    mac.update(signing_input.as_bytes());
-    let signature = base64url::encode(&mac.finalize().into_bytes());
+    let signature = match signer {
+        Signer::EdDsa(key) => base64url::encode(&key.sign(signing_input.as_bytes())),
+        Signer::Hs256(keys) => {
+            let mut mac = HmacSha256::new_from_slice(&keys.jwt).expect("any key length");
+            mac.update(signing_input.as_bytes());
+            base64url::encode(&mac.finalize().into_bytes())
+        }
+    };
     format!("{signing_input}.{signature}")
 }
 
@@ -70,6 +93,7 @@ mod tests {
         let claims = VerifiedClaims {
             iss: "https://otp.example".into(),
             aud: "app".into(),
+            azp: String::new(),
             sub: "+8613800138000".into(),
             channel: Channel::Sms,
             purpose: Purpose::Login,
@@ -80,7 +104,7 @@ mod tests {
         };
         // Pinned against a token produced independently by PyJWT with the derived key.
         assert_eq!(
-            sign(ring.active(), &claims),
+            sign(Signer::Hs256(ring.active()), &claims),
             include_str!("../../tests/vectors/verified-jwt.txt").trim()
         );
     }

@@ -28,6 +28,8 @@ pub struct KeySet {
     pub hash: [u8; 32],
     /// Seals idempotent-replay records in KV.
     pub idempotency: [u8; 32],
+    /// Seeds the Ed25519 key that signs verified tokens when `SIGNING_KEYS` is unset.
+    pub ed25519_seed: [u8; 32],
 }
 
 impl KeySet {
@@ -90,6 +92,7 @@ impl KeyRing {
                 jwt: derive(&master, "jwt"),
                 hash: derive(&master, "hash"),
                 idempotency: derive(&master, "idempotency"),
+                ed25519_seed: derive(&master, "ed25519"),
                 kid,
             });
         }
@@ -102,6 +105,10 @@ impl KeyRing {
     /// The signing set.
     pub fn active(&self) -> &KeySet {
         &self.sets[0]
+    }
+
+    pub fn sets(&self) -> &[KeySet] {
+        &self.sets
     }
 
     pub fn by_kid(&self, kid: &str) -> Option<&KeySet> {

@@ -13,4 +13,5 @@ pub mod keys;
 pub mod percent;
 pub mod purpose;
 pub mod sealed;
+pub mod signing;
 pub mod token;

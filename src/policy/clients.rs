@@ -1,7 +1,10 @@
-//! Optional client authentication. With `CLIENTS = "id:secret,..."` set (as a
-//! secret), every API call must carry HTTP Basic `id:secret` or
+//! Optional client authentication. With `CLIENTS = "id:secret[:aud],..."` set (as a
+//! secret), every call that sends or checks must carry HTTP Basic `id:secret` or
 //! `Authorization: Bearer <secret>`; without it the API is open (browser pages then
-//! rely on captcha). Secrets are compared through HMAC in constant time.
+//! rely on captcha). An entry `id:public` declares a public client (a single-page or
+//! mobile app that cannot keep a secret): it may only name itself where OAuth 2.0
+//! allows that (the CIAM token endpoint). A third part sets the `aud` of that
+//! client's verified tokens. Secrets are compared through HMAC in constant time.
 
 use crate::core::base64url;
 use crate::core::keys::HmacSha256;
@@ -9,9 +12,19 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::Mac;
 
-pub struct Clients {
-    entries: Vec<(String, String)>,
+struct Client {
+    id: String,
+    /// `None`: a public client.
+    secret: Option<String>,
+    audience: Option<String>,
 }
+
+pub struct Clients {
+    entries: Vec<Client>,
+}
+
+/// The word that declares a public client in place of a secret.
+const PUBLIC: &str = "public";
 
 fn same_secret(a: &str, b: &str) -> bool {
     // Comparing MACs of both sides hides lengths and contents from timing.
@@ -33,12 +46,24 @@ impl Clients {
             return Ok(Clients { entries });
         }
         for (i, entry) in spec.split(',').map(str::trim).enumerate() {
-            match entry.split_once(':') {
-                Some((id, secret)) if !id.is_empty() && secret.len() >= 12 => {
-                    entries.push((id.to_owned(), secret.to_owned()))
+            let mut parts = entry.splitn(3, ':');
+            let (id, secret, audience) = (parts.next(), parts.next(), parts.next());
+            let client = match (id, secret) {
+                (Some(id), Some(secret))
+                    if !id.is_empty() && (secret == PUBLIC || secret.len() >= 12) =>
+                {
+                    Client {
+                        id: id.to_owned(),
+                        secret: (secret != PUBLIC).then(|| secret.to_owned()),
+                        audience: audience.filter(|a| !a.is_empty()).map(str::to_owned),
+                    }
                 }
                 _ => return Err(i + 1),
+            };
+            if entries.iter().any(|c: &Client| c.id == client.id) {
+                return Err(i + 1);
             }
+            entries.push(client);
         }
         Ok(Clients { entries })
     }
@@ -48,17 +73,29 @@ impl Clients {
         self.entries.is_empty()
     }
 
-    /// Whether `id` is a configured client (a public client names itself only).
-    pub fn knows(&self, id: &str) -> bool {
-        self.entries.iter().any(|(known, _)| known == id)
+    /// Whether `id` is a client declared public (it names itself, with no secret).
+    pub fn is_public(&self, id: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|c| c.id == id && c.secret.is_none())
     }
 
-    /// Whether `id` and `secret` name a configured client (constant time in the secret).
+    /// The `aud` of the client's verified tokens, when it has its own.
+    pub fn audience(&self, id: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.audience.as_deref())
+    }
+
+    /// Whether `id` and `secret` name a confidential client (constant time in the
+    /// secret).
     pub fn check(&self, id: &str, secret: &str) -> bool {
         self.entries
             .iter()
-            .find(|(known, _)| known == id)
-            .is_some_and(|(_, expected)| same_secret(secret, expected))
+            .find(|c| c.id == id)
+            .and_then(|c| c.secret.as_deref())
+            .is_some_and(|expected| same_secret(secret, expected))
     }
 
     /// The authenticated client id, from an `Authorization` header value.
@@ -79,9 +116,11 @@ impl Clients {
         } else if scheme.eq_ignore_ascii_case("bearer") {
             // Check every entry so timing does not reveal which one matched.
             let mut found = None;
-            for (id, secret) in &self.entries {
-                if same_secret(credentials, secret) {
-                    found = Some(id.clone());
+            for client in &self.entries {
+                if let Some(secret) = &client.secret {
+                    if same_secret(credentials, secret) {
+                        found = Some(client.id.clone());
+                    }
                 }
             }
             found
@@ -124,5 +163,30 @@ mod tests {
             Clients::parse(Some("web:0123456789abcdef,oops")).err(),
             Some(2)
         );
+        assert_eq!(
+            Clients::parse(Some("web:0123456789abcdef,web:fedcba9876543210")).err(),
+            Some(2),
+            "an id once"
+        );
+    }
+
+    #[test]
+    fn public_clients_and_audiences() {
+        let clients = Clients::parse(Some(
+            "spa:public:spa-app, api:0123456789abcdef:backend, cli:fedcba9876543210",
+        ))
+        .unwrap();
+        assert!(
+            clients.is_public("spa") && !clients.is_public("api") && !clients.is_public("nobody")
+        );
+        assert!(
+            !clients.check("spa", "public"),
+            "a public client has no secret to check"
+        );
+        assert_eq!(clients.authenticate(Some("Bearer public")), None);
+        assert_eq!(clients.audience("spa"), Some("spa-app"));
+        assert_eq!(clients.audience("api"), Some("backend"));
+        assert_eq!(clients.audience("cli"), None);
+        assert!(clients.check("api", "0123456789abcdef"));
     }
 }

@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::core::base64url;
 use crate::core::code;
 use crate::core::destination::{Channel, Destination, DestinationError};
-use crate::core::jwt::{self, VerifiedClaims};
+use crate::core::jwt::{self, Signer, VerifiedClaims};
 use crate::core::purpose::Purpose;
 use crate::core::token::{self, UntrustedToken, VerificationClaims};
 use crate::delivery::failover::{deliver, Attempt, Breaker, Delivery};
@@ -121,6 +121,9 @@ pub struct SendCommand {
     /// The route's own longest validity (Huawei BSS: 60 minutes); `None`:
     /// `CODE_TTL_MAX`.
     pub max_ttl: Option<u64>,
+    /// An authenticated server caller (a client of `CLIENTS`, a BSS partner): it is
+    /// counted per caller instead of per IP, and never asked for a captcha.
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +153,9 @@ pub struct CheckCommand {
     /// The verified token's lifetime on this route (CloudBase: 600 s); `None`:
     /// `VERIFIED_TOKEN_TTL`.
     pub token_ttl: Option<u64>,
+    /// The authenticated client checking ("" when clients are off): it must be the
+    /// client that sent the code.
+    pub client: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,7 +322,7 @@ async fn reserve_send(
     let config = deps.config();
     let state = deps.state();
     let (ip_key, bucket_limit) = bucket;
-    let server = !command.client.is_empty();
+    let server = command.server.is_some();
     let mut captcha = match (config.captcha.mode, &config.captcha.turnstile) {
         _ if server => None,
         (CaptchaMode::Always, Some(_)) => {
@@ -498,15 +504,16 @@ pub async fn send_code(
     let destination_id = keys.hash_id("destination", &destination.canonical());
     // Browsers count per IP; authenticated server clients, which share one IP, per
     // client.
-    let bucket = if command.client.is_empty() {
-        let ip = ip_bucket(command.client_ip.as_deref());
-        (
-            format!("ip:{}", keys.hash_id("ip", &ip)),
-            config.limits.ip_per_hour,
-        )
-    } else {
-        let client = keys.hash_id("client", &command.client);
-        (format!("client:{client}"), config.limits.client_per_hour)
+    let bucket = match &command.server {
+        None => {
+            let ip = ip_bucket(command.client_ip.as_deref());
+            let ip = keys.hash_id("ip", &ip);
+            (format!("ip:{ip}"), config.limits.ip_per_hour)
+        }
+        Some(caller) => {
+            let caller = keys.hash_id("client", caller);
+            (format!("client:{caller}"), config.limits.client_per_hour)
+        }
     };
     let code_id = base64url::encode(&jti);
     reserve_send(
@@ -621,6 +628,11 @@ pub async fn check_code(
     if command.purpose.is_some_and(|p| p != claims.purpose) {
         return Err(ApiError::InvalidVerification);
     }
+    // A code belongs to the client that asked for it. (Codes sent without a client
+    // identity, before `CLIENTS` was set or by a BSS partner, belong to none.)
+    if !claims.client.is_empty() && claims.client != command.client {
+        return Err(ApiError::InvalidVerification);
+    }
     if now >= claims.exp {
         return Err(ApiError::Expired);
     }
@@ -643,9 +655,19 @@ pub async fn check_code(
         CheckRecord::Exhausted | CheckRecord::Locked => return Err(ApiError::TooManyAttempts),
         CheckRecord::AlreadyUsed => return Err(ApiError::AlreadyUsed),
     }
+    let signer = if config.hs256 {
+        Signer::Hs256(config.keys.active())
+    } else {
+        Signer::EdDsa(config.signing.active())
+    };
     let verified = VerifiedClaims {
         iss: config.issuer.clone(),
-        aud: config.audience.clone(),
+        aud: config
+            .clients
+            .audience(&command.client)
+            .unwrap_or(&config.audience)
+            .to_owned(),
+        azp: command.client,
         sub: canonical,
         channel: claims.channel,
         purpose: claims.purpose,
@@ -655,7 +677,7 @@ pub async fn check_code(
         jti,
     };
     Ok(CheckOutcome {
-        verified_token: jwt::sign(config.keys.active(), &verified),
+        verified_token: jwt::sign(signer, &verified),
         expires_in: token_ttl,
         destination,
         purpose: claims.purpose,

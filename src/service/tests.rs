@@ -91,6 +91,7 @@ pub(crate) fn send_command(to: &str) -> SendCommand {
         existence: None,
         code_length: None,
         max_ttl: None,
+        server: None,
     }
 }
 
@@ -101,6 +102,7 @@ pub(crate) fn config(extra: &[(&str, &str)]) -> Config {
         ("EMAIL_PROVIDERS", "webhook"),
         ("WEBHOOK_URL", "https://hooks.example/otp"),
         ("WEBHOOK_SECRET", "0123456789abcdef"),
+        ("DIALECTS", "all"),
     ]);
     vars.extend(extra.iter().copied());
     Config::from_env(&move |name| vars.get(name).map(|v| v.to_string())).unwrap()
@@ -155,6 +157,7 @@ impl World {
             to: None,
             purpose: None,
             token_ttl: None,
+            client: String::new(),
         };
         block_on(check_code(&self.deps(), command, now))
     }
@@ -283,6 +286,7 @@ fn bindings_to_destination_and_purpose() {
             to: to.map(str::to_owned),
             purpose,
             token_ttl: None,
+            client: String::new(),
         };
         block_on(check_code(&w.deps(), command, T0 + 1))
     };
@@ -338,7 +342,10 @@ fn rotation_keeps_pending_codes_valid_and_signs_with_the_new_key() {
     let approved = rotated.check(&sent.verification_id, &code, T0 + 1).unwrap();
     let header =
         crate::core::base64url::decode(approved.verified_token.split('.').next().unwrap()).unwrap();
-    assert!(String::from_utf8(header).unwrap().contains(r#""kid":"k2""#));
+    // Without SIGNING_KEYS the signing ring follows OTP_KEYS: the new key signs.
+    assert!(String::from_utf8(header)
+        .unwrap()
+        .contains(r#""kid":"otp-k2""#));
 }
 
 #[test]

@@ -25,6 +25,8 @@ pub enum Route {
     /// `GET /openapi.json`.
     OpenApi,
     Health,
+    /// `GET /.well-known/jwks.json`: the public keys of verified tokens.
+    Jwks,
     Send,
     Check,
     /// A CORS preflight (`OPTIONS`) for a route whose method is `method`.
@@ -42,6 +44,7 @@ impl Route {
             "/" => (Route::Page, "GET", "GET, OPTIONS"),
             "/openapi.json" => (Route::OpenApi, "GET", "GET, OPTIONS"),
             "/healthz" => (Route::Health, "GET", "GET, OPTIONS"),
+            "/.well-known/jwks.json" => (Route::Jwks, "GET", "GET, OPTIONS"),
             "/v1/verifications" => (Route::Send, "POST", "POST, OPTIONS"),
             "/v1/verifications/check" => (Route::Check, "POST", "POST, OPTIONS"),
             _ => match DialectRoute::resolve(path) {
@@ -61,6 +64,7 @@ impl Route {
             Route::Page => "page",
             Route::OpenApi => "openapi",
             Route::Health => "healthz",
+            Route::Jwks => "jwks",
             Route::Send => "send",
             Route::Check => "check",
             Route::Preflight { .. } => "preflight",
@@ -128,6 +132,7 @@ async fn send(
     now: u64,
 ) -> Result<Reply, ApiError> {
     let command = SendCommand {
+        server: (!client.is_empty()).then(|| client.clone()),
         client,
         ..parse_send(head, body, deps.config().default_locale)?
     };
@@ -208,6 +213,7 @@ pub fn parse_send(
         existence: None,
         code_length: None,
         max_ttl: None,
+        server: None,
     })
 }
 
@@ -219,6 +225,7 @@ pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
         to: fields.string("to")?,
         purpose: purpose_field(&mut fields)?,
         token_ttl: None,
+        client: String::new(),
     };
     fields.finish()?;
     Ok(command)
@@ -273,6 +280,17 @@ pub async fn handle(
         }
         // The CORS headers themselves are added by the glue, from the configuration.
         Route::Preflight { .. } => return Ok(plain(204, Value::Null, "preflight")),
+        Route::Jwks => {
+            let keys = if config.hs256 {
+                json!({"keys": []})
+            } else {
+                config.signing.jwks()
+            };
+            return Ok(plain(200, keys, "ok"));
+        }
+        Route::Dialect(route) if !config.dialects.iter().any(|d| d == route.dialect()) => {
+            return Err(ApiError::NotFound)
+        }
         Route::Dialect(route) => return Ok(dialect::handle(route, head, body, deps, now).await),
         Route::Send | Route::Check => {}
     }
@@ -353,7 +371,11 @@ pub async fn handle(
             Ok(reply)
         }
         _ => {
-            let checked = check_code(deps, parse_check(body)?, now).await?;
+            let command = CheckCommand {
+                client,
+                ..parse_check(body)?
+            };
+            let checked = check_code(deps, command, now).await?;
             Ok(Reply {
                 status: 200,
                 body: json!({
@@ -383,6 +405,7 @@ mod tests {
     fn routing_table() {
         let cases = [
             ("GET", "/healthz", Ok(Route::Health)),
+            ("GET", "/.well-known/jwks.json", Ok(Route::Jwks)),
             ("POST", "/v1/verifications", Ok(Route::Send)),
             ("POST", "/v1/verifications/check", Ok(Route::Check)),
             (

@@ -30,6 +30,7 @@ mod tests {
             "/",
             "/openapi.json",
             "/healthz",
+            "/.well-known/jwks.json",
             "/v1/verifications",
             "/v1/verifications/check",
         ];

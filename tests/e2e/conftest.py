@@ -30,8 +30,25 @@ def b64url(raw: bytes) -> str:
 
 
 def jwt_key(master: bytes) -> bytes:
-    """The documented derivation backends use to verify verified tokens."""
+    """The HS256 key of JWT_ALG = "HS256", as scripts/hs256-key derives it."""
     return hmac.new(master, b"edge-otp/v1/jwt", hashlib.sha256).digest()
+
+
+# The EdDSA signing ring of the e2e workers (SIGNING_KEYS), and the next key a
+# rotation adds.
+SIGNING_SEED = bytes(range(200, 232))
+NEXT_SIGNING_SEED = bytes(range(150, 182))
+
+
+def verify_token(worker, token, audience="e2e-app"):
+    """Verifies a verified token as a backend would: the public key from the worker's
+    JWKS, PyJWT with the cryptography package, no secret."""
+    import jwt
+    jwks = worker.request("GET", "/.well-known/jwks.json").json
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = next(k for k in jwks["keys"] if k["kid"] == kid)
+    return jwt.decode(token, jwt.PyJWK(key).key, algorithms=["EdDSA"], audience=audience,
+                      issuer="https://otp.e2e.test")
 
 
 def free_port() -> int:
@@ -103,6 +120,7 @@ def capture():
 
 BASE_VARIABLES = {
     "OTP_KEYS": f"e2e={b64url(MASTER_KEY)},old={b64url(OLD_MASTER_KEY)}",
+    "SIGNING_KEYS": f"sig1={b64url(SIGNING_SEED)}",
     "SMS_PROVIDERS": "webhook",
     "EMAIL_PROVIDERS": "webhook",
     "WEBHOOK_SECRET": WEBHOOK_SECRET.decode(),
@@ -250,28 +268,51 @@ def providers_worker(capture):
 
 
 CIAM_CLIENT = ("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET")
+OTHER_CLIENT = ("OTHER_CLIENT_ID", "other-client-secret-0123")
+PUBLIC_CLIENT = ("SPA_CLIENT_ID", "public")
 BSS_ACCESS_KEY = ("E2EBSSACCESSKEY0", "e2e-bss-secret-key-0123456789")
 BSS_TOKEN = "MIIPAgYJKoZIhvcNAQcCoIIO8zCCDu8CAQExDTALBglghkgBZQMEAgEwgg1BBgkqhkiG9w0BBwGggg0yBIINLnsidG9rZW4iOnsi"
 
 
+DIALECT_VARIABLES = {
+    "DIALECTS": "all",
+    "CIAM_AUTH_SOURCES": "MOCK_SMS_OTP_AUTH_SOURCE_ID:6:60,MOCK_EMAIL_OTP_AUTH_SOURCE_ID:8:300",
+    "DIRECTORY_SECRET": WEBHOOK_SECRET.decode(),
+    "ENUMERATION_PROTECTION": "off",
+    "CAPTCHA_MODE": "adaptive",
+    "CAPTCHA_ADAPTIVE_THRESHOLD": "3",
+    "TURNSTILE_SECRET": "turnstile-e2e-secret",
+    "BSS_AUTH_TOKENS": BSS_TOKEN,
+    "BSS_ACCESS_KEYS": ":".join(BSS_ACCESS_KEY),
+}
+
+
 @pytest.fixture(scope="session")
 def dialects(capture):
-    """The vendor dialects, with client credentials, CIAM authentication sources, an
-    HTTP user directory (enumeration protection off, as the dialects' own error
-    vocabularies expect) and adaptive captcha."""
+    """The vendor dialects behind client credentials (CLIENTS: the CIAM tenant's
+    client and another one), CIAM authentication sources, an HTTP user directory
+    (enumeration protection off, as the dialects' own error vocabularies expect) and
+    adaptive captcha."""
     client, stop = start_worker("dialects", capture, {
-        "CLIENTS": ":".join(CIAM_CLIENT),
-        "CIAM_AUTH_SOURCES": "MOCK_SMS_OTP_AUTH_SOURCE_ID:6:60,MOCK_EMAIL_OTP_AUTH_SOURCE_ID:8:300",
+        **DIALECT_VARIABLES,
+        "CLIENTS": ",".join(":".join(c) for c in (CIAM_CLIENT, OTHER_CLIENT, PUBLIC_CLIENT)),
         "DIRECTORY": "http",
         "DIRECTORY_URL": capture.base + "/directory",
-        "DIRECTORY_SECRET": WEBHOOK_SECRET.decode(),
-        "ENUMERATION_PROTECTION": "off",
-        "CAPTCHA_MODE": "adaptive",
-        "CAPTCHA_ADAPTIVE_THRESHOLD": "3",
-        "TURNSTILE_SECRET": "turnstile-e2e-secret",
         "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
-        "BSS_AUTH_TOKENS": BSS_TOKEN,
-        "BSS_ACCESS_KEYS": ":".join(BSS_ACCESS_KEY),
+    })
+    yield client
+    stop()
+
+
+@pytest.fixture(scope="session")
+def open_dialects(capture):
+    """The same dialects with no CLIENTS: the browser-facing CloudBase and Meeting
+    flows, counted per IP and asked for a captcha."""
+    client, stop = start_worker("open-dialects", capture, {
+        **DIALECT_VARIABLES,
+        "DIRECTORY": "http",
+        "DIRECTORY_URL": capture.base + "/directory",
+        "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
     })
     yield client
     stop()
@@ -295,6 +336,7 @@ CONTRACT_BSS_TOKEN = "contract-bss-token-0123456789"
 def contract_worker(capture):
     """Every route behind its documented authentication, for schemathesis."""
     client, stop = start_worker("contract", capture, {
+        "DIALECTS": "all",
         "CLIENTS": ":".join(CONTRACT_CLIENT),
         "BSS_AUTH_TOKENS": CONTRACT_BSS_TOKEN,
     })

@@ -6,7 +6,7 @@ import itertools
 import jwt
 import pytest
 
-from conftest import CIAM_CLIENT, MASTER_KEY, jwt_key
+from conftest import CIAM_CLIENT, verify_token
 
 _mobile = itertools.count(13600000001)
 SMS_GRANT = "http://tencentciam.com/oauth2/grant-type/otp/sms"
@@ -25,13 +25,15 @@ def basic(client_id, secret):
 CIAM_AUTH = {"authorization": basic(*CIAM_CLIENT)}
 
 
-def verified(token):
-    return jwt.decode(token, jwt_key(MASTER_KEY), algorithms=["HS256"], audience="e2e-app", issuer="https://otp.e2e.test")
+def verified(token, worker):
+    """The token's claims, verified with the public keys of the worker's JWKS."""
+    return verify_token(worker, token)
 
 
 # ---- Tencent CloudBase (seed 003) ------------------------------------------------
 
-def test_cloudbase_send_and_verify(dialects, capture, ip, mainland):
+def test_cloudbase_send_and_verify(open_dialects, capture, ip, mainland):
+    dialects = open_dialects
     r = dialects.request("POST", "/auth/v1/verification", {"phone_number": f"+86 {mainland}", "target": "ANY"},
                          {"cf-connecting-ip": ip})
     assert r.status == 200, r.json
@@ -40,7 +42,7 @@ def test_cloudbase_send_and_verify(dialects, capture, ip, mainland):
     v = dialects.request("POST", "/auth/v1/verification/verify",
                          {"verification_id": r.json["verification_id"], "verification_code": code})
     assert v.status == 200, v.json
-    assert verified(v.json["verification_token"])["sub"] == f"+86{mainland}"
+    assert verified(v.json["verification_token"], dialects)["sub"] == f"+86{mainland}"
     again = dialects.request("POST", "/auth/v1/verification", {"phone_number": f"+86 {mainland}", "target": "ANY"},
                              {"cf-connecting-ip": ip})
     assert again.status == 429 and again.json == {
@@ -48,7 +50,8 @@ def test_cloudbase_send_and_verify(dialects, capture, ip, mainland):
         "error_description": f"Verification code send frequency too high, please try again in {again.headers['retry-after']} seconds"}
 
 
-def test_cloudbase_errors(dialects, capture, ip, email):
+def test_cloudbase_errors(open_dialects, capture, ip, email):
+    dialects = open_dialects
     r = dialects.request("POST", "/auth/v1/verification", {"phone_number": "13800138000", "target": "ANY"}, {"cf-connecting-ip": ip})
     assert r.status == 400 and r.json["error"] == "invalid_phone_number" and r.json["error_code"] == 4001
     r = dialects.request("POST", "/auth/v1/verification", {"email": email, "target": "USER"}, {"cf-connecting-ip": ip})
@@ -77,12 +80,13 @@ def test_ciam_otp_login_by_sms(dialects, capture, ip, mainland):
                          {**CIAM_AUTH, "cf-connecting-ip": ip})
     assert r.status == 200 and set(r.json) == {"otp_token"}, r.json
     code = capture.latest(f"+86{mainland}")["code"]
-    grant = {"grant_type": SMS_GRANT, "client_id": CIAM_CLIENT[0], "otp_token": r.json["otp_token"], "phone_number": mainland}
+    grant = {"grant_type": SMS_GRANT, "client_id": CIAM_CLIENT[0], "client_secret": CIAM_CLIENT[1],
+             "otp_token": r.json["otp_token"], "phone_number": mainland}
     wrong = dialects.request("POST", "/oauth2/token", {**grant, "otp": f"{(int(code) + 1) % 1_000_000:06d}"})
     assert wrong.status == 400 and wrong.json["error"] == "invalid_grant"
     t = dialects.request("POST", "/oauth2/token", {**grant, "otp": code})
     assert t.status == 200 and t.json["token_type"] == "Bearer" and t.json["expires_in"] == 300
-    claims = verified(t.json["access_token"])
+    claims = verified(t.json["access_token"], dialects)
     assert claims["sub"] == f"+86{mainland}" and claims["purpose"] == "login"
     again = dialects.request("POST", "/otp/send", {"usage": "login", "phone_number": mainland}, {**CIAM_AUTH, "cf-connecting-ip": ip})
     assert again.status == 400 and again.json == {"error": "sms_rate_limit_exceeded",
@@ -126,7 +130,8 @@ def test_codes_never_cross_purposes(dialects, capture, ip, email):
 
 # ---- Huawei Cloud Meeting (seeds 000, 001) and BSS (seed 002) -------------------
 
-def test_meeting_send_then_check_by_user_and_code(dialects, capture, ip, mainland):
+def test_meeting_send_then_check_by_user_and_code(open_dialects, capture, ip, mainland):
+    dialects = open_dialects
     user = f"+86{mainland}"
     r = dialects.request("POST", "/v1/usg/acs/verifycode/send", {"token": "R7PE9vsaEUHjiLsraWTF3WQhmBet16SbI", "user": user},
                          {"cf-connecting-ip": ip})
@@ -136,7 +141,7 @@ def test_meeting_send_then_check_by_user_and_code(dialects, capture, ip, mainlan
     wrong = check(f"{(int(code) + 1) % 1_000_000:06d}")
     assert wrong.status == 400 and wrong.json == {"error_code": "USG.INVALID_VERIFY_CODE", "error_msg": "验证码错误"}
     ok = check(code)
-    assert ok.status == 200 and ok.json["expire"] == 300 and verified(ok.json["token"])["sub"] == user
+    assert ok.status == 200 and ok.json["expire"] == 300 and verified(ok.json["token"], dialects)["sub"] == user
     assert check(code).json["error_code"] == "USG.VERIFY_CODE_USED"
     english = dialects.request("POST", "/v1/usg/acs/verifycode/send", {"user": user}, {"cf-connecting-ip": ip, "accept-language": "en-US"})
     assert english.status == 400 and english.json["error_code"] == "USG.SEND_TOO_FREQUENT"
@@ -144,7 +149,8 @@ def test_meeting_send_then_check_by_user_and_code(dialects, capture, ip, mainlan
     assert dialects.request("GET", "/v1/usg/acs/verifycode/check").headers["allow"] == "PUT, OPTIONS"
 
 
-def test_meeting_user_as_an_account(dialects, capture, ip, mainland, email):
+def test_meeting_user_as_an_account(open_dialects, capture, ip, mainland, email):
+    dialects = open_dialects
     account = "acct-" + mainland
     capture.accounts[account] = {"phone": f"+86{mainland}", "email": email}
     send = lambda body, **h: dialects.request("POST", "/v1/usg/acs/verifycode/send", body, {"cf-connecting-ip": ip, **h})
@@ -154,7 +160,7 @@ def test_meeting_user_as_an_account(dialects, capture, ip, mainland, email):
     assert {"account": account} in capture.directory_calls
     code = capture.latest(email)["code"]
     ok = dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": code, "user": account})
-    assert ok.status == 200 and verified(ok.json["token"])["sub"] == email
+    assert ok.status == 200 and verified(ok.json["token"], dialects)["sub"] == email
     r = send({"user": "nobody-" + mainland, "sendMethod": "sms"})
     assert r.status == 400 and r.json == {"error_code": "USG.USER_NOT_FOUND", "error_msg": "用户不存在"}
     r = dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": code, "user": "nobody-" + mainland})
@@ -163,7 +169,8 @@ def test_meeting_user_as_an_account(dialects, capture, ip, mainland, email):
     assert r.status == 400 and r.json == {"error_code": "USG.INVALID_USER", "error_msg": "The phone number is not valid; use the international format, e.g. +14155550100."}
 
 
-def test_meeting_captcha_and_delivery_failure(dialects, capture, ip, mainland):
+def test_meeting_captcha_and_delivery_failure(open_dialects, capture, ip, mainland):
+    dialects = open_dialects
     send = lambda user, **h: dialects.request("POST", "/v1/usg/acs/verifycode/send", {"user": user, **h.pop("body", {})},
                                               {"cf-connecting-ip": ip, **h})
     for n in range(3):
@@ -186,7 +193,8 @@ def test_meeting_captcha_and_delivery_failure(dialects, capture, ip, mainland):
     assert r.status == 200 and capture.latest(user)
 
 
-def test_cloudbase_delivery_failure(dialects, capture, ip, email):
+def test_cloudbase_delivery_failure(open_dialects, capture, ip, email):
+    dialects = open_dialects
     capture.mode = "fail"
     try:
         r = dialects.request("POST", "/auth/v1/verification", {"email": email, "target": "ANY"}, {"cf-connecting-ip": ip})
@@ -198,14 +206,15 @@ def test_cloudbase_delivery_failure(dialects, capture, ip, email):
     assert r.status == 200 and capture.latest(email)
 
 
-def test_bss_send_registration_code(dialects, capture, ip, email):
+def test_bss_send_registration_code(open_dialects, capture, ip, email):
+    dialects = open_dialects
     auth = {"x-auth-token": __import__("conftest").BSS_TOKEN, "cf-connecting-ip": ip}
     r = dialects.request("POST", "/v2/bases/verificationcode/send", {"receiver_type": 2, "timeout": 5, "email": email, "lang": "en-us"}, auth)
     assert r.status == 204 and r.raw == b"", r.raw
     message = capture.latest(email)
     assert message["purpose"] == "signup" and message["locale"] == "en-US" and "5 minutes" in message["body"]
     ok = dialects.request("PUT", "/v1/usg/acs/verifycode/check", {"code": message["code"], "user": email})
-    assert ok.status == 200 and verified(ok.json["token"])["purpose"] == "signup"
+    assert ok.status == 200 and verified(ok.json["token"], dialects)["purpose"] == "signup"
     send = lambda body, headers=auth: dialects.request("POST", "/v2/bases/verificationcode/send", body, headers)
     assert send({"receiver_type": 2, "email": email}).json == {
         "error_code": "CBC.99004015",

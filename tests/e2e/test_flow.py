@@ -5,7 +5,7 @@ import re
 import jwt
 import pytest
 
-from conftest import MASTER_KEY, jwt_key
+from conftest import jwt_key, verify_token
 
 
 def sent_code(capture, to):
@@ -48,13 +48,14 @@ def test_send_check_approve_then_replay(worker, capture, ip, email, phone, kind)
     common_headers_ok(r)
     assert r.json["status"] == "approved" and r.json["to"] == to and r.json["expires_in"] == 300
 
-    # A JWT library we did not write verifies the token with the documented derived key.
-    claims = jwt.decode(r.json["verified_token"], jwt_key(MASTER_KEY), algorithms=["HS256"],
-                        audience="e2e-app", issuer="https://otp.e2e.test")
+    # A JWT library we did not write verifies the token with the public key of the
+    # JWKS: no secret.
+    claims = verify_token(worker, r.json["verified_token"])
     assert claims["sub"] == to and claims["purpose"] == "login" and claims["channel"] == body["channel"]
     assert claims["exp"] - claims["iat"] == 300 and "otp" in claims["amr"]
-    assert jwt.get_unverified_header(r.json["verified_token"])["kid"] == "e2e"
-    with pytest.raises(jwt.InvalidSignatureError):
+    assert jwt.get_unverified_header(r.json["verified_token"]) == {"alg": "EdDSA", "kid": "sig1", "typ": "JWT"}
+    # An HMAC key is no key for it (no algorithm confusion).
+    with pytest.raises(jwt.InvalidTokenError):
         jwt.decode(r.json["verified_token"], jwt_key(bytes(32)), algorithms=["HS256"], audience="e2e-app")
 
     replay = worker.check(body["verification_id"], message["code"])

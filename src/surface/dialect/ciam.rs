@@ -137,12 +137,13 @@ pub async fn send(
         purpose,
         locale: super::locale(head, Locale::ZhCn),
         ttl: Some(validity),
-        client,
+        client: client.clone(),
         client_ip: head.client_ip(),
         captcha_token: head.header("x-captcha-token").map(str::to_owned),
         existence: None,
         code_length: Some(code_length),
         max_ttl: None,
+        server: (!client.is_empty()).then(|| client.clone()),
     };
     let sent = send_code(deps, command, now)
         .await
@@ -260,32 +261,28 @@ pub async fn token(
     // A confidential client authenticates by Basic or by its credentials in the body
     // (RFC 6749 section 2.3.1; never both); a public one names itself, and the name
     // must be a configured client.
+    // A confidential client authenticates by Basic or by its credentials in the body
+    // (RFC 6749 section 2.3.1; never both); a public client (declared `id:public`
+    // in CLIENTS) names itself. The client must be the one that sent the code.
     let clients = &deps.config().clients;
-    match (head.header("authorization"), &client_id, &client_secret) {
+    let client = match (head.header("authorization"), client_id, client_secret) {
         (Some(_), _, Some(_)) => {
             let both = "Use one client authentication method: Basic or the body.";
             return Err(fail(ApiError::invalid_field("client_secret", both)));
         }
-        (Some(_), _, None) => {
-            authenticate(head, deps).map_err(fail)?;
-        }
-        (None, Some(id), Some(secret)) => {
-            if !clients.is_open() && !clients.check(id, secret) {
-                return Err(fail(ApiError::Unauthorized));
-            }
-        }
-        (None, _, _) => {
-            if !clients.is_open() && !client_id.as_deref().is_some_and(|id| clients.knows(id)) {
-                return Err(fail(ApiError::Unauthorized));
-            }
-        }
-    }
+        (Some(_), _, None) => authenticate(head, deps).map_err(fail)?,
+        _ if clients.is_open() => String::new(),
+        (None, Some(id), Some(secret)) if clients.check(&id, &secret) => id,
+        (None, Some(id), None) if clients.is_public(&id) => id,
+        _ => return Err(fail(ApiError::Unauthorized)),
+    };
     let command = CheckCommand {
         verification_id: otp_token,
         code: otp,
         to: Some(to),
         purpose: None,
         token_ttl: None,
+        client,
     };
     let checked = check_code(deps, command, now).await.map_err(fail)?;
     if checked.destination.channel() != channel {

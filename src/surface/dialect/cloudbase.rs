@@ -25,6 +25,7 @@ pub async fn send(
     head: &RequestHead,
     body: &[u8],
     deps: &impl Platform,
+    client: String,
     now: u64,
 ) -> Result<Reply, Reply> {
     let (phone, email, target) = read_fields(
@@ -84,7 +85,7 @@ pub async fn send(
         },
         locale: super::locale(head, Locale::ZhCn),
         ttl: Some(VALIDITY),
-        client: String::new(),
+        client: client.clone(),
         client_ip: head.client_ip(),
         // The JS SDK sends the token as a header or as `?captcha_token=`.
         captcha_token: head
@@ -94,6 +95,7 @@ pub async fn send(
         existence: Some(existence),
         code_length: Some(CODE_LENGTH),
         max_ttl: None,
+        server: (!client.is_empty()).then(|| client.clone()),
     };
     let sent = send_code(deps, command, now).await.map_err(|e| error(&e))?;
     let mut body = json!({"verification_id": sent.verification_id, "expires_in": sent.expires_in});
@@ -103,7 +105,12 @@ pub async fn send(
     Ok(Reply::for_send(&sent, 200, body))
 }
 
-pub async fn verify(body: &[u8], deps: &impl Platform, now: u64) -> Result<Reply, Reply> {
+pub async fn verify(
+    body: &[u8],
+    deps: &impl Platform,
+    client: String,
+    now: u64,
+) -> Result<Reply, Reply> {
     let (verification_id, code) = read_fields(
         body,
         deps.transport(),
@@ -124,6 +131,7 @@ pub async fn verify(body: &[u8], deps: &impl Platform, now: u64) -> Result<Reply
         to: None,
         purpose: None,
         token_ttl: Some(VALIDITY),
+        client,
     };
     let checked = check_code(deps, command, now)
         .await

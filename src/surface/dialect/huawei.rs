@@ -81,6 +81,7 @@ pub async fn meeting_send(
     head: &RequestHead,
     body: &[u8],
     deps: &impl Platform,
+    client: String,
     now: u64,
 ) -> Result<Reply, Reply> {
     let lang = super::locale(head, Locale::ZhCn);
@@ -136,12 +137,13 @@ pub async fn meeting_send(
         purpose: Purpose::Login,
         locale: lang,
         ttl: None,
-        client: String::new(),
+        client: client.clone(),
         client_ip: head.client_ip(),
         captcha_token: token,
         existence: None,
         code_length: None,
         max_ttl: None,
+        server: (!client.is_empty()).then(|| client.clone()),
     };
     let sent = send_code(deps, command, now).await.map_err(fail)?;
     remember(deps, &sent).await;
@@ -161,6 +163,7 @@ pub async fn meeting_check(
     head: &RequestHead,
     body: &[u8],
     deps: &impl Platform,
+    client: String,
     now: u64,
 ) -> Result<Reply, Reply> {
     let lang = super::locale(head, Locale::ZhCn);
@@ -198,6 +201,7 @@ pub async fn meeting_check(
         to,
         purpose: None,
         token_ttl: None,
+        client,
     };
     let checked = check_code(deps, command, now).await.map_err(fail)?;
     let body = json!({"token": checked.verified_token, "expire": checked.expires_in});
@@ -360,13 +364,15 @@ pub async fn bss_send(
         purpose: Purpose::Signup,
         locale,
         ttl: Some(minutes * 60),
-        client: partner,
+        // BSS codes are checked through the Meeting check: they belong to no client.
+        client: String::new(),
         client_ip: head.client_ip(),
         captcha_token: None,
         existence: None,
         code_length: None,
         // BSS validity is up to 60 minutes, whatever CODE_TTL_MAX says.
         max_ttl: Some(3600),
+        server: Some(partner),
     };
     let sent = send_code(deps, command, now).await.map_err(fail)?;
     remember(deps, &sent).await;

@@ -62,6 +62,16 @@ impl DialectRoute {
             .map(|(_, route)| route)
     }
 
+    /// The dialect's name in `DIALECTS`.
+    pub fn dialect(self) -> &'static str {
+        match self {
+            DialectRoute::CloudBaseSend | DialectRoute::CloudBaseVerify => "cloudbase",
+            DialectRoute::CiamSend | DialectRoute::CiamToken => "ciam",
+            DialectRoute::MeetingSend | DialectRoute::MeetingCheck => "meeting",
+            DialectRoute::BssSend => "bss",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DialectRoute::CloudBaseSend => "cloudbase.send",
@@ -83,13 +93,32 @@ pub async fn handle(
     deps: &impl Platform,
     now: u64,
 ) -> Reply {
+    // One lock for every door: with `CLIENTS` set, CloudBase and Meeting need a
+    // client's credentials like the native API (CIAM and BSS check their vendors'
+    // own schemes in their handlers).
+    let client = match route {
+        DialectRoute::CloudBaseSend
+        | DialectRoute::CloudBaseVerify
+        | DialectRoute::MeetingSend
+        | DialectRoute::MeetingCheck => {
+            match deps
+                .config()
+                .clients
+                .authenticate(head.header("authorization"))
+            {
+                Some(client) => client,
+                None => return error_reply(route, &ApiError::Unauthorized),
+            }
+        }
+        _ => String::new(),
+    };
     let result = match route {
-        DialectRoute::CloudBaseSend => cloudbase::send(head, body, deps, now).await,
-        DialectRoute::CloudBaseVerify => cloudbase::verify(body, deps, now).await,
+        DialectRoute::CloudBaseSend => cloudbase::send(head, body, deps, client, now).await,
+        DialectRoute::CloudBaseVerify => cloudbase::verify(body, deps, client, now).await,
         DialectRoute::CiamSend => ciam::send(head, body, deps, now).await,
         DialectRoute::CiamToken => ciam::token(head, body, deps, now).await,
-        DialectRoute::MeetingSend => huawei::meeting_send(head, body, deps, now).await,
-        DialectRoute::MeetingCheck => huawei::meeting_check(head, body, deps, now).await,
+        DialectRoute::MeetingSend => huawei::meeting_send(head, body, deps, client, now).await,
+        DialectRoute::MeetingCheck => huawei::meeting_check(head, body, deps, client, now).await,
         DialectRoute::BssSend => huawei::bss_send(head, body, deps, now).await,
     };
     result.unwrap_or_else(|failure| failure)

@@ -332,7 +332,7 @@ fn ciam_seed_examples() {
         ),
     );
     // Token exchange with the OTP grant for SMS.
-    let grant = |otp: &str| json!({"grant_type": ciam::SMS_GRANT, "client_id": "TENANT_CLIENT_ID", "otp_token": sent.body["otp_token"], "otp": otp, "phone_number": "13612345678"});
+    let grant = |otp: &str| json!({"grant_type": ciam::SMS_GRANT, "client_id": "TENANT_CLIENT_ID", "client_secret": "TENANT_CLIENT_SECRET", "otp_token": sent.body["otp_token"], "otp": otp, "phone_number": "13612345678"});
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
     check(
         &world,
@@ -361,7 +361,7 @@ fn ciam_seed_examples() {
             json!({"error": "invalid_grant", "error_description": "*"}),
         ),
     );
-    let email_grant_for_sms = json!({"grant_type": ciam::EMAIL_GRANT, "client_id": "TENANT_CLIENT_ID", "otp_token": sent.body["otp_token"], "otp": code, "email": "a@example.com"});
+    let email_grant_for_sms = json!({"grant_type": ciam::EMAIL_GRANT, "client_id": "TENANT_CLIENT_ID", "client_secret": "TENANT_CLIENT_SECRET", "otp_token": sent.body["otp_token"], "otp": code, "email": "a@example.com"});
     check(
         &world,
         &post("/oauth2/token", &[], email_grant_for_sms),
@@ -909,4 +909,112 @@ fn huawei_bss_sdk_requests() {
         T0,
     );
     assert_eq!(token.status, 401);
+}
+
+/// With CLIENTS set, every door needs credentials, codes belong to the client that
+/// asked, and the verified token names it (`azp`, and its own `aud` when it has one).
+#[test]
+fn every_door_is_locked_and_codes_belong_to_their_client() {
+    use crate::core::base64url;
+    let world = World::new(&[("CLIENTS", "web:web-secret-0123:web-app,ios:ios-secret-0123")]);
+    let native = |path: &str, auth: Option<&str>, body: Value| {
+        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        if let Some(auth) = auth {
+            headers.push(("authorization".to_owned(), auth.to_owned()));
+        }
+        let head = RequestHead {
+            method: "POST".into(),
+            path: path.into(),
+            headers,
+            ..RequestHead::default()
+        };
+        let route = Route::resolve("POST", path).unwrap();
+        block_on(api::handle(
+            route,
+            &head,
+            body.to_string().as_bytes(),
+            &world.deps(),
+            T0,
+        ))
+    };
+    let (web, ios) = ("Bearer web-secret-0123", "Bearer ios-secret-0123");
+    assert_eq!(
+        native("/v1/verifications", None, json!({"to": "a@example.com"})).err(),
+        Some(ApiError::Unauthorized)
+    );
+    let sent = native(
+        "/v1/verifications",
+        Some(web),
+        json!({"to": "a@example.com"}),
+    )
+    .unwrap();
+    let code = world.transport.last_code();
+    let id = sent.body["verification_id"].clone();
+    assert_eq!(
+        native(
+            "/v1/verifications/check",
+            Some(ios),
+            json!({"verification_id": id, "code": code})
+        )
+        .err(),
+        Some(ApiError::InvalidVerification),
+        "another client's code"
+    );
+    let approved = native(
+        "/v1/verifications/check",
+        Some(web),
+        json!({"verification_id": id, "code": code}),
+    )
+    .unwrap();
+    let token = approved.body["verified_token"].as_str().unwrap();
+    let claims: Value =
+        serde_json::from_slice(&base64url::decode(token.split('.').nth(1).unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(
+        (claims["azp"].as_str(), claims["aud"].as_str()),
+        (Some("web"), Some("web-app"))
+    );
+    // The dialects' doors: nothing is sent without credentials.
+    let before = world.transport.requests.borrow().len();
+    for call in [
+        post(
+            "/auth/v1/verification",
+            &[],
+            json!({"email": "b@example.com", "target": "ANY"}),
+        ),
+        post(
+            "/v1/usg/acs/verifycode/send",
+            &[],
+            json!({"user": "b@example.com"}),
+        ),
+    ] {
+        assert_eq!(run(&world, &call, T0).status, 401, "{}", call.path);
+    }
+    assert_eq!(
+        world.transport.requests.borrow().len(),
+        before,
+        "nothing delivered"
+    );
+    let ok = run(
+        &world,
+        &post(
+            "/auth/v1/verification",
+            &[("authorization", "Bearer web-secret-0123")],
+            json!({"email": "b@example.com", "target": "ANY"}),
+        ),
+        T0,
+    );
+    assert_eq!(ok.status, 200);
+    // A dialect that is not served answers 404.
+    let off = World::new(&[("DIALECTS", "ciam")]);
+    let head = RequestHead {
+        method: "POST".into(),
+        path: "/auth/v1/verification".into(),
+        ..RequestHead::default()
+    };
+    let route = Route::resolve("POST", "/auth/v1/verification").unwrap();
+    assert_eq!(
+        block_on(api::handle(route, &head, b"{}", &off.deps(), T0)).err(),
+        Some(ApiError::NotFound)
+    );
 }
