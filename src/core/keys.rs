@@ -20,6 +20,8 @@ pub struct KeySet {
     kid: String,
     /// MACs `verification_id` tokens.
     pub token: [u8; 32],
+    /// Encrypts the claims inside `verification_id` tokens (ChaCha20-Poly1305).
+    pub token_enc: [u8; 32],
     /// MACs codes inside tokens: `HMAC(code, jti ‖ code)`.
     pub code: [u8; 32],
     /// Signs verified JWTs (HS256); backends derive it the same way.
@@ -88,6 +90,7 @@ impl KeyRing {
             }
             sets.push(KeySet {
                 token: derive(&master, "verification-id"),
+                token_enc: derive(&master, "verification-id-enc"),
                 code: derive(&master, "code"),
                 jwt: derive(&master, "jwt"),
                 hash: derive(&master, "hash"),

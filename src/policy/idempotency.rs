@@ -110,13 +110,17 @@ pub fn finish(body_sha256: &str, response: Sealed) -> Record {
     }
 }
 
-/// Seals a successful response to replay.
+/// The sealed responses' type (their associated data, with their record key).
+const KIND: &str = "idempotency";
+
+/// Seals a successful response to replay at record key `at`.
 pub fn seal_response<E: Entropy>(
     ring: &KeyRing,
     entropy: &E,
+    at: &str,
     stored: &Stored,
 ) -> Result<Sealed, StoreError> {
-    let mut nonce = [0u8; 16];
+    let mut nonce = [0u8; 12];
     entropy
         .fill(&mut nonce)
         .map_err(|_| StoreError::Unavailable)?;
@@ -124,14 +128,15 @@ pub fn seal_response<E: Entropy>(
     let keys = ring.active();
     Ok(Sealed {
         kid: keys.kid().to_owned(),
-        sealed: seal(keys, nonce, &plaintext),
+        sealed: seal(keys, nonce, KIND, at, &plaintext),
     })
 }
 
-/// Opens a replayed response; `None` when it no longer opens (its key was retired).
-pub fn open_response(ring: &KeyRing, sealed: &Sealed) -> Option<Stored> {
+/// Opens a replayed response of record key `at`; `None` when it no longer opens (its
+/// key was retired, or it was moved).
+pub fn open_response(ring: &KeyRing, at: &str, sealed: &Sealed) -> Option<Stored> {
     ring.by_kid(&sealed.kid)
-        .and_then(|keys| open(keys, &sealed.sealed))
+        .and_then(|keys| open(keys, KIND, at, &sealed.sealed))
         .and_then(|plain| serde_json::from_slice(&plain).ok())
 }
 
@@ -194,7 +199,8 @@ mod tests {
         };
         assert_eq!(claim_with(&ring, "", "k-1", body), Claim::Claimed);
         assert_eq!(claim_with(&ring, "", "k-1", body), Claim::InFlight);
-        let response = seal_response(&ring, &entropy, &stored).unwrap();
+        let response =
+            seal_response(&ring, &entropy, &record_key(&ring, "", "k-1"), &stored).unwrap();
         let finish = StateOp::IdemFinish {
             key: record_key(&ring, "", "k-1"),
             body_sha256: body_digest(body),
@@ -204,7 +210,10 @@ mod tests {
         let Claim::Done { response } = claim_with(&ring, "", "k-1", body) else {
             panic!("a finished key replays")
         };
-        assert_eq!(open_response(&ring, &response), Some(stored.clone()));
+        assert_eq!(
+            open_response(&ring, &record_key(&ring, "", "k-1"), &response),
+            Some(stored.clone())
+        );
         assert_eq!(
             claim_with(&ring, "", "k-1", br#"{"to":"b@example.com"}"#),
             Claim::Reused
@@ -225,7 +234,10 @@ mod tests {
         let Claim::Done { response } = claim_with(&rotated, "", "k-1", body) else {
             panic!("the rotated ring finds the record")
         };
-        assert_eq!(open_response(&rotated, &response), Some(stored));
+        assert_eq!(
+            open_response(&rotated, &record_key(&rotated, "", "k-1"), &response),
+            Some(stored)
+        );
         // A failed send gives its key up.
         block_on(kv.run(StateOp::IdemAbandon {
             key: record_key(&ring, "other-client", "k-1"),

@@ -9,6 +9,9 @@ use crate::core::destination::Destination;
 use crate::core::keys::KeyRing;
 use crate::core::purpose::Purpose;
 use crate::core::sealed::{open, seal};
+
+/// The sealed records' type (their associated data, with their key).
+const KIND: &str = "latest";
 use crate::core::token::UntrustedToken;
 use crate::ports::kv::{get_json, put_json, Kv, StoreError};
 use crate::ports::Entropy;
@@ -21,7 +24,7 @@ struct Record {
 }
 
 fn key(ring: &KeyRing, destination: &Destination, purpose: Purpose) -> String {
-    let id = format!("{}\0{}", destination.as_str(), purpose.as_str());
+    let id = format!("{}\0{}", destination.canonical(), purpose.as_str());
     format!("latest:{}", ring.hash_id("latest", &id))
 }
 
@@ -33,16 +36,17 @@ pub async fn remember<K: Kv, E: Entropy>(
     verification_id: &str,
     ttl: u64,
 ) -> Result<(), StoreError> {
-    let mut nonce = [0u8; 16];
+    let mut nonce = [0u8; 12];
     entropy
         .fill(&mut nonce)
         .map_err(|_| StoreError::Unavailable)?;
     let keys = ring.active();
+    let at = key(ring, destination, purpose);
     let record = Record {
         kid: keys.kid().to_owned(),
-        sealed: seal(keys, nonce, verification_id.as_bytes()),
+        sealed: seal(keys, nonce, KIND, &at, verification_id.as_bytes()),
     };
-    put_json(kv, &key(ring, destination, purpose), &record, ttl).await
+    put_json(kv, &at, &record, ttl).await
 }
 
 /// The latest `verification_id`, if one is remembered and still opens.
@@ -52,10 +56,11 @@ pub async fn recall<K: Kv>(
     destination: &Destination,
     purpose: Purpose,
 ) -> Result<Option<String>, StoreError> {
-    let record: Option<Record> = get_json(kv, &key(ring, destination, purpose)).await?;
+    let at = key(ring, destination, purpose);
+    let record: Option<Record> = get_json(kv, &at).await?;
     Ok(record.and_then(|r| {
         let keys = ring.by_kid(&r.kid)?;
-        String::from_utf8(open(keys, &r.sealed)?).ok()
+        String::from_utf8(open(keys, KIND, &at, &r.sealed)?).ok()
     }))
 }
 

@@ -334,7 +334,9 @@ pub async fn handle(
                     Claim::Done { response } => {
                         // A response that no longer opens (its key was retired) is
                         // as good as none: this request sends and replaces it.
-                        if let Some(stored) = idempotency::open_response(&config.keys, &response) {
+                        if let Some(stored) =
+                            idempotency::open_response(&config.keys, &record, &response)
+                        {
                             return Ok(plain(stored.status, stored.body, "replayed"));
                         }
                         break;
@@ -359,7 +361,8 @@ pub async fn handle(
                 body: reply.body.clone(),
             };
             // The code is out: failing to remember it must not fail the send.
-            if let Ok(response) = idempotency::seal_response(&config.keys, deps.entropy(), &stored)
+            if let Ok(response) =
+                idempotency::seal_response(&config.keys, deps.entropy(), &record, &stored)
             {
                 let finish = StateOp::IdemFinish {
                     key: record,
