@@ -441,10 +441,18 @@ fn providers(
     webhook: &dyn Fn() -> Result<Webhook, ConfigError>,
 ) -> Result<Vec<Provider>, ConfigError> {
     let names = r.value(variable).unwrap_or_default();
+    let local = r.choice("LOCAL_DEVELOPMENT")? == "true";
     names
         .split(',')
         .map(str::trim)
         .map(|name| {
+            if name == "log" && !local {
+                return Err(fail(
+                    variable,
+                    "the log provider prints every code to the Workers logs: it runs under \
+                     scripts/dev only (LOCAL_DEVELOPMENT); set a real provider chain to deploy",
+                ));
+            }
             let provider = provider(r, name, webhook)
                 .ok_or_else(|| fail(variable, &format!("unknown provider {name:?}")))??;
             match provider.channel() {
@@ -511,6 +519,14 @@ fn captcha_config(r: &Reader) -> Result<Captcha, ConfigError> {
             })?,
             verify_url: r.value("TURNSTILE_VERIFY_URL").unwrap_or_default(),
             timeout_ms: r.number("TURNSTILE_TIMEOUT_MS")?,
+            hostnames: r
+                .raw("TURNSTILE_HOSTNAMES")
+                .unwrap_or_default()
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            action: r.raw("TURNSTILE_ACTION"),
         }),
     };
     Ok(Captcha { mode, turnstile })
@@ -731,11 +747,15 @@ mod tests {
 
     const KEY: &str = "k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 
+    /// A configuration as `scripts/dev` runs it (LOCAL_DEVELOPMENT, so the default
+    /// `log` chain is allowed) unless `pairs` say otherwise.
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
+        let mut map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        map.entry("LOCAL_DEVELOPMENT".into())
+            .or_insert_with(|| "true".into());
         Config::from_env(&move |name| map.get(name).cloned())
     }
 
@@ -784,7 +804,7 @@ mod tests {
                 &[
                     ("OTP_KEYS", KEY),
                     ("EMAIL_PROVIDERS", "webhook"),
-                    ("WEBHOOK_URL", "http://x"),
+                    ("WEBHOOK_URL", "https://x"),
                 ],
                 "WEBHOOK_SECRET",
             ),
@@ -884,6 +904,7 @@ mod tests {
     fn every_variable_read_is_declared() {
         let syntax: &[(&str, &str)] = &[
             ("OTP_KEYS", KEY),
+            ("LOCAL_DEVELOPMENT", "true"),
             (
                 "SMS_PROVIDERS",
                 "log,webhook,twilio,vonage,tencent,alibaba,huawei",
@@ -925,6 +946,29 @@ mod tests {
         assert_eq!(config.sms_providers.len(), 7);
         assert_eq!(config.email_providers.len(), 5);
         assert!(config.directory.is_some());
+    }
+
+    #[test]
+    fn a_deployed_worker_refuses_the_log_provider() {
+        let deployed = [("OTP_KEYS", KEY), ("LOCAL_DEVELOPMENT", "false")];
+        let e = load(&deployed).err().unwrap();
+        assert_eq!(e.variable, "SMS_PROVIDERS");
+        let hooks = [
+            ("SMS_PROVIDERS", "webhook"),
+            ("EMAIL_PROVIDERS", "log"),
+            ("WEBHOOK_URL", "https://hooks.example/otp"),
+            ("WEBHOOK_SECRET", "0123456789abcdef"),
+        ];
+        let e = load(&[&deployed[..], &hooks[..]].concat()).err().unwrap();
+        assert_eq!(e.variable, "EMAIL_PROVIDERS");
+        let both = [
+            &deployed[..],
+            &hooks[..1],
+            &[("EMAIL_PROVIDERS", "webhook")],
+            &hooks[2..],
+        ]
+        .concat();
+        assert!(load(&both).is_ok());
     }
 
     #[test]

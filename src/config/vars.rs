@@ -94,6 +94,8 @@ pub static VARS: &[Var] = &[
     secret("TURNSTILE_SECRET", Kind::Text, "Turnstile secret key, needed while `CAPTCHA_MODE` is not `off`"),
     var("TURNSTILE_VERIFY_URL", Kind::Url, captcha::SITEVERIFY_URL, "Turnstile's siteverify endpoint"),
     var("TURNSTILE_TIMEOUT_MS", TIMEOUT, "3000", "siteverify timeout"),
+    var("TURNSTILE_HOSTNAMES", Kind::Syntax("host names, comma-separated"), "", "a token must come from a page on one of these hosts (siteverify's `hostname`)"),
+    var("TURNSTILE_ACTION", Kind::Syntax("letters, digits, `-` and `_`"), "", "a token must carry this action (siteverify's `action`; the login page's widget uses `edge-otp`)"),
     var("ALLOWED_CALLING_CODES", Kind::Syntax("calling codes, e.g. `86,1`"), "", "only these countries may receive SMS (empty: all)"),
     var("DENIED_CALLING_CODES", Kind::Syntax("calling codes, e.g. `7,234`"), "", "these countries may not receive SMS"),
     var("CALLING_CODE_HOURLY_CAP", CAP, "1000", "SMS per calling code per clock hour"),
@@ -107,6 +109,7 @@ pub static VARS: &[Var] = &[
     var("ENUMERATION_PROTECTION", ON_OFF, "on", "`off`: 409 `user_exists` / 404 `user_not_found` instead of a silent send"),
     var("CONSISTENCY", Kind::OneOf(&["kv", "durable"]), "kv", "where state lives, see \"Consistency\""),
     // Delivery.
+    var("LOCAL_DEVELOPMENT", Kind::OneOf(&["true", "false"]), "false", "`true` (set by `scripts/dev` only) allows the `log` provider, which prints codes to the console; a deployed worker with `log` in a chain refuses to start"),
     var("SMS_PROVIDERS", Kind::Syntax("provider names, comma-separated"), "log", "SMS provider chain, tried in order (see \"Providers\")"),
     var("EMAIL_PROVIDERS", Kind::Syntax("provider names, comma-separated"), "log", "email provider chain, tried in order (see \"Providers\")"),
     var("PROVIDER_TIMEOUT_MS", TIMEOUT, "3000", "per-attempt timeout of the vendor providers"),
@@ -215,13 +218,28 @@ pub fn check(var: &Var, value: &str) -> Result<(), String> {
             }
         }
         Kind::Url => {
-            if !(value.starts_with("https://") || value.starts_with("http://")) {
-                return Err("must be an http(s) URL".to_owned());
+            if !(value.starts_with("https://") || loopback_http(value)) {
+                return Err("must be an https:// URL (http:// only for loopback hosts)".to_owned());
             }
         }
         Kind::Text | Kind::Syntax(_) => {}
     }
     Ok(())
+}
+
+/// `http://` to this machine only (127.0.0.0/8, `localhost`, `[::1]`): the tests'
+/// and a developer's loopback fakes. Codes and credentials never cross a network in
+/// clear.
+fn loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.") && host.split('.').count() == 4
 }
 
 fn values(kind: Kind) -> String {
@@ -233,7 +251,7 @@ fn values(kind: Kind) -> String {
             .map(|w| format!("`{w}`"))
             .collect::<Vec<_>>()
             .join(", "),
-        Kind::Url => "http(s) URL".to_owned(),
+        Kind::Url => "https URL (http for loopback)".to_owned(),
         Kind::Text => "text".to_owned(),
         Kind::Syntax(syntax) => syntax.to_owned(),
     }
@@ -323,6 +341,11 @@ mod tests {
             ("CONSISTENCY", "strong", false),
             ("WEBHOOK_URL", "ftp://x", false),
             ("WEBHOOK_URL", "https://x", true),
+            ("WEBHOOK_URL", "http://hooks.example/otp", false),
+            ("WEBHOOK_URL", "http://127.0.0.1:9000/hook", true),
+            ("WEBHOOK_URL", "http://localhost/hook", true),
+            ("WEBHOOK_URL", "http://[::1]:80/hook", true),
+            ("WEBHOOK_URL", "http://127.0.0.1.evil.example/hook", false),
             ("APP_NAME", "Acme\r\nBcc: x", false),
             ("TWILIO_FROM", "anything", true),
         ];

@@ -23,6 +23,10 @@ pub struct Turnstile {
     pub secret: String,
     pub verify_url: String,
     pub timeout_ms: u32,
+    /// Hosts a token's page may be on (`TURNSTILE_HOSTNAMES`; empty: any).
+    pub hostnames: Vec<String>,
+    /// The action a token must carry (`TURNSTILE_ACTION`; `None`: any).
+    pub action: Option<String>,
 }
 
 #[derive(Clone)]
@@ -72,17 +76,33 @@ impl Turnstile {
 }
 
 /// siteverify answers 200 with `{"success": bool, "error-codes": [...]}`.
-pub fn classify(reply: &HttpReply) -> Verdict {
-    if reply.status != 200 {
-        return Verdict::Unavailable;
-    }
-    match serde_json::from_str::<serde_json::Value>(&reply.body)
-        .ok()
-        .and_then(|v| v.get("success").and_then(serde_json::Value::as_bool))
-    {
-        Some(true) => Verdict::Valid,
-        Some(false) => Verdict::Invalid,
-        None => Verdict::Unavailable,
+impl Turnstile {
+    /// What siteverify's answer means for us: a valid token from a page on one of
+    /// our hosts, with our action (a token minted on another site, or for another
+    /// widget, is refused).
+    pub fn classify(&self, reply: &HttpReply) -> Verdict {
+        if reply.status != 200 {
+            return Verdict::Unavailable;
+        }
+        let Ok(answer) = serde_json::from_str::<serde_json::Value>(&reply.body) else {
+            return Verdict::Unavailable;
+        };
+        let field = |name: &str| answer.get(name).and_then(serde_json::Value::as_str);
+        let host_ok = self.hostnames.is_empty()
+            || field("hostname").is_some_and(|h| {
+                self.hostnames
+                    .iter()
+                    .any(|ours| ours.eq_ignore_ascii_case(h))
+            });
+        let action_ok = self
+            .action
+            .as_deref()
+            .is_none_or(|action| field("action") == Some(action));
+        match answer.get("success").and_then(serde_json::Value::as_bool) {
+            Some(true) if host_ok && action_ok => Verdict::Valid,
+            Some(_) => Verdict::Invalid,
+            None => Verdict::Unavailable,
+        }
     }
 }
 
@@ -123,6 +143,8 @@ mod tests {
             secret: "0x4AAA-secret".into(),
             verify_url: SITEVERIFY_URL.into(),
             timeout_ms: 3000,
+            hostnames: Vec::new(),
+            action: None,
         };
         let request = turnstile.request("tok en/+=", Some("203.0.113.9"));
         assert_eq!(request.method, "POST");
@@ -153,8 +175,37 @@ mod tests {
             (500, r#"{"success":true}"#, Verdict::Unavailable),
         ];
         for (status, body, verdict) in cases {
-            assert_eq!(classify(&reply(status, body)), verdict, "{status} {body}");
+            assert_eq!(
+                turnstile.classify(&reply(status, body)),
+                verdict,
+                "{status} {body}"
+            );
         }
+        // With hostnames and an action configured, a valid token from another page or
+        // widget is refused.
+        let strict = Turnstile {
+            hostnames: vec!["login.example.com".into()],
+            action: Some("edge-otp-send".into()),
+            ..turnstile
+        };
+        let answer = |host: &str, action: &str| {
+            reply(
+                200,
+                &format!(r#"{{"success":true,"hostname":"{host}","action":"{action}"}}"#),
+            )
+        };
+        assert_eq!(
+            strict.classify(&answer("login.example.com", "edge-otp-send")),
+            Verdict::Valid
+        );
+        assert_eq!(
+            strict.classify(&answer("evil.example", "edge-otp-send")),
+            Verdict::Invalid
+        );
+        assert_eq!(
+            strict.classify(&answer("login.example.com", "login")),
+            Verdict::Invalid
+        );
         assert!(plausible("0.abc-DEF_123"));
         assert!(!plausible("") && !plausible("a b") && !plausible(&"x".repeat(2049)));
     }

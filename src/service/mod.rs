@@ -295,7 +295,7 @@ async fn verify_captcha(deps: &impl Platform, command: &SendCommand) -> Result<(
     }
     let request = turnstile.request(token, command.client_ip.as_deref());
     let verdict = match call(deps.transport(), &request, turnstile.timeout_ms).await {
-        Ok(reply) => captcha::classify(&reply),
+        Ok(reply) => turnstile.classify(&reply),
         Err(_) => Verdict::Unavailable,
     };
     match verdict {

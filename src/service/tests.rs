@@ -103,6 +103,7 @@ pub(crate) fn config(extra: &[(&str, &str)]) -> Config {
         ("WEBHOOK_URL", "https://hooks.example/otp"),
         ("WEBHOOK_SECRET", "0123456789abcdef"),
         ("DIALECTS", "all"),
+        ("LOCAL_DEVELOPMENT", "true"),
     ]);
     vars.extend(extra.iter().copied());
     Config::from_env(&move |name| vars.get(name).map(|v| v.to_string())).unwrap()

@@ -135,7 +135,7 @@ BASE_VARIABLES = {
 DIRECTORY_USERS = ["known.user@example.com"]
 
 
-def start_worker(name, capture, variables, extra_toml="", seed=None):
+def start_worker(name, capture, variables, extra_toml="", seed=None, ready_status=200):
     """Starts `wrangler dev` with the project's wrangler.toml (plus `extra_toml`),
     its own local state and ports, and waits until it answers."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -166,7 +166,7 @@ def start_worker(name, capture, variables, extra_toml="", seed=None):
         if process.poll() is not None:
             raise RuntimeError(f"wrangler dev ({name}) exited early:\n{log_path.read_text()[-4000:]}")
         try:
-            if client.request("GET", "/healthz").status == 200:
+            if client.request("GET", "/healthz").status == ready_status:
                 break
         except OSError:
             pass

@@ -101,3 +101,15 @@ def test_hs256_on_request_with_its_own_derived_key(capture, ip, email):
         assert claims["sub"] == email
     finally:
         stop()
+
+
+def test_a_deployed_worker_refuses_the_log_provider(capture):
+    """wrangler.toml ships the `log` chain for scripts/dev; deployed as is (no
+    LOCAL_DEVELOPMENT), the worker refuses to start rather than print codes."""
+    client, stop = start_worker("deployed-log", capture, {"SMS_PROVIDERS": "log"}, ready_status=500)
+    try:
+        r = client.send("+14155550199", "203.0.113.77")
+        assert r.status == 500 and r.json["error"] == "internal_error"
+        assert "SMS_PROVIDERS" in client.log_path.read_text()
+    finally:
+        stop()
