@@ -8,6 +8,7 @@
 //! breaker remembers, per isolate, providers that keep failing and skips them for a
 //! while (unless every provider of the chain is skipped: then all are tried).
 
+use crate::core::destination::Channel;
 use crate::delivery::message::Message;
 use crate::delivery::provider::{Dispatch, Provider, Verdict};
 use crate::ports::Transport;
@@ -38,9 +39,36 @@ pub const BACKOFF_MS: u32 = 200;
 pub struct Breaker {
     /// Provider name → (consecutive failed deliveries, skipped until).
     entries: HashMap<&'static str, (u32, u64)>,
+    /// How long recent successful deliveries took, milliseconds, per channel (SMS,
+    /// email): a withheld send waits as long as one of them (enumeration
+    /// protection against a stopwatch).
+    took: [Vec<u32>; 2],
 }
 
+/// Delivery times kept per channel.
+const TIMES_KEPT: usize = 16;
+/// The wait of a withheld send before this isolate has timed a real one.
+pub const FIRST_WAIT_MS: u32 = 300;
+
 impl Breaker {
+    /// Remembers how long a successful delivery on `channel` took.
+    pub fn took(&mut self, channel: Channel, ms: u32) {
+        let times = &mut self.took[channel as usize];
+        if times.len() == TIMES_KEPT {
+            times.remove(0);
+        }
+        times.push(ms);
+    }
+
+    /// A delivery time to imitate: one of the recent ones, picked by `pick`.
+    pub fn typical(&self, channel: Channel, pick: u8) -> u32 {
+        let times = &self.took[channel as usize];
+        if times.is_empty() {
+            return FIRST_WAIT_MS;
+        }
+        times[usize::from(pick) % times.len()]
+    }
+
     pub fn allows(&self, provider: &str, now: u64) -> bool {
         self.entries
             .get(provider)
@@ -301,5 +329,20 @@ mod chain_tests {
             2 * threshold + 2,
             "the only provider is still tried"
         );
+    }
+
+    #[test]
+    fn withheld_sends_imitate_recent_delivery_times() {
+        let mut breaker = Breaker::default();
+        assert_eq!(breaker.typical(Channel::Sms, 7), FIRST_WAIT_MS);
+        for ms in 1..=20 {
+            breaker.took(Channel::Sms, ms * 10);
+        }
+        // The last sixteen are kept, and only this channel's.
+        let seen: std::collections::BTreeSet<u32> = (0..=255)
+            .map(|pick| breaker.typical(Channel::Sms, pick))
+            .collect();
+        assert_eq!(seen, (5..=20).map(|ms| ms * 10).collect());
+        assert_eq!(breaker.typical(Channel::Email, 3), FIRST_WAIT_MS);
     }
 }

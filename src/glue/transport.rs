@@ -66,6 +66,10 @@ impl Transport for WorkersTransport {
         }
     }
 
+    fn millis(&self) -> u64 {
+        worker::Date::now().as_millis()
+    }
+
     fn console(&self, line: &str) {
         worker::console_log!("{line}");
     }

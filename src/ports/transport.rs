@@ -48,6 +48,12 @@ pub trait Transport {
 
     /// Waits before a retry.
     async fn sleep(&self, ms: u32);
+
+    /// Milliseconds since the epoch, to time deliveries (the fakes of the tests
+    /// need no clock: they answer 0).
+    fn millis(&self) -> u64 {
+        0
+    }
 }
 
 /// A transport that names us on every request: `User-Agent` unless the request
@@ -84,6 +90,10 @@ impl<T: Transport> Transport for Identified<'_, T> {
 
     async fn sleep(&self, ms: u32) {
         self.inner.sleep(ms).await
+    }
+
+    fn millis(&self) -> u64 {
+        self.inner.millis()
     }
 }
 

@@ -454,6 +454,16 @@ async fn spend_gate(
     Ok(())
 }
 
+/// A withheld send (enumeration protection) answers after as long as a real
+/// delivery on `channel` recently took in this isolate, so a stopwatch tells
+/// nothing about the account.
+pub async fn wait_like_a_delivery(deps: &impl Platform, channel: Channel) {
+    let mut pick = [0u8; 1];
+    let _ = deps.entropy().fill(&mut pick);
+    let wait = deps.breaker().borrow().typical(channel, pick[0]);
+    deps.transport().sleep(wait).await;
+}
+
 pub async fn send_code(
     deps: &impl Platform,
     command: SendCommand,
@@ -557,6 +567,7 @@ pub async fn send_code(
     };
     let verification_id = token::seal(keys, &claims);
     let provider = if silent {
+        wait_like_a_delivery(deps, destination.channel()).await;
         None
     } else {
         let message = compose(Compose {
@@ -581,8 +592,16 @@ pub async fn send_code(
             budget_ms: config.delivery_budget_ms,
             now,
         };
+        let started = deps.transport().millis();
         match deliver(providers, &attempt, &message, &destination.masked()).await {
-            Delivery::Delivered { provider } => Some(provider),
+            Delivery::Delivered { provider } => {
+                let took = deps.transport().millis().saturating_sub(started);
+                let took = u32::try_from(took).unwrap_or(u32::MAX);
+                deps.breaker()
+                    .borrow_mut()
+                    .took(destination.channel(), took);
+                Some(provider)
+            }
             failed => {
                 give_back().await;
                 return Err(match (failed, destination.channel()) {

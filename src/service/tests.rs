@@ -659,6 +659,11 @@ fn directory_with_and_without_enumeration_protection() {
     assert_eq!(sent.provider, None, "looks sent, is not");
     assert_eq!(sent.destination.masked(), "mem***@example.com");
     assert_eq!(
+        *protected.transport.sleeps.borrow(),
+        [crate::delivery::failover::FIRST_WAIT_MS],
+        "and takes as long as a delivery would"
+    );
+    assert_eq!(
         protected.transport.requests.borrow().len(),
         2,
         "only the directory was asked (twice)"

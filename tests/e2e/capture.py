@@ -49,6 +49,7 @@ class Capture:
         self.unauthenticated = 0
         self.mode = "ok"  # ok | fail | hang | reject
         self.hang_seconds = 5.0
+        self.hook_delay = 0.0  # seconds the webhook provider takes to answer
         self.siteverify_mode = "ok"  # ok | down
         self.siteverify_calls = []
         self.users = set()
@@ -139,6 +140,8 @@ class Capture:
                 if self.path.startswith("/twilio/") or self.path == "/vonage/sms/json":
                     return self._sms_vendor(self.path.split("/")[1], body)
                 mode = capture.mode
+                if capture.hook_delay:
+                    time.sleep(capture.hook_delay)
                 if mode == "hang":
                     time.sleep(capture.hang_seconds)
                 if mode in ("fail", "hang"):

@@ -99,3 +99,33 @@ def test_sms_spend_ceiling(directory_worker, capture):
     assert 0 < int(r.headers["retry-after"]) <= 86_400
     assert not capture.for_destination(numbers[3])
     assert directory_worker.send("ceiling-email@example.com", "203.0.113.111").status == 200, "email has its own"
+
+
+def test_enumeration_protection_holds_against_a_stopwatch(guarded, capture):
+    """A signup for an existing account (withheld) and for a new one (delivered by a
+    provider that takes 400 ms) answer in the same time, within noise. The medians
+    are reported (tests/artifacts/enumeration-timing.json), not asserted: the
+    machine is shared."""
+    import json
+    import statistics
+    import time
+    from conftest import ARTIFACTS
+    capture.hook_delay = 0.4
+    times = {"existing (withheld)": [], "new (delivered)": []}
+    try:
+        for i in range(12):
+            existing, new = f"timed-member-{i}@example.com", f"timed-new-{i}@example.com"
+            capture.users.add(existing)
+            for label, to in [("new (delivered)", new), ("existing (withheld)", existing)]:
+                started = time.perf_counter()
+                r = guarded.send(to, f"203.0.114.{2 * i + len(label) % 2 + 1}", fields={"purpose": "signup"},
+                                 **{"x-captcha-token": GOOD_CAPTCHA_TOKEN})
+                times[label].append((time.perf_counter() - started) * 1000)
+                assert r.status == 200, r.json
+                assert bool(capture.for_destination(to)) == label.startswith("new")
+    finally:
+        capture.hook_delay = 0.0
+    medians = {label: round(statistics.median(ms), 1) for label, ms in times.items()}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "enumeration-timing.json").write_text(json.dumps({"median_ms": medians, "ms": times}, indent=2))
+    print("enumeration timing, median ms:", medians)

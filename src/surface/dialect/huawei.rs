@@ -22,8 +22,8 @@ use crate::policy::directory::{is_account_name, Contacts};
 use crate::policy::latest;
 use crate::service::error::ApiError;
 use crate::service::{
-    check_code, destination_error, resolve_account, send_code, CheckCommand, Platform, SendCommand,
-    SendOutcome,
+    check_code, destination_error, resolve_account, send_code, wait_like_a_delivery, CheckCommand,
+    Platform, SendCommand, SendOutcome,
 };
 use crate::surface::http::RequestHead;
 use crate::surface::reply::Reply;
@@ -59,6 +59,52 @@ pub fn meeting_mask_email(address: &str) -> String {
 enum MeetingUser {
     Destination(Destination),
     Account(Contacts),
+}
+
+/// Whether a user directory with enumeration protection is configured.
+fn protected(deps: &impl Platform) -> bool {
+    deps.config()
+        .directory
+        .as_ref()
+        .is_some_and(|d| d.protect_enumeration)
+}
+
+/// The answer to a send for an account that does not exist, under enumeration
+/// protection: as long in coming as a real delivery, and shaped like one, with a
+/// masked contact derived from the name (the same name always shows the same one).
+async fn decoy_send(deps: &impl Platform, account: &str, channel: Channel) -> Reply {
+    wait_like_a_delivery(deps, channel).await;
+    let seed = deps.config().keys.hash_id("meeting-decoy", account);
+    let digits: String = seed
+        .bytes()
+        .map(|b| char::from(b'0' + b % 10))
+        .take(10)
+        .collect();
+    let letters: String = seed
+        .bytes()
+        .map(|b| char::from(b'a' + b % 26))
+        .take(6)
+        .collect();
+    let (phone, email) = match channel {
+        Channel::Sms => {
+            let second = 3 + (digits.as_bytes()[0] - b'0') % 7;
+            let fake = format!("+861{second}{}", &digits[1..]);
+            let masked = Destination::parse(&fake)
+                .map(|d| d.masked())
+                .unwrap_or_default();
+            (json!(masked), Value::Null)
+        }
+        Channel::Email => (
+            Value::Null,
+            json!(meeting_mask_email(&format!("{letters}@163.com"))),
+        ),
+    };
+    let ttl = deps.config().ttl_default;
+    Reply::plain(
+        200,
+        json!({"expire": ttl, "bindPhone": phone, "bindEmail": email}),
+        "suppressed",
+    )
 }
 
 async fn meeting_user(deps: &impl Platform, user: &str, now: u64) -> Result<MeetingUser, ApiError> {
@@ -110,7 +156,12 @@ pub async fn meeting_send(
             )))
         }
     };
-    let user_is = meeting_user(deps, &user, now).await.map_err(fail)?;
+    let user_is = match meeting_user(deps, &user, now).await {
+        Err(ApiError::UserNotFound) if protected(deps) => {
+            return Ok(decoy_send(deps, &user, method.unwrap_or(Channel::Sms)).await)
+        }
+        other => other.map_err(fail)?,
+    };
     // Without `sendMethod`, a phone or an email user says how to reach it; an
     // account gets an SMS (the vendor's default).
     let channel = match (&user_is, method) {
@@ -178,7 +229,12 @@ pub async fn meeting_check(
     if code.is_empty() || code.len() > 32 {
         return Err(fail(ApiError::invalid_field("code", "1 to 32 characters.")));
     }
-    let (destinations, to) = match meeting_user(deps, &user, now).await.map_err(fail)? {
+    let user_is = match meeting_user(deps, &user, now).await {
+        // With enumeration protection an unknown account is a user with no code.
+        Err(ApiError::UserNotFound) if protected(deps) => MeetingUser::Account(Contacts::default()),
+        other => other.map_err(fail)?,
+    };
+    let (destinations, to) = match user_is {
         MeetingUser::Destination(destination) => (vec![destination], Some(user)),
         // The pending code is looked up per contact, which binds it to the account.
         MeetingUser::Account(contacts) => {

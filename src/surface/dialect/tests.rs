@@ -637,11 +637,35 @@ fn huawei_meeting_user_as_an_account() {
             json!({"error_code": "USG.INVALID_PARAMETER", "error_msg": "参数错误"}),
         ),
     );
+    // An unknown account: with enumeration protection (the default) it looks sent,
+    // with a masked number derived from the name; without, USG.USER_NOT_FOUND.
     world
         .transport
         .answer(vec![json_reply(r#"{"phone":null,"email":null}"#)]);
-    check(
+    let decoy = check(
         &world,
+        &send("mallory", "sms"),
+        T0 + 3,
+        (
+            200,
+            json!({"expire": 600, "bindPhone": "*", "bindEmail": null}),
+        ),
+    );
+    let masked = decoy.body["bindPhone"].as_str().unwrap();
+    assert!(
+        masked.starts_with("+861") && masked.contains("****"),
+        "{masked}"
+    );
+    let open = World::new(&[
+        ("DIRECTORY", "http"),
+        ("DIRECTORY_URL", "https://app.example/directory"),
+        ("DIRECTORY_SECRET", "0123456789abcdef"),
+        ("ENUMERATION_PROTECTION", "off"),
+    ]);
+    open.transport
+        .answer(vec![json_reply(r#"{"phone":null,"email":null}"#)]);
+    check(
+        &open,
         &send("mallory", "sms"),
         T0 + 3,
         (
