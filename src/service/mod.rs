@@ -140,6 +140,9 @@ pub struct SendOutcome {
     /// Whether an account uses the destination, when the directory was asked and
     /// enumeration protection is off.
     pub is_user: Option<bool>,
+    /// No provider delivered, and the answer says nothing (enumeration protection:
+    /// a 503 would tell that the directory let this send through).
+    pub quiet_failure: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -566,6 +569,7 @@ pub async fn send_code(
         code_mac: token::code_mac(keys.active(), &jti, &code),
     };
     let verification_id = token::seal(keys, &claims);
+    let mut quiet_failure = false;
     let provider = if silent {
         wait_like_a_delivery(deps, destination.channel()).await;
         None
@@ -602,6 +606,15 @@ pub async fn send_code(
                     .took(destination.channel(), took);
                 Some(provider)
             }
+            // Where the directory was asked under enumeration protection, a failure
+            // must look like the withheld send it would otherwise differ from: the
+            // answer is the usual 200, the failure goes to the log, and the cooldown
+            // is given back so the person may ask again at once.
+            _ if protected && exists.is_some() => {
+                give_back().await;
+                quiet_failure = true;
+                None
+            }
             failed => {
                 give_back().await;
                 return Err(match (failed, destination.channel()) {
@@ -623,6 +636,7 @@ pub async fn send_code(
         attempts_allowed: config.max_attempts,
         provider,
         is_user: exists.filter(|_| !protected),
+        quiet_failure,
     })
 }
 

@@ -674,6 +674,26 @@ fn directory_with_and_without_enumeration_protection() {
     ]);
     let again = block_on(send_code(&protected.deps(), signup.clone(), T0 + 100));
     assert!(matches!(again, Err(ApiError::ServiceUnavailable { .. })));
+    // A new account whose delivery fails answers like a withheld send (a 503 would
+    // tell the account apart), and may ask again at once.
+    let fresh = SendCommand {
+        purpose: signup.purpose,
+        ..send_command("fresh@example.com")
+    };
+    let failing = vec![json_reply(r#"{"exists":false}"#)]
+        .into_iter()
+        .chain((0..4).map(|_| status(500)))
+        .collect();
+    protected.transport.answer(failing);
+    let quiet = block_on(send_code(&protected.deps(), fresh.clone(), T0 + 200)).unwrap();
+    assert!(quiet.quiet_failure && quiet.provider.is_none());
+    protected
+        .transport
+        .answer(vec![json_reply(r#"{"exists":false}"#)]);
+    assert!(
+        block_on(send_code(&protected.deps(), fresh, T0 + 201)).is_ok(),
+        "no cooldown kept"
+    );
     let mut open = directory.to_vec();
     open.push(("ENUMERATION_PROTECTION", "off"));
     let unprotected = World::new(&open);

@@ -28,10 +28,10 @@ impl Reply {
     /// calling code and provider, and whether the message went out or was withheld
     /// (enumeration protection).
     pub fn for_send(sent: &SendOutcome, status: u16, body: Value) -> Reply {
-        let outcome = if sent.provider.is_some() {
-            "sent"
-        } else {
-            "suppressed"
+        let outcome = match (sent.provider, sent.quiet_failure) {
+            (Some(_), _) => "sent",
+            (None, true) => "delivery_failed_quietly",
+            (None, false) => "suppressed",
         };
         Reply {
             channel: Some(sent.destination.channel()),
