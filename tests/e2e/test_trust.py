@@ -113,3 +113,12 @@ def test_a_deployed_worker_refuses_the_log_provider(capture):
         assert "SMS_PROVIDERS" in client.log_path.read_text()
     finally:
         stop()
+
+
+def test_a_verification_id_shows_no_destination(worker, capture, ip, email, phone):
+    for to in (email, phone):
+        r = worker.send(to, ip)
+        assert r.status == 200, r.json
+        raw = base64.urlsafe_b64decode(r.json["verification_id"] + "=" * (-len(r.json["verification_id"]) % 4))
+        for part in (to.encode(), to.split("@")[0].encode(), to[-7:].encode()):
+            assert part not in raw, (to, part)
