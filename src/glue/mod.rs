@@ -114,16 +114,24 @@ fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
     })
 }
 
+/// The path and query of a request URL (`https://host/path?query#fragment`), read
+/// from the runtime's string: the `url` crate's parser would bring its IDNA tables
+/// into the module for nothing (the runtime has already parsed the URL).
+fn path_and_query(url: &str) -> (String, String) {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let target = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
+    let target = target.split('#').next().unwrap_or("/");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    (path.to_owned(), query.to_owned())
+}
+
 fn head_of(req: &Request) -> RequestHead {
+    let (path, query) = path_and_query(&req.inner().url());
     RequestHead {
         // The raw method: worker::Method folds methods it does not know into GET.
         method: req.inner().method(),
-        path: req.path(),
-        query: req
-            .url()
-            .ok()
-            .and_then(|url| url.query().map(str::to_owned))
-            .unwrap_or_default(),
+        path,
+        query,
         headers: req
             .headers()
             .entries()
