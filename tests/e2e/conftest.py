@@ -274,6 +274,17 @@ BSS_ACCESS_KEY = ("E2EBSSACCESSKEY0", "e2e-bss-secret-key-0123456789")
 BSS_TOKEN = "MIIPAgYJKoZIhvcNAQcCoIIO8zCCDu8CAQExDTALBglghkgBZQMEAgEwgg1BBgkqhkiG9w0BBwGggg0yBIINLnsidG9rZW4iOnsi"
 
 
+def dialect_variables(capture):
+    """What both dialect deployments share; the capture server plays the user
+    directory and Turnstile."""
+    return {
+        **DIALECT_VARIABLES,
+        "DIRECTORY": "http",
+        "DIRECTORY_URL": capture.base + "/directory",
+        "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
+    }
+
+
 DIALECT_VARIABLES = {
     "DIALECTS": "all",
     "CIAM_AUTH_SOURCES": "MOCK_SMS_OTP_AUTH_SOURCE_ID:6:60,MOCK_EMAIL_OTP_AUTH_SOURCE_ID:8:300",
@@ -294,11 +305,8 @@ def dialects(capture):
     (enumeration protection off, as the dialects' own error vocabularies expect) and
     adaptive captcha."""
     client, stop = start_worker("dialects", capture, {
-        **DIALECT_VARIABLES,
+        **dialect_variables(capture),
         "CLIENTS": ",".join(":".join(c) for c in (CIAM_CLIENT, OTHER_CLIENT, PUBLIC_CLIENT)),
-        "DIRECTORY": "http",
-        "DIRECTORY_URL": capture.base + "/directory",
-        "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
     })
     yield client
     stop()
@@ -308,12 +316,7 @@ def dialects(capture):
 def open_dialects(capture):
     """The same dialects with no CLIENTS: the browser-facing CloudBase and Meeting
     flows, counted per IP and asked for a captcha."""
-    client, stop = start_worker("open-dialects", capture, {
-        **DIALECT_VARIABLES,
-        "DIRECTORY": "http",
-        "DIRECTORY_URL": capture.base + "/directory",
-        "TURNSTILE_VERIFY_URL": capture.base + "/siteverify",
-    })
+    client, stop = start_worker("open-dialects", capture, dialect_variables(capture))
     yield client
     stop()
 
