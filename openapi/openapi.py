@@ -69,7 +69,7 @@ send = {
   "responses": {
     "200": resp("The code was sent (or, with enumeration protection, withheld exactly alike).", ref("SendResponse"), example={
         "verification_id": "AQEAZWQxAAAAAGV0ZXN0...", "channel": "sms", "to": "+86138****8000", "purpose": "login",
-        "expires_in": 300, "resend_after": 60, "attempts_allowed": 5}),
+        "expires_in": 300, "resend_after": 60, "attempts_allowed": 5, "code_length": 6}),
     "400": nerr("Malformed request or destination.", ["invalid_request","invalid_phone_number","invalid_email"], {
         "invalid_request": ex("invalid_request", "Unknown field.", field="tooo"),
         "invalid_phone_number": ex("invalid_phone_number", "The phone number is not valid; use the international format, e.g. +14155550100."),
@@ -107,6 +107,29 @@ check = {
     "500": native_common["500"],
     "503": nerr("The store is unavailable.", ["service_unavailable"], {"service_unavailable": ex("service_unavailable", "Temporarily unavailable; retry later.", retry_after=5)}, retry=True),
   }}}
+
+ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 1024, "pattern": "^[A-Za-z0-9_-]+$"},
+            "description": "The verification_id a send returned."}
+STATUS_ERRORS = {
+    "400": nerr("A verification_id that is malformed, tampered, or another client's.", ["invalid_verification"], {
+        "invalid_verification": ex("invalid_verification", "The verification is not valid.")}),
+    "401": native_common["401"],
+    "429": nerr("The store is busy.", ["rate_limited"], {"rate_limited": ex("rate_limited", "Too many requests; retry later.", retry_after=1)}, retry=True),
+    "500": native_common["500"],
+    "503": nerr("The store is unavailable.", ["service_unavailable"], {"service_unavailable": ex("service_unavailable", "Temporarily unavailable; retry later.", retry_after=5)}, retry=True),
+}
+status_op = {"get": {
+  "operationId": "verificationStatus", "tags": ["native"], "summary": "Where a verification stands (for the client that sent it)",
+  "security": [{}, {"basic": []}, {"bearer": []}], "parameters": [ID_PARAM],
+  "responses": {"200": resp("Its status.", ref("StatusResponse"), example={
+      "verification_id": "AQEAZWQxAAAAAGV0ZXN0", "status": "pending", "attempts_remaining": 5, "channel": "sms",
+      "to": "+86138****8000", "purpose": "login", "expires_in": 420}), **STATUS_ERRORS}}}
+cancel_op = {"post": {
+  "operationId": "cancelVerification", "tags": ["native"], "summary": "Cancel a pending code (a canceled code verifies nothing; checks answer 410 expired)",
+  "security": [{}, {"basic": []}, {"bearer": []}], "parameters": [ID_PARAM],
+  "responses": {"200": resp("Where it stands now (canceled, or approved, exhausted or expired when it was no longer pending).", ref("StatusResponse"), example={
+      "verification_id": "AQEAZWQxAAAAAGV0ZXN0", "status": "canceled", "attempts_remaining": 0, "channel": "sms",
+      "to": "+86138****8000", "purpose": "login", "expires_in": 420}), **STATUS_ERRORS}}}
 
 health = {"get": {"operationId": "health", "tags": ["native"], "summary": "Liveness: no secrets, no state",
   "responses": {"200": resp("Up.", {"type": "object", "required": ["status","version"], "additionalProperties": False,
@@ -264,7 +287,12 @@ schemas = {
       "channel": ref("Channel"), "purpose": ref("Purpose"),
       "locale": {"type": "string", "enum": ["en-US","zh-CN"]},
       "ttl": {"type": "integer", "minimum": 0, "maximum": 4294967295, "description": "Seconds, clamped to the configured range."}}},
-  "SendResponse": {"type": "object", "required": ["verification_id","channel","to","purpose","expires_in","resend_after","attempts_allowed"], "additionalProperties": False, "properties": {
+  "StatusResponse": {"type": "object", "required": ["verification_id","status","attempts_remaining","channel","to","purpose","expires_in"], "additionalProperties": False, "properties": {
+      "verification_id": {"type": "string"}, "status": {"type": "string", "enum": ["pending","approved","expired","canceled","exhausted"]},
+      "attempts_remaining": {"type": "integer", "minimum": 0}, "channel": ref("Channel"), "to": {"type": "string", "description": "Masked destination."},
+      "purpose": ref("Purpose"), "expires_in": {"type": "integer", "minimum": 0}}},
+  "SendResponse": {"type": "object", "required": ["verification_id","channel","to","purpose","expires_in","resend_after","attempts_allowed","code_length"], "additionalProperties": False, "properties": {
+      "code_length": {"type": "integer", "minimum": 6, "maximum": 10, "description": "Digits in the code."},
       "verification_id": {"type": "string", "maxLength": 1024}, "channel": ref("Channel"), "to": {"type": "string", "description": "Masked destination."},
       "purpose": ref("Purpose"), "expires_in": {"type": "integer", "minimum": 1}, "resend_after": {"type": "integer", "minimum": 0}, "attempts_allowed": {"type": "integer", "minimum": 1}}},
   "CheckRequest": {"type": "object", "required": ["verification_id","code"], "additionalProperties": False, "properties": {
@@ -324,6 +352,7 @@ doc = {
  "paths": {
    "/": page, "/openapi.json": openapi_doc, "/healthz": health, "/.well-known/jwks.json": jwks,
    "/v1/verifications": send, "/v1/verifications/check": check,
+   "/v1/verifications/{id}": status_op, "/v1/verifications/{id}/cancel": cancel_op,
    "/auth/v1/verification": cloudbase_send, "/auth/v1/verification/verify": cloudbase_verify,
    "/otp/send": ciam_send, "/oauth2/token": ciam_token,
    "/v1/usg/acs/verifycode/send": meeting_send, "/v1/usg/acs/verifycode/check": meeting_check,

@@ -70,6 +70,18 @@ pub enum CheckRecord {
     Locked,
     /// The code was already consumed.
     AlreadyUsed,
+    /// The sender canceled the code: it verifies nothing any more.
+    Canceled,
+}
+
+/// Where a code stands, for `GET /v1/verifications/{id}` and its cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CodeStatus {
+    Pending { attempts_remaining: u32 },
+    Approved,
+    Exhausted,
+    Canceled,
 }
 
 /// One check, as the state needs it.

@@ -7,7 +7,7 @@
 //! one of these methods and stores the result, in KV or in the destination's
 //! Durable Object.
 
-use crate::policy::attempts::{CheckInput, CheckRecord, FailureRecord};
+use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus, FailureRecord};
 use crate::policy::limits::{CaptchaRule, DestinationPolicy, Gate, Window, DAY, HOUR};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,8 @@ pub struct CodeState {
     failed: u32,
     consumed: bool,
     expires_at: u64,
+    #[serde(default)]
+    canceled: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +86,7 @@ impl DestinationRecord {
             failed: 0,
             consumed: false,
             expires_at,
+            canceled: false,
         });
         Gate::Open
     }
@@ -116,6 +119,7 @@ impl DestinationRecord {
                     failed: 0,
                     consumed: false,
                     expires_at: check.expires_at,
+                    canceled: false,
                 });
                 self.codes.len() - 1
             }
@@ -123,6 +127,9 @@ impl DestinationRecord {
         let code = &self.codes[index];
         if code.consumed {
             return (CheckRecord::AlreadyUsed, false);
+        }
+        if code.canceled {
+            return (CheckRecord::Canceled, false);
         }
         if code.failed >= check.max_attempts {
             return (CheckRecord::Exhausted, false);
@@ -143,6 +150,50 @@ impl DestinationRecord {
             attempts_remaining => CheckRecord::Wrong { attempts_remaining },
         };
         (record, true)
+    }
+
+    /// Where the code `id` stands (a code this record does not know is pending:
+    /// a check would start it afresh too).
+    pub fn status(&self, id: &str, max_attempts: u32) -> CodeStatus {
+        match self.codes.iter().find(|c| c.id == id) {
+            Some(c) if c.consumed => CodeStatus::Approved,
+            Some(c) if c.canceled => CodeStatus::Canceled,
+            Some(c) if c.failed >= max_attempts => CodeStatus::Exhausted,
+            Some(c) => CodeStatus::Pending {
+                attempts_remaining: max_attempts - c.failed,
+            },
+            None => CodeStatus::Pending {
+                attempts_remaining: max_attempts,
+            },
+        }
+    }
+
+    /// Cancels a pending code; the answer is where it stands afterwards, and
+    /// whether the record changed.
+    pub fn cancel(
+        &mut self,
+        id: &str,
+        max_attempts: u32,
+        expires_at: u64,
+        now: u64,
+    ) -> (CodeStatus, bool) {
+        self.prune(now);
+        match self.status(id, max_attempts) {
+            CodeStatus::Pending { .. } => {
+                match self.codes.iter_mut().find(|c| c.id == id) {
+                    Some(code) => code.canceled = true,
+                    None => self.codes.push(CodeState {
+                        id: id.to_owned(),
+                        failed: 0,
+                        consumed: false,
+                        expires_at,
+                        canceled: true,
+                    }),
+                }
+                (CodeStatus::Canceled, true)
+            }
+            other => (other, false),
+        }
     }
 
     /// The destination's recent failed checks.

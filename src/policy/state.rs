@@ -8,7 +8,7 @@
 //! own storage, one op at a time. Budget leases ([`StateOp::Lease`]) always go to a
 //! Durable Object: KV cannot count a cap exactly.
 
-use crate::policy::attempts::{CheckInput, CheckRecord};
+use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus};
 use crate::policy::budget::{self, Lease};
 use crate::policy::idempotency::{self, Claim, Sealed};
 use crate::policy::limits::CaptchaRule;
@@ -41,6 +41,16 @@ pub enum StateOp {
     },
     /// Apply one check to the code's attempts and the destination's failure budget.
     Check { check: CheckInput, now: u64 },
+    /// Where a code stands (`cancel`: and cancel it if it is pending).
+    Code {
+        destination: String,
+        code: String,
+        max_attempts: u32,
+        expires_at: u64,
+        cancel: bool,
+        failure_window: u64,
+        now: u64,
+    },
     /// Count one event against a capped fixed-window counter (the per-IP bucket).
     Hit {
         key: String,
@@ -81,6 +91,7 @@ pub enum StateReply {
     Check { record: CheckRecord },
     Lease { lease: Lease },
     Claim { claim: Claim },
+    Code { status: CodeStatus },
     Done,
 }
 
@@ -88,7 +99,9 @@ impl StateOp {
     /// Ops with the same routing key share one record (KV) or object (strict mode).
     pub fn routing_key(&self) -> String {
         match self {
-            StateOp::Send { destination, .. } | StateOp::Release { destination, .. } => {
+            StateOp::Send { destination, .. }
+            | StateOp::Release { destination, .. }
+            | StateOp::Code { destination, .. } => {
                 format!("d:{destination}")
             }
             StateOp::Check { check, .. } => format!("d:{}", check.destination),
@@ -151,6 +164,28 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
                 put_json(kv, &key, &record, ttl).await?;
             }
             StateReply::Check { record: result }
+        }
+        StateOp::Code {
+            code,
+            max_attempts,
+            expires_at,
+            cancel,
+            failure_window,
+            now,
+            ..
+        } => {
+            let mut record: DestinationRecord = load(kv, &key).await?;
+            let status = if *cancel {
+                let (status, changed) = record.cancel(code, *max_attempts, *expires_at, *now);
+                if changed {
+                    let ttl = record.ttl(*failure_window, *now);
+                    put_json(kv, &key, &record, ttl).await?;
+                }
+                status
+            } else {
+                record.status(code, *max_attempts)
+            };
+            StateReply::Code { status }
         }
         StateOp::Hit {
             limit,
@@ -230,6 +265,13 @@ pub trait State {
     async fn claim(&self, op: StateOp) -> Result<Claim, StoreError> {
         match self.run(op).await? {
             StateReply::Claim { claim } => Ok(claim),
+            _ => Err(StoreError::Unavailable),
+        }
+    }
+
+    async fn code(&self, op: StateOp) -> Result<CodeStatus, StoreError> {
+        match self.run(op).await? {
+            StateReply::Code { status } => Ok(status),
             _ => Err(StoreError::Unavailable),
         }
     }

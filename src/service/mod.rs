@@ -15,11 +15,12 @@ use crate::core::base64url;
 use crate::core::code;
 use crate::core::destination::{Channel, Destination, DestinationError};
 use crate::core::jwt::{self, Signer, VerifiedClaims};
+use crate::core::keys::KeySet;
 use crate::core::purpose::Purpose;
 use crate::core::token::{self, UntrustedToken, VerificationClaims};
 use crate::delivery::failover::{deliver, Attempt, Breaker, Delivery};
 use crate::delivery::message::{compose, Compose, Locale};
-use crate::policy::attempts::{CheckInput, CheckRecord};
+use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus};
 use crate::policy::budget::LeaseBook;
 use crate::policy::captcha::{self, CaptchaMode, Verdict};
 use crate::policy::directory::{self, Admission, Existence, Source};
@@ -134,6 +135,8 @@ pub struct SendOutcome {
     pub expires_in: u64,
     pub resend_after: u64,
     pub attempts_allowed: u32,
+    /// Digits in the code, so clients never assume 6.
+    pub code_length: usize,
     /// Which provider took the message; `None` when the directory said not to send
     /// (enumeration protection: the client cannot tell).
     pub provider: Option<&'static str>,
@@ -634,9 +637,79 @@ pub async fn send_code(
         expires_in: ttl,
         resend_after: config.limits.cooldown,
         attempts_allowed: config.max_attempts,
+        code_length,
         provider,
         is_user: exists.filter(|_| !protected),
         quiet_failure,
+    })
+}
+
+/// Opens a `verification_id` for `client` (MAC first): a code belongs to the client
+/// that asked for it. (Codes sent without a client identity, before `CLIENTS` was
+/// set or by a BSS partner, belong to none.)
+fn open_verification<'c>(
+    config: &'c Config,
+    verification_id: &str,
+    client: &str,
+) -> Result<(VerificationClaims, &'c KeySet), ApiError> {
+    let (claims, keys) = UntrustedToken::parse(verification_id)
+        .and_then(|t| t.verify(&config.keys))
+        .map_err(|_| ApiError::InvalidVerification)?;
+    if !claims.client.is_empty() && claims.client != client {
+        return Err(ApiError::InvalidVerification);
+    }
+    Ok((claims, keys))
+}
+
+/// Where a verification stands, for the client that sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusOutcome {
+    /// `pending`, `approved`, `expired`, `canceled` or `exhausted`.
+    pub status: &'static str,
+    pub attempts_remaining: u32,
+    pub destination: Destination,
+    pub purpose: Purpose,
+    pub expires_in: u64,
+}
+
+/// `GET /v1/verifications/{id}`, and with `cancel` its `POST …/cancel`: one read of
+/// the destination's record (and a write when a pending code is canceled).
+pub async fn verification_status(
+    deps: &impl Platform,
+    verification_id: &str,
+    client: &str,
+    cancel: bool,
+    now: u64,
+) -> Result<StatusOutcome, ApiError> {
+    let config = deps.config();
+    let (claims, _) = open_verification(config, verification_id, client)?;
+    let destination = Destination::from_trusted(claims.channel, claims.destination.clone());
+    let max_attempts = u32::from(claims.max_attempts);
+    let (status, attempts_remaining) = if now >= claims.exp {
+        ("expired", 0)
+    } else {
+        let op = StateOp::Code {
+            destination: config.keys.hash_id("destination", &destination.canonical()),
+            code: base64url::encode(&claims.jti),
+            max_attempts,
+            expires_at: claims.exp,
+            cancel,
+            failure_window: config.failure_budget.window,
+            now,
+        };
+        match deps.state().code(op).await.map_err(store_error)? {
+            CodeStatus::Pending { attempts_remaining } => ("pending", attempts_remaining),
+            CodeStatus::Approved => ("approved", 0),
+            CodeStatus::Exhausted => ("exhausted", 0),
+            CodeStatus::Canceled => ("canceled", 0),
+        }
+    };
+    Ok(StatusOutcome {
+        status,
+        attempts_remaining,
+        destination,
+        purpose: claims.purpose,
+        expires_in: claims.exp.saturating_sub(now),
     })
 }
 
@@ -647,9 +720,7 @@ pub async fn check_code(
 ) -> Result<CheckOutcome, ApiError> {
     let config = deps.config();
     let token_ttl = command.token_ttl.unwrap_or(config.verified_token_ttl);
-    let (claims, keys) = UntrustedToken::parse(&command.verification_id)
-        .and_then(|t| t.verify(&config.keys))
-        .map_err(|_| ApiError::InvalidVerification)?;
+    let (claims, keys) = open_verification(config, &command.verification_id, &command.client)?;
     let destination = Destination::from_trusted(claims.channel, claims.destination.clone());
     let canonical = destination.canonical();
     if let Some(to) = &command.to {
@@ -659,11 +730,6 @@ pub async fn check_code(
         }
     }
     if command.purpose.is_some_and(|p| p != claims.purpose) {
-        return Err(ApiError::InvalidVerification);
-    }
-    // A code belongs to the client that asked for it. (Codes sent without a client
-    // identity, before `CLIENTS` was set or by a BSS partner, belong to none.)
-    if !claims.client.is_empty() && claims.client != command.client {
         return Err(ApiError::InvalidVerification);
     }
     if now >= claims.exp {
@@ -687,6 +753,8 @@ pub async fn check_code(
         }
         CheckRecord::Exhausted | CheckRecord::Locked => return Err(ApiError::TooManyAttempts),
         CheckRecord::AlreadyUsed => return Err(ApiError::AlreadyUsed),
+        // A canceled code answers like an expired one: it is over.
+        CheckRecord::Canceled => return Err(ApiError::Expired),
     }
     let signer = if config.hs256 {
         Signer::Hs256(config.keys.active())

@@ -9,7 +9,9 @@ use crate::policy::idempotency::{self, Claim, Stored};
 use crate::policy::state::{State, StateOp};
 use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
-use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
+use crate::service::{
+    check_code, send_code, verification_status, CheckCommand, Platform, SendCommand,
+};
 use crate::surface::dialect::{self, DialectRoute};
 use crate::surface::http::{RequestHead, FORM, JSON};
 use crate::surface::json::Fields;
@@ -29,12 +31,32 @@ pub enum Route {
     Jwks,
     Send,
     Check,
+    /// `GET /v1/verifications/{id}`: where a verification stands.
+    Status,
+    /// `POST /v1/verifications/{id}/cancel`.
+    Cancel,
     /// A CORS preflight (`OPTIONS`) for a route whose method is `method`.
     Preflight {
         method: &'static str,
     },
     /// A route of one of the vendor dialects (see [`crate::surface::dialect`]).
     Dialect(DialectRoute),
+}
+
+/// `/v1/verifications/{id}` (`Some(false)`) or `…/{id}/cancel` (`Some(true)`), for
+/// an id of base64url characters.
+fn verification_path(path: &str) -> Option<bool> {
+    let rest = path.strip_prefix("/v1/verifications/")?;
+    let (id, cancel) = match rest.strip_suffix("/cancel") {
+        Some(id) => (id, true),
+        None => (rest, false),
+    };
+    let id_ok = !id.is_empty()
+        && id.len() <= crate::core::token::MAX_ENCODED_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    id_ok.then_some(cancel)
 }
 
 impl Route {
@@ -47,6 +69,10 @@ impl Route {
             "/.well-known/jwks.json" => (Route::Jwks, "GET", "GET, OPTIONS"),
             "/v1/verifications" => (Route::Send, "POST", "POST, OPTIONS"),
             "/v1/verifications/check" => (Route::Check, "POST", "POST, OPTIONS"),
+            p if verification_path(p).is_some() => match verification_path(p) {
+                Some(true) => (Route::Cancel, "POST", "POST, OPTIONS"),
+                _ => (Route::Status, "GET", "GET, OPTIONS"),
+            },
             _ => match DialectRoute::resolve(path) {
                 Some((dialect, method, allow)) => (Route::Dialect(dialect), method, allow),
                 None => return Err(ApiError::NotFound),
@@ -67,6 +93,8 @@ impl Route {
             Route::Jwks => "jwks",
             Route::Send => "send",
             Route::Check => "check",
+            Route::Status => "status",
+            Route::Cancel => "cancel",
             Route::Preflight { .. } => "preflight",
             Route::Dialect(route) => route.name(),
         }
@@ -145,6 +173,7 @@ async fn send(
         "expires_in": sent.expires_in,
         "resend_after": sent.resend_after,
         "attempts_allowed": sent.attempts_allowed,
+        "code_length": sent.code_length,
     });
     Ok(Reply::for_send(&sent, 200, answer))
 }
@@ -292,7 +321,7 @@ pub async fn handle(
             return Err(ApiError::NotFound)
         }
         Route::Dialect(route) => return Ok(dialect::handle(route, head, body, deps, now).await),
-        Route::Send | Route::Check => {}
+        Route::Send | Route::Check | Route::Status | Route::Cancel => {}
     }
     let client = config
         .clients
@@ -372,6 +401,27 @@ pub async fn handle(
                 let _ = state.run(finish).await;
             }
             Ok(reply)
+        }
+        Route::Status | Route::Cancel => {
+            let id = head
+                .path
+                .trim_start_matches("/v1/verifications/")
+                .trim_end_matches("/cancel");
+            let cancel = route == Route::Cancel;
+            let out = verification_status(deps, id, &client, cancel, now).await?;
+            Ok(plain(
+                200,
+                json!({
+                    "verification_id": id,
+                    "status": out.status,
+                    "attempts_remaining": out.attempts_remaining,
+                    "channel": out.destination.channel(),
+                    "to": out.destination.masked(),
+                    "purpose": out.purpose,
+                    "expires_in": out.expires_in,
+                }),
+                if cancel { "canceled" } else { "status" },
+            ))
         }
         _ => {
             let command = CheckCommand {

@@ -161,3 +161,15 @@ def test_invalid_destinations(worker, ip):
 
 def test_webhook_deliveries_are_all_authentic(capture):
     assert capture.unauthenticated == 0
+
+
+def test_status_and_cancel(worker, capture, ip, email):
+    r = worker.send(email, ip)
+    assert r.status == 200 and r.json["code_length"] == 6
+    vid = r.json["verification_id"]
+    s = worker.request("GET", f"/v1/verifications/{vid}")
+    assert s.status == 200 and s.json["status"] == "pending" and s.json["attempts_remaining"] == 5, s.json
+    c = worker.request("POST", f"/v1/verifications/{vid}/cancel")
+    assert c.status == 200 and c.json["status"] == "canceled", c.json
+    assert worker.check(vid, capture.latest(email)["code"]).json["error"] == "expired"
+    assert worker.request("GET", "/v1/verifications/not-a-token").json["error"] == "invalid_verification"

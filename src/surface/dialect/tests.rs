@@ -1042,3 +1042,108 @@ fn every_door_is_locked_and_codes_belong_to_their_client() {
         Some(ApiError::NotFound)
     );
 }
+
+/// `GET /v1/verifications/{id}` and `POST …/cancel`, for the client that sent it;
+/// the send reply states the code's length.
+#[test]
+fn status_and_cancel() {
+    let world = World::new(&[("CLIENTS", "web:web-secret-0123,ios:ios-secret-0123")]);
+    let call = |method: &str, path: &str, auth: &str, body: Option<Value>, now| {
+        let head = RequestHead {
+            method: method.into(),
+            path: path.into(),
+            headers: vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("authorization".to_owned(), auth.to_owned()),
+            ],
+            ..RequestHead::default()
+        };
+        let route = Route::resolve(method, path).unwrap();
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        block_on(api::handle(
+            route,
+            &head,
+            body.as_bytes(),
+            &world.deps(),
+            now,
+        ))
+    };
+    let web = "Bearer web-secret-0123";
+    let sent = call(
+        "POST",
+        "/v1/verifications",
+        web,
+        Some(json!({"to": "s@example.com"})),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(sent.body["code_length"], 6);
+    let id = sent.body["verification_id"].as_str().unwrap().to_owned();
+    let code = world.transport.last_code();
+    let status = |auth: &str, now| call("GET", &format!("/v1/verifications/{id}"), auth, None, now);
+    let body = status(web, T0 + 1).unwrap().body;
+    assert_eq!(
+        (body["status"].as_str(), body["attempts_remaining"].as_u64()),
+        (Some("pending"), Some(5))
+    );
+    assert_eq!(
+        status("Bearer ios-secret-0123", T0 + 1).err(),
+        Some(ApiError::InvalidVerification),
+        "another client's"
+    );
+    let check = |code: &str, now| {
+        call(
+            "POST",
+            "/v1/verifications/check",
+            web,
+            Some(json!({"verification_id": id, "code": code})),
+            now,
+        )
+    };
+    assert!(check("000000", T0 + 2).is_err());
+    assert_eq!(status(web, T0 + 3).unwrap().body["attempts_remaining"], 4);
+    let canceled = call(
+        "POST",
+        &format!("/v1/verifications/{id}/cancel"),
+        web,
+        None,
+        T0 + 4,
+    )
+    .unwrap();
+    assert_eq!(canceled.body["status"], "canceled");
+    assert_eq!(
+        check(&code, T0 + 5).err(),
+        Some(ApiError::Expired),
+        "a canceled code verifies nothing"
+    );
+    assert_eq!(status(web, T0 + 6).unwrap().body["status"], "canceled");
+    assert_eq!(status(web, T0 + 601).unwrap().body["status"], "expired");
+    // An approved code stays approved when canceled after.
+    let sent = call(
+        "POST",
+        "/v1/verifications",
+        web,
+        Some(json!({"to": "t@example.com"})),
+        T0,
+    )
+    .unwrap();
+    let id = sent.body["verification_id"].as_str().unwrap().to_owned();
+    let code = world.transport.last_code();
+    call(
+        "POST",
+        "/v1/verifications/check",
+        web,
+        Some(json!({"verification_id": id, "code": code})),
+        T0 + 1,
+    )
+    .unwrap();
+    let after = call(
+        "POST",
+        &format!("/v1/verifications/{id}/cancel"),
+        web,
+        None,
+        T0 + 2,
+    )
+    .unwrap();
+    assert_eq!(after.body["status"], "approved");
+}
