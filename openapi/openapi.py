@@ -114,6 +114,7 @@ STATUS_ERRORS = {
     "400": nerr("A verification_id that is malformed, tampered, or another client's.", ["invalid_verification"], {
         "invalid_verification": ex("invalid_verification", "The verification is not valid.")}),
     "401": native_common["401"],
+    "404": nerr("The id has characters no verification_id has: no such route.", ["not_found"], {"not_found": ex("not_found", "No such route.")}),
     "429": nerr("The store is busy.", ["rate_limited"], {"rate_limited": ex("rate_limited", "Too many requests; retry later.", retry_after=1)}, retry=True),
     "500": native_common["500"],
     "503": nerr("The store is unavailable.", ["service_unavailable"], {"service_unavailable": ex("service_unavailable", "Temporarily unavailable; retry later.", retry_after=5)}, retry=True),
