@@ -41,6 +41,7 @@ fn main() {
         iat: 1_700_000_000,
         exp: 1_700_000_300,
         jti: "BwcHBwcHBwcHBwcHBwcHBw".into(),
+        test: false,
     };
     let entropy = SplitMix::new(42);
 

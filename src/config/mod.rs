@@ -13,7 +13,7 @@ pub mod settings;
 pub mod vars;
 
 use crate::core::code;
-use crate::core::destination::Channel;
+use crate::core::destination::{Channel, Destination};
 use crate::core::keys::KeyRing;
 use crate::core::signing::SigningRing;
 use crate::delivery::failover::BreakerPolicy;
@@ -47,6 +47,8 @@ pub struct Config {
     pub hs256: bool,
     /// `DIALECTS`: which vendor dialects answer.
     pub dialects: Vec<String>,
+    /// `TEST_DESTINATIONS`: canonical destination → its fixed code.
+    pub test_destinations: Vec<(String, String)>,
     pub code_length: usize,
     pub ttl_default: u64,
     pub ttl_min: u64,
@@ -142,6 +144,14 @@ pub enum Consistency {
 }
 
 impl Config {
+    /// The fixed code of a test destination (by its canonical form).
+    pub fn test_code(&self, canonical: &str) -> Option<&str> {
+        self.test_destinations
+            .iter()
+            .find(|(to, _)| to == canonical)
+            .map(|(_, code)| code.as_str())
+    }
+
     pub fn destination_policy(&self) -> DestinationPolicy {
         DestinationPolicy {
             cooldown: self.limits.cooldown,
@@ -484,6 +494,31 @@ fn templates(r: &Reader) -> Result<Templates, ConfigError> {
     Ok(templates)
 }
 
+/// `TEST_DESTINATIONS = "+15555550100=424242,review@example.com=135790"`.
+fn test_destinations(r: &Reader) -> Result<Vec<(String, String)>, ConfigError> {
+    let spec = r.raw("TEST_DESTINATIONS").unwrap_or_default();
+    spec.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .enumerate()
+        .map(|(i, entry)| {
+            let parsed = entry.rsplit_once('=').and_then(|(to, code)| {
+                let to = Destination::parse(to).ok()?.canonical();
+                let digits = code.trim();
+                let ok = (code::MIN_LENGTH..=code::MAX_LENGTH).contains(&digits.len())
+                    && digits.bytes().all(|b| b.is_ascii_digit());
+                ok.then(|| (to, digits.to_owned()))
+            });
+            parsed.ok_or_else(|| {
+                fail(
+                    "TEST_DESTINATIONS",
+                    &format!("entry {} is not destination=code (6-10 digits)", i + 1),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The dialects in `DIALECTS`.
 pub const DIALECT_NAMES: [&str; 4] = ["cloudbase", "ciam", "meeting", "bss"];
 
@@ -625,6 +660,7 @@ impl Config {
             },
             hs256: r.choice("JWT_ALG")? == "HS256",
             dialects: dialects(&r)?,
+            test_destinations: test_destinations(&r)?,
             keys,
             code_length: r.number("CODE_LENGTH")?,
             ttl_default,
@@ -818,6 +854,20 @@ mod tests {
             ),
             (&[("OTP_KEYS", KEY), ("CLIENTS", "nocolon")], "CLIENTS"),
             (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("TEST_DESTINATIONS", "+15555550100=12ab56"),
+                ],
+                "TEST_DESTINATIONS",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("TEST_DESTINATIONS", "not-a-phone=424242"),
+                ],
+                "TEST_DESTINATIONS",
+            ),
+            (
                 &[("OTP_KEYS", KEY), ("CORS_ALLOWED_ORIGINS", "app.example")],
                 "CORS_ALLOWED_ORIGINS",
             ),
@@ -923,6 +973,7 @@ mod tests {
             ("DENIED_CALLING_CODES", "7"),
             ("WEBOTP_DOMAIN", "login.example.com"),
             ("TURNSTILE_SITE_KEY", "0x4AAAAAAA"),
+            ("TEST_DESTINATIONS", "+15555550100=424242"),
         ];
         let pairs: Vec<(&str, String)> = vars::VARS
             .iter()

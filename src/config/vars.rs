@@ -178,6 +178,7 @@ pub static VARS: &[Var] = &[
     var("LOGIN_PAGE", ON_OFF, "on", "the login page at `GET /`"),
     var("ACCENT_COLOR", Kind::Syntax("`#rgb` or `#rrggbb`"), "#2563eb", "the login page's accent colour"),
     var("TURNSTILE_SITE_KEY", Kind::Syntax("letters, digits, `-` and `_`"), "", "shows the Turnstile widget on the login page"),
+    secret("TEST_DESTINATIONS", Kind::Syntax("`destination=code,…` (codes of 6–10 digits)"), "test phones and addresses (app-store review, CI): a send delivers nothing and spends no budget, the fixed code verifies through every check route, every limit still applies, and the token says `\"test\": true`"),
     var("CIAM_AUTH_SOURCES", Kind::Syntax("`id:length:seconds,…`"), "", "Tencent CIAM dialect: code length and validity per `auth_source_id` (default 6 digits, 60 s)"),
     secret("BSS_AUTH_TOKENS", Kind::Syntax("tokens, comma-separated (12+ characters each)"), "Huawei BSS dialect: accepted `X-Auth-Token` values"),
     secret("BSS_ACCESS_KEYS", Kind::Syntax("`AK:SK,…` (SK of 16+ characters)"), "Huawei BSS dialect: AK/SK pairs whose SDK-HMAC-SHA256 request signatures are accepted (with neither this nor `BSS_AUTH_TOKENS`, the route answers 403)"),

@@ -36,6 +36,9 @@ pub struct VerifiedClaims {
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
+    /// A test destination's token (`TEST_DESTINATIONS`): a backend may refuse it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 /// RFC 8176 values: a one-time password, plus `sms` when it came by text message.
@@ -101,6 +104,7 @@ mod tests {
             iat: 1_700_000_000,
             exp: 1_700_000_300,
             jti: "BwcHBwcHBwcHBwcHBwcHBw".into(),
+            test: false,
         };
         // Pinned against a token produced independently by PyJWT with the derived key.
         assert_eq!(

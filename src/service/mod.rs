@@ -143,6 +143,8 @@ pub struct SendOutcome {
     /// Whether an account uses the destination, when the directory was asked and
     /// enumeration protection is off.
     pub is_user: Option<bool>,
+    /// A test destination: nothing was delivered, by design.
+    pub test: bool,
     /// No provider delivered, and the answer says nothing (enumeration protection:
     /// a 503 would tell that the directory let this send through).
     pub quiet_failure: bool,
@@ -508,11 +510,20 @@ pub async fn send_code(
             .max(config.ttl_min),
     );
     let unavailable = |_| ApiError::ServiceUnavailable { retry_after: 5 };
-    let code_length = command
-        .code_length
-        .unwrap_or(config.code_length)
-        .clamp(code::MIN_LENGTH, code::MAX_LENGTH);
-    let code = code::generate(deps.entropy(), code_length).map_err(unavailable)?;
+    // A test destination (app-store review, CI) gets its fixed code, delivers
+    // nothing and spends no budget; every other guarantee holds for it.
+    let test_code = config.test_code(&destination.canonical());
+    let code_length = match test_code {
+        Some(fixed) => fixed.len(),
+        None => command
+            .code_length
+            .unwrap_or(config.code_length)
+            .clamp(code::MIN_LENGTH, code::MAX_LENGTH),
+    };
+    let code = match test_code {
+        Some(fixed) => fixed.to_owned(),
+        None => code::generate(deps.entropy(), code_length).map_err(unavailable)?,
+    };
     let mut jti = [0u8; 16];
     deps.entropy().fill(&mut jti).map_err(unavailable)?;
 
@@ -554,9 +565,11 @@ pub async fn send_code(
         };
         let _ = state.run(release).await;
     };
-    if let Err(refused) = spend_gate(deps, &destination, now).await {
-        give_back().await;
-        return Err(refused);
+    if test_code.is_none() {
+        if let Err(refused) = spend_gate(deps, &destination, now).await {
+            give_back().await;
+            return Err(refused);
+        }
     }
 
     let claims = VerificationClaims {
@@ -573,7 +586,9 @@ pub async fn send_code(
     };
     let verification_id = token::seal(keys, &claims);
     let mut quiet_failure = false;
-    let provider = if silent {
+    let provider = if test_code.is_some() {
+        None
+    } else if silent {
         wait_like_a_delivery(deps, destination.channel()).await;
         None
     } else {
@@ -640,6 +655,7 @@ pub async fn send_code(
         code_length,
         provider,
         is_user: exists.filter(|_| !protected),
+        test: test_code.is_some(),
         quiet_failure,
     })
 }
@@ -769,6 +785,7 @@ pub async fn check_code(
             .unwrap_or(&config.audience)
             .to_owned(),
         azp: command.client,
+        test: config.test_code(&canonical).is_some(),
         sub: canonical,
         channel: claims.channel,
         purpose: claims.purpose,

@@ -787,3 +787,60 @@ fn calling_code_and_number_block_caps() {
     assert!(w.send("+8613800138000", T0).is_ok(), "another calling code");
     assert!(w.send("+12125550100", hour_end).is_ok(), "the next hour");
 }
+
+/// `TEST_DESTINATIONS`: the fixed code verifies, nothing is delivered or spent, and
+/// every other guarantee still holds (attempts, single use, cooldown).
+#[test]
+fn test_destinations_deliver_nothing_and_keep_every_guarantee() {
+    let w = World::new(&[
+        (
+            "TEST_DESTINATIONS",
+            "+1 555 555 0100=424242, Review@Example.com=1357902468",
+        ),
+        ("SMS_DAILY_CAP", "1"),
+    ]);
+    let sent = w.send("+15555550100", T0).unwrap();
+    assert!(sent.test && sent.provider.is_none());
+    assert!(
+        w.transport.requests.borrow().is_empty(),
+        "nothing delivered"
+    );
+    assert!(
+        w.send("+14155550100", T0).is_ok(),
+        "the one SMS of the day's ceiling was not spent on the test number"
+    );
+    assert_eq!(
+        w.send("+15555550100", T0 + 1).err(),
+        Some(ApiError::RateLimited { retry_after: 59 }),
+        "the cooldown holds"
+    );
+    for _ in 0..4 {
+        assert!(w.check(&sent.verification_id, "000000", T0 + 2).is_err());
+    }
+    let approved = w.check(&sent.verification_id, "424242", T0 + 3).unwrap();
+    let payload =
+        crate::core::base64url::decode(approved.verified_token.split('.').nth(1).unwrap()).unwrap();
+    assert!(String::from_utf8(payload)
+        .unwrap()
+        .contains(r#""test":true"#));
+    assert_eq!(
+        w.check(&sent.verification_id, "424242", T0 + 4).err(),
+        Some(ApiError::AlreadyUsed)
+    );
+    // An email test destination, its case folded; a code of its own length.
+    let mail = w.send("review@example.com", T0).unwrap();
+    assert!(mail.test);
+    assert!(w.check(&mail.verification_id, "1357902468", T0 + 1).is_ok());
+    // Five wrong codes kill a test code like any other.
+    let other = World::new(&[("TEST_DESTINATIONS", "+15555550100=424242")]);
+    let sent = other.send("+15555550100", T0).unwrap();
+    for _ in 0..5 {
+        assert!(other
+            .check(&sent.verification_id, "000000", T0 + 1)
+            .is_err());
+    }
+    assert_eq!(
+        other.check(&sent.verification_id, "424242", T0 + 2).err(),
+        Some(ApiError::TooManyAttempts)
+    );
+}

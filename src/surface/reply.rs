@@ -28,10 +28,11 @@ impl Reply {
     /// calling code and provider, and whether the message went out or was withheld
     /// (enumeration protection).
     pub fn for_send(sent: &SendOutcome, status: u16, body: Value) -> Reply {
-        let outcome = match (sent.provider, sent.quiet_failure) {
-            (Some(_), _) => "sent",
-            (None, true) => "delivery_failed_quietly",
-            (None, false) => "suppressed",
+        let outcome = match (sent.provider, sent.quiet_failure, sent.test) {
+            (Some(_), _, _) => "sent",
+            (None, _, true) => "test",
+            (None, true, _) => "delivery_failed_quietly",
+            (None, false, _) => "suppressed",
         };
         Reply {
             channel: Some(sent.destination.channel()),

@@ -121,6 +121,7 @@ def capture():
 BASE_VARIABLES = {
     "OTP_KEYS": f"e2e={b64url(MASTER_KEY)},old={b64url(OLD_MASTER_KEY)}",
     "SIGNING_KEYS": f"sig1={b64url(SIGNING_SEED)}",
+    "TEST_DESTINATIONS": "+15555550100=424242,review@example.com=135790",
     "SMS_PROVIDERS": "webhook",
     "EMAIL_PROVIDERS": "webhook",
     "WEBHOOK_SECRET": WEBHOOK_SECRET.decode(),

@@ -173,3 +173,20 @@ def test_status_and_cancel(worker, capture, ip, email):
     assert c.status == 200 and c.json["status"] == "canceled", c.json
     assert worker.check(vid, capture.latest(email)["code"]).json["error"] == "expired"
     assert worker.request("GET", "/v1/verifications/not-a-token").json["error"] == "invalid_verification"
+
+
+def test_test_destinations_verify_their_fixed_code_and_deliver_nothing(worker, open_dialects, capture, ip):
+    r = worker.send("+15555550100", ip)
+    assert r.status == 200 and r.json["to"] == "+1555***0100", r.json
+    assert capture.for_destination("+15555550100") == [], "nothing delivered"
+    assert worker.check(r.json["verification_id"], "000000").json["attempts_remaining"] == 4
+    ok = worker.check(r.json["verification_id"], "424242")
+    assert ok.status == 200 and verify_token(worker, ok.json["verified_token"])["test"] is True
+    # Through a dialect too.
+    sent = open_dialects.request("POST", "/auth/v1/verification", {"email": "review@example.com", "target": "ANY"},
+                                 {"cf-connecting-ip": ip})
+    assert sent.status == 200, sent.json
+    v = open_dialects.request("POST", "/auth/v1/verification/verify",
+                              {"verification_id": sent.json["verification_id"], "verification_code": "135790"})
+    assert v.status == 200, v.json
+    assert capture.for_destination("review@example.com") == []
