@@ -101,3 +101,20 @@ def test_idempotent_duplicates_send_once(burst, capture):
     assert [r.status for r in responses] == [200] * 10
     assert len(ids) == 1
     assert len({m["jti"] for m in capture.for_destination(email)}) == 1
+
+
+def test_one_destination_under_a_burst(burst, capture):
+    """20 concurrent sends to one address: the destination's record (cooldown, caps,
+    the new code) is read and written by one op at a time, so exactly one goes."""
+    email = f"burst-one-{burst.mode}@example.com"
+    def one(i):
+        return burst.send(email, f"203.0.10.{i + 1}")
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(one, range(20)))
+    counts = {}
+    for r in responses:
+        key = "sent" if r.status == 200 else r.json["error"]
+        counts[key] = counts.get(key, 0) + 1
+    RESULTS[f"{burst.mode}: 20 concurrent sends to one destination, cooldown 60 s"] = counts
+    assert counts == {"sent": 1, "rate_limited": 19}, counts
+    assert delivered(capture, [email]) == 1
