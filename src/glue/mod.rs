@@ -188,6 +188,9 @@ async fn serve(
         Vec::new()
     };
     let config = config(env).map_err(|e| misconfigured(&e.to_string()))?;
+    if let Some(reply) = api::static_reply(route, &config, &GetRandom) {
+        return reply;
+    }
     let kv = env
         .kv(KV_BINDING)
         .map(|store| kv::WorkersKv::new(store, counts.clone()))

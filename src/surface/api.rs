@@ -262,13 +262,12 @@ pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
 
 /// The login page, with a fresh CSP nonce. Off (404) when `LOGIN_PAGE = "off"`, and
 /// when clients must authenticate: a public page cannot hold a client secret.
-fn page(deps: &impl Platform) -> Result<Reply, ApiError> {
-    let config = deps.config();
+fn page(config: &Config, entropy: &impl Entropy) -> Result<Reply, ApiError> {
     if !config.page.enabled || !config.clients.is_open() {
         return Err(ApiError::NotFound);
     }
     let mut nonce = [0u8; 18];
-    deps.entropy()
+    entropy
         .fill(&mut nonce)
         .map_err(|_| ApiError::ServiceUnavailable { retry_after: 1 })?;
     let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
@@ -277,6 +276,42 @@ fn page(deps: &impl Platform) -> Result<Reply, ApiError> {
         headers,
         document: Some(("text/html; charset=utf-8", Cow::Owned(html))),
         ..Reply::plain(200, Value::Null, "ok")
+    })
+}
+
+/// The answer of a route that touches no store (the page, the document, health,
+/// the JWKS, preflights): the glue serves these without opening any binding.
+pub fn static_reply(
+    route: Route,
+    config: &Config,
+    entropy: &impl Entropy,
+) -> Option<Result<Reply, ApiError>> {
+    let plain = Reply::plain;
+    Some(match route {
+        Route::Page => page(config, entropy),
+        Route::OpenApi => Ok(Reply {
+            document: Some((
+                "application/json; charset=utf-8",
+                Cow::Borrowed(crate::surface::openapi::DOCUMENT),
+            )),
+            ..plain(200, Value::Null, "ok")
+        }),
+        Route::Health => Ok(plain(
+            200,
+            json!({"status": "ok", "version": crate::VERSION}),
+            "ok",
+        )),
+        // The CORS headers themselves are added by the glue, from the configuration.
+        Route::Preflight { .. } => Ok(plain(204, Value::Null, "preflight")),
+        Route::Jwks => {
+            let keys = if config.hs256 {
+                json!({"keys": []})
+            } else {
+                config.signing.jwks()
+            };
+            Ok(plain(200, keys, "ok"))
+        }
+        _ => return None,
     })
 }
 
@@ -289,38 +324,18 @@ pub async fn handle(
 ) -> Result<Reply, ApiError> {
     let config: &Config = deps.config();
     let plain = Reply::plain;
+    if let Some(reply) = static_reply(route, config, deps.entropy()) {
+        return reply;
+    }
     match route {
-        Route::Page => return page(deps),
-        Route::OpenApi => {
-            return Ok(Reply {
-                document: Some((
-                    "application/json; charset=utf-8",
-                    Cow::Borrowed(crate::surface::openapi::DOCUMENT),
-                )),
-                ..plain(200, Value::Null, "ok")
-            })
-        }
-        Route::Health => {
-            return Ok(plain(
-                200,
-                json!({"status": "ok", "version": crate::VERSION}),
-                "ok",
-            ))
-        }
-        // The CORS headers themselves are added by the glue, from the configuration.
-        Route::Preflight { .. } => return Ok(plain(204, Value::Null, "preflight")),
-        Route::Jwks => {
-            let keys = if config.hs256 {
-                json!({"keys": []})
-            } else {
-                config.signing.jwks()
-            };
-            return Ok(plain(200, keys, "ok"));
-        }
         Route::Dialect(route) if !config.dialects.iter().any(|d| d == route.dialect()) => {
             return Err(ApiError::NotFound)
         }
         Route::Dialect(route) => return Ok(dialect::handle(route, head, body, deps, now).await),
+        // Answered by `static_reply` above.
+        Route::Page | Route::OpenApi | Route::Health | Route::Jwks | Route::Preflight { .. } => {
+            return Err(ApiError::Internal)
+        }
         Route::Send | Route::Check | Route::Status | Route::Cancel => {}
     }
     let client = config
