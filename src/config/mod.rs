@@ -47,6 +47,8 @@ pub struct Config {
     pub hs256: bool,
     /// `DIALECTS`: which vendor dialects answer.
     pub dialects: Vec<String>,
+    /// `EVENTS_URL` and `EVENTS_SECRET`: where lifecycle events go, signed.
+    pub events: Option<(String, Vec<u8>)>,
     /// `TEST_DESTINATIONS`: canonical destination → its fixed code.
     pub test_destinations: Vec<(String, String)>,
     pub code_length: usize,
@@ -661,6 +663,21 @@ impl Config {
             hs256: r.choice("JWT_ALG")? == "HS256",
             dialects: dialects(&r)?,
             test_destinations: test_destinations(&r)?,
+            events: match r.raw("EVENTS_URL") {
+                None => None,
+                Some(url) => Some((
+                    url,
+                    r.raw("EVENTS_SECRET")
+                        .filter(|s| s.len() >= 16)
+                        .ok_or_else(|| {
+                            fail(
+                                "EVENTS_SECRET",
+                                "missing or under 16 characters while EVENTS_URL is set",
+                            )
+                        })?
+                        .into_bytes(),
+                )),
+            },
             keys,
             code_length: r.number("CODE_LENGTH")?,
             ttl_default,

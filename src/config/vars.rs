@@ -123,6 +123,8 @@ pub static VARS: &[Var] = &[
     var("SMS_TEMPLATE_ZH_CN", TEMPLATE, "", "replaces the built-in zh-CN SMS text"),
     var("EMAIL_TEMPLATE_EN_US", TEMPLATE, "", "replaces the built-in en-US email text"),
     var("EMAIL_TEMPLATE_ZH_CN", TEMPLATE, "", "replaces the built-in zh-CN email text"),
+    var("EVENTS_URL", Kind::Url, "", "lifecycle events (`verification.sent`, `.approved`, `.failed`, `.exhausted`, `.expired`, `.blocked`, `delivery.failed`) are posted here after the response, signed like the webhook provider"),
+    secret("EVENTS_SECRET", Kind::Text, "signs the lifecycle events (≥ 16 characters; needed with `EVENTS_URL`)"),
     var("WEBHOOK_URL", Kind::Url, "", "`webhook` provider: where messages are posted"),
     secret("WEBHOOK_SECRET", Kind::Text, "`webhook` provider: signing secret (≥ 16 characters)"),
     var("WEBHOOK_TIMEOUT_MS", TIMEOUT, "3000", "`webhook` provider: per-attempt timeout"),

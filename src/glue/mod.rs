@@ -15,8 +15,9 @@ use crate::policy::directory::Source;
 use crate::policy::serial::KeyLocks;
 use crate::policy::state::{Serialised, State, StateOp, StateReply};
 use crate::ports::kv::StoreError;
-use crate::ports::{Entropy, EntropyError, Identified};
+use crate::ports::{Entropy, EntropyError, Identified, Transport};
 use crate::service::error::ApiError;
+use crate::service::events::Event;
 use crate::service::Deps;
 use crate::surface::api::{self, Route};
 use crate::surface::cors::CorsHeaders;
@@ -179,6 +180,7 @@ async fn serve(
     env: &Env,
     head: &RequestHead,
     counts: &Rc<OpCounts>,
+    events: &RefCell<Vec<Event>>,
 ) -> Result<Reply, ApiError> {
     let route = Route::resolve(&head.method, &head.path)?;
     let body = if route.takes_body() {
@@ -229,9 +231,46 @@ async fn serve(
         user_directory: user_directory.as_ref(),
         breaker: &breaker,
         leases: &leases,
+        events,
     };
     let now = Date::now().as_millis() / 1000;
     api::handle(route, head, &body, &deps, now).await
+}
+
+/// Posts the request's lifecycle events to `EVENTS_URL` after the response
+/// (`waitUntil`): one retry after a second, then the event is dropped (and logged).
+fn post_events(ctx: &Context, env: &Env, events: Vec<Event>) {
+    let Ok(config) = config(env) else {
+        return;
+    };
+    let Some((url, secret)) = config.events.clone() else {
+        return;
+    };
+    let user_agent = config.user_agent.clone();
+    for event in events {
+        let request = event.request(&url, &secret, Date::now().as_millis() / 1000);
+        let user_agent = user_agent.clone();
+        ctx.wait_until(async move {
+            let transport = Identified {
+                inner: &transport::WorkersTransport,
+                user_agent: &user_agent,
+            };
+            for attempt in 0..2 {
+                if attempt > 0 {
+                    transport.sleep(1000).await;
+                }
+                if let Ok(reply) = transport.fetch(&request, 3000).await {
+                    if (200..300).contains(&reply.status) {
+                        return;
+                    }
+                }
+            }
+            console_log!(
+                "{}",
+                json!({"level": "warn", "event": "events", "detail": "an event was not accepted", "type": event.kind})
+            );
+        });
+    }
 }
 
 fn into_worker(response: Response) -> worker::Result<worker::Response> {
@@ -245,12 +284,14 @@ fn into_worker(response: Response) -> worker::Result<worker::Response> {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let started = Date::now().as_millis();
     let head = head_of(&req);
     let request_id = request_id(head.header("x-request-id"), &GetRandom);
     let counts = Rc::new(OpCounts::default());
-    let result = serve(&mut req, &env, &head, &counts).await;
+    let events = RefCell::new(Vec::new());
+    let result = serve(&mut req, &env, &head, &counts, &events).await;
+    post_events(&ctx, &env, events.into_inner());
     let route = Route::resolve(&head.method, &head.path).ok();
     let (mut response, outcome, reply) = match result {
         Ok(reply) => (

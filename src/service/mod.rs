@@ -9,6 +9,7 @@
 //! failure budget) → sign the JWT only once the consumed marker is written.
 
 pub mod error;
+pub mod events;
 
 use crate::config::Config;
 use crate::core::base64url;
@@ -31,6 +32,7 @@ use crate::policy::state::{State, StateOp};
 use crate::ports::kv::{join, Kv, StoreError};
 use crate::ports::{Entropy, Transport};
 use crate::service::error::ApiError;
+use events::Event;
 use std::cell::RefCell;
 
 /// Everything a use case reaches the world through, for one request: the checked
@@ -55,6 +57,8 @@ pub trait Platform {
     fn breaker(&self) -> &RefCell<Breaker>;
     /// Units of the money caps this isolate holds.
     fn leases(&self) -> &RefCell<LeaseBook>;
+    /// Records a lifecycle event, sent after the response (see [`events`]).
+    fn emit(&self, event: Event);
 }
 
 /// The [`Platform`] of borrowed parts: what the glue and the tests assemble.
@@ -67,6 +71,7 @@ pub struct Deps<'a, K, S, T, E> {
     pub user_directory: Option<&'a K>,
     pub breaker: &'a RefCell<Breaker>,
     pub leases: &'a RefCell<LeaseBook>,
+    pub events: &'a RefCell<Vec<Event>>,
 }
 
 impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E> {
@@ -98,6 +103,9 @@ impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E
     }
     fn leases(&self) -> &RefCell<LeaseBook> {
         self.leases
+    }
+    fn emit(&self, event: Event) {
+        self.events.borrow_mut().push(event);
     }
 }
 
@@ -145,6 +153,8 @@ pub struct SendOutcome {
     pub is_user: Option<bool>,
     /// A test destination: nothing was delivered, by design.
     pub test: bool,
+    /// base64url of the verification's jti.
+    pub jti: String,
     /// No provider delivered, and the answer says nothing (enumeration protection:
     /// a 503 would tell that the directory let this send through).
     pub quiet_failure: bool,
@@ -164,6 +174,18 @@ pub struct CheckCommand {
     /// The authenticated client checking ("" when clients are off): it must be the
     /// client that sent the code.
     pub client: String,
+}
+
+impl SendOutcome {
+    /// What the send did, in the log's words.
+    pub fn outcome(&self) -> &'static str {
+        match (self.provider, self.quiet_failure, self.test) {
+            (Some(_), _, _) => "sent",
+            (None, _, true) => "test",
+            (None, true, _) => "delivery_failed_quietly",
+            (None, false, _) => "suppressed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -472,7 +494,44 @@ pub async fn wait_like_a_delivery(deps: &impl Platform, channel: Channel) {
     deps.transport().sleep(wait).await;
 }
 
+/// Sends a code, and records its lifecycle event (sent, blocked, delivery failed).
 pub async fn send_code(
+    deps: &impl Platform,
+    command: SendCommand,
+    now: u64,
+) -> Result<SendOutcome, ApiError> {
+    let (to, purpose, client) = (command.to.clone(), command.purpose, command.client.clone());
+    let result = send(deps, command, now).await;
+    let hash = |d: &Destination| deps.config().keys.hash_id("destination", &d.canonical());
+    let event = match &result {
+        Ok(sent) => Some(Event {
+            verification: Some(sent.jti.clone()),
+            provider: sent.provider,
+            ..Event::about(
+                "verification.sent",
+                sent.outcome(),
+                Some(&sent.destination),
+                Some(hash(&sent.destination)),
+                now,
+            )
+        }),
+        Err(error) => Event::of_refused_send(error).map(|kind| {
+            let destination = Destination::parse(&to).ok();
+            let hash = destination.as_ref().map(hash);
+            Event::about(kind, error.code(), destination.as_ref(), hash, now)
+        }),
+    };
+    if let Some(event) = event {
+        deps.emit(Event {
+            purpose: Some(purpose),
+            client,
+            ..event
+        });
+    }
+    result
+}
+
+async fn send(
     deps: &impl Platform,
     command: SendCommand,
     now: u64,
@@ -657,6 +716,7 @@ pub async fn send_code(
         is_user: exists.filter(|_| !protected),
         test: test_code.is_some(),
         quiet_failure,
+        jti: code_id,
     })
 }
 
@@ -729,7 +789,39 @@ pub async fn verification_status(
     })
 }
 
+/// Checks a code, and records its lifecycle event (approved, failed, exhausted,
+/// expired).
 pub async fn check_code(
+    deps: &impl Platform,
+    command: CheckCommand,
+    now: u64,
+) -> Result<CheckOutcome, ApiError> {
+    let (id, client) = (command.verification_id.clone(), command.client.clone());
+    let result = check(deps, command, now).await;
+    let config = deps.config();
+    let kind = match &result {
+        Ok(_) => Some("verification.approved"),
+        Err(error) => Event::of_refused_check(error),
+    };
+    // Only a verification that opened for this client is an event's subject.
+    if let (Some(kind), Ok((claims, _))) = (kind, open_verification(config, &id, &client)) {
+        let destination = Destination::from_trusted(claims.channel, claims.destination);
+        let hash = config.keys.hash_id("destination", &destination.canonical());
+        let outcome = match &result {
+            Ok(_) => "approved",
+            Err(error) => error.code(),
+        };
+        deps.emit(Event {
+            verification: Some(base64url::encode(&claims.jti)),
+            purpose: Some(claims.purpose),
+            client,
+            ..Event::about(kind, outcome, Some(&destination), Some(hash), now)
+        });
+    }
+    result
+}
+
+async fn check(
     deps: &impl Platform,
     command: CheckCommand,
     now: u64,

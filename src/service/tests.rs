@@ -116,6 +116,7 @@ pub(crate) struct World {
     pub(crate) entropy: Counter,
     pub(crate) breaker: RefCell<crate::delivery::failover::Breaker>,
     pub(crate) leases: RefCell<crate::policy::budget::LeaseBook>,
+    pub(crate) events: RefCell<Vec<crate::service::events::Event>>,
 }
 
 impl World {
@@ -127,6 +128,7 @@ impl World {
             entropy: Counter(Cell::new(0)),
             breaker: RefCell::default(),
             leases: RefCell::default(),
+            events: RefCell::default(),
         }
     }
     pub(crate) fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter> {
@@ -139,6 +141,7 @@ impl World {
             user_directory: None,
             breaker: &self.breaker,
             leases: &self.leases,
+            events: &self.events,
         }
     }
     fn send_from(&self, to: &str, ip: &str, now: u64) -> Result<SendOutcome, ApiError> {
@@ -510,6 +513,7 @@ fn no_randomness_no_code() {
         user_directory: None,
         breaker: &w.breaker,
         leases: &w.leases,
+        events: &w.events,
     };
     let command = send_command("a@example.com");
     assert!(matches!(
@@ -843,4 +847,45 @@ fn test_destinations_deliver_nothing_and_keep_every_guarantee() {
         other.check(&sent.verification_id, "424242", T0 + 2).err(),
         Some(ApiError::TooManyAttempts)
     );
+}
+
+/// Each step of a verification's life records one event, with no code, token or
+/// full destination in it.
+#[test]
+fn lifecycle_events() {
+    let w = World::new(&[("MAX_ATTEMPTS", "2")]);
+    let sent = w.send("life@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    assert_eq!(
+        w.send("life@example.com", T0 + 1).err(),
+        Some(ApiError::RateLimited { retry_after: 59 })
+    );
+    assert!(w.check(&sent.verification_id, "000000", T0 + 2).is_err());
+    assert!(w.check(&sent.verification_id, &code, T0 + 3).is_ok());
+    let other = w.send("life2@example.com", T0).unwrap();
+    for _ in 0..2 {
+        assert!(w.check(&other.verification_id, "000000", T0 + 4).is_err());
+    }
+    assert!(w.check(&other.verification_id, "000000", T0 + 700).is_err());
+    let events = w.events.borrow();
+    let kinds: Vec<_> = events.iter().map(|e| (e.kind, e.outcome)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("verification.sent", "sent"),
+            ("verification.blocked", "rate_limited"),
+            ("verification.failed", "invalid_code"),
+            ("verification.approved", "approved"),
+            ("verification.sent", "sent"),
+            ("verification.failed", "invalid_code"),
+            ("verification.exhausted", "too_many_attempts"),
+            ("verification.expired", "expired"),
+        ]
+    );
+    let text = serde_json::to_string(&*events).unwrap();
+    assert!(
+        !text.contains(&code) && !text.contains("life@") && !text.contains(&sent.verification_id)
+    );
+    assert_eq!(events[0].to.as_deref(), Some("lif***@example.com"));
+    assert_eq!(events[0].verification, events[3].verification);
 }

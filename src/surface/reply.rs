@@ -28,12 +28,7 @@ impl Reply {
     /// calling code and provider, and whether the message went out or was withheld
     /// (enumeration protection).
     pub fn for_send(sent: &SendOutcome, status: u16, body: Value) -> Reply {
-        let outcome = match (sent.provider, sent.quiet_failure, sent.test) {
-            (Some(_), _, _) => "sent",
-            (None, _, true) => "test",
-            (None, true, _) => "delivery_failed_quietly",
-            (None, false, _) => "suppressed",
-        };
+        let outcome = sent.outcome();
         Reply {
             channel: Some(sent.destination.channel()),
             calling_code: sent.destination.calling_code().map(str::to_owned),

@@ -5,6 +5,7 @@
   shared secret, timestamp within five minutes), keeps the messages, and can be told
   to fail, hang past the worker's timeout, or reject.
 - `/siteverify`: Cloudflare Turnstile's siteverify, accepting one token only.
+- `/events`: the lifecycle events' receiver (signed like the webhook).
 - `/directory`: the app's user directory callback, answering existence from
   `users` and account names from `accounts` (name → {"phone", "email"}).
 - `/twilio/...` and `/vonage/sms/json`: the two SMS vendors' APIs, with their real
@@ -58,6 +59,7 @@ class Capture:
         self.provider_modes = {"twilio": "ok", "vonage": "ok"}  # ok | fail | hang | invalid
         self.provider_messages = []  # (provider, form fields)
         self.refused = []  # (provider, rule) of requests a vendor fake refused
+        self.events = []  # lifecycle events the workers posted (signature checked)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -135,6 +137,8 @@ class Capture:
                     return self._siteverify(body)
                 if self.path == "/directory":
                     return self._directory(body)
+                if self.path == "/events":
+                    return self._events(body)
                 if self.path == "/resend/emails":
                     return self._resend(body)
                 if self.path.startswith("/twilio/") or self.path == "/vonage/sms/json":
@@ -169,6 +173,18 @@ class Capture:
                 ok = form.get("secret") == TURNSTILE_SECRET and form.get("response") == GOOD_CAPTCHA_TOKEN
                 answer = {"success": ok, "error-codes": [] if ok else ["invalid-input-response"]}
                 self._reply(200, json.dumps(answer).encode())
+
+            def _events(self, body):
+                ok = capture.authentic(
+                    self.headers.get("x-edge-otp-timestamp", ""),
+                    self.headers.get("x-edge-otp-signature", ""),
+                    body,
+                )
+                if not ok:
+                    return self._reply(401, b"{}")
+                with capture.lock:
+                    capture.events.append(json.loads(body))
+                self._reply(200, b"{}")
 
             def _directory(self, body):
                 ok = capture.authentic(

@@ -154,7 +154,8 @@ def start_worker(name, capture, variables, extra_toml="", seed=None, ready_statu
     command = ["npx", "--no-install", "wrangler", "dev", "--config", str(config), "--ip", "127.0.0.1",
                "--port", str(port), "--inspector-port", str(inspector), "--persist-to", state,
                "--show-interactive-dev-session=false"]
-    for key, value in {**BASE_VARIABLES, "WEBHOOK_URL": capture.url, **variables}.items():
+    events = {"EVENTS_URL": capture.base + "/events", "EVENTS_SECRET": WEBHOOK_SECRET.decode()}
+    for key, value in {**BASE_VARIABLES, "WEBHOOK_URL": capture.url, **events, **variables}.items():
         command += ["--var", f"{key}:{value}"]
     log_path = ARTIFACTS / f"wrangler-dev-{name}.log"
     log = open(log_path, "w")
