@@ -15,7 +15,7 @@
 
 use crate::core::destination::Destination;
 use crate::core::purpose::Purpose;
-use crate::delivery::provider::webhook::signature;
+use crate::delivery::provider::webhook::signed_post;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
 use serde_json::json;
@@ -87,22 +87,7 @@ pub fn request(
         "channel": destination.channel().as_str(),
         "purpose": purpose.as_str(),
     });
-    signed_post(url, secret, body, now)
-}
-
-/// A JSON POST to the callback, signed like the webhook provider's deliveries.
-fn signed_post(url: &str, secret: &[u8], body: serde_json::Value, now: u64) -> OutboundRequest {
-    let body = body.to_string();
-    OutboundRequest {
-        method: "POST",
-        url: url.to_owned(),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("x-edge-otp-timestamp".into(), now.to_string()),
-            ("x-edge-otp-signature".into(), signature(secret, now, &body)),
-        ],
-        body,
-    }
+    signed_post(url, secret, body.to_string(), now)
 }
 
 /// The phone and email an account has on file (either may be absent).
@@ -134,7 +119,7 @@ pub fn account_key(name: &str) -> String {
 
 /// The signed callback request resolving an account name.
 pub fn account_request(url: &str, secret: &[u8], account: &str, now: u64) -> OutboundRequest {
-    signed_post(url, secret, json!({ "account": account }), now)
+    signed_post(url, secret, json!({ "account": account }).to_string(), now)
 }
 
 /// Contacts from their JSON (`{"phone": …, "email": …}`); `None` when malformed.

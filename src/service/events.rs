@@ -9,7 +9,7 @@
 
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
-use crate::delivery::provider::webhook::signature;
+use crate::delivery::provider::webhook::signed_post;
 use crate::ports::OutboundRequest;
 use crate::service::error::ApiError;
 use serde::Serialize;
@@ -88,16 +88,7 @@ impl Event {
     /// `X-Edge-Otp-Signature: v1=hex(HMAC-SHA256(secret, timestamp "." body))`).
     pub fn request(&self, url: &str, secret: &[u8], now: u64) -> OutboundRequest {
         let body = serde_json::to_string(self).unwrap_or_default();
-        OutboundRequest {
-            method: "POST",
-            url: url.to_owned(),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-edge-otp-timestamp".into(), now.to_string()),
-                ("x-edge-otp-signature".into(), signature(secret, now, &body)),
-            ],
-            body,
-        }
+        signed_post(url, secret, body, now)
     }
 }
 
@@ -119,7 +110,7 @@ mod tests {
         assert!(request.body.contains(r#""to":"+86138****8000""#));
         assert_eq!(
             request.headers[2].1,
-            signature(b"0123456789abcdef", 1, &request.body)
+            crate::delivery::provider::webhook::signature(b"0123456789abcdef", 1, &request.body)
         );
         assert_eq!(
             Event::of_refused_check(&ApiError::TooManyAttempts),

@@ -44,6 +44,21 @@ pub fn signature(secret: &[u8], timestamp: u64, body: &str) -> String {
     format!("v1={}", hex(&mac.finalize().into_bytes()))
 }
 
+/// A JSON POST signed with this scheme: webhook deliveries, the user directory's
+/// callback and lifecycle events all go out this way.
+pub fn signed_post(url: &str, secret: &[u8], body: String, now: u64) -> OutboundRequest {
+    OutboundRequest {
+        method: "POST",
+        url: url.to_owned(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-edge-otp-timestamp".into(), now.to_string()),
+            ("x-edge-otp-signature".into(), signature(secret, now, &body)),
+        ],
+        body,
+    }
+}
+
 impl Webhook {
     pub fn request(&self, message: &Message, now: u64) -> OutboundRequest {
         let body = json!({
@@ -58,19 +73,7 @@ impl Webhook {
             "jti": message.jti,
         })
         .to_string();
-        OutboundRequest {
-            method: "POST",
-            url: self.url.clone(),
-            headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-edge-otp-timestamp".into(), now.to_string()),
-                (
-                    "x-edge-otp-signature".into(),
-                    signature(&self.secret, now, &body),
-                ),
-            ],
-            body,
-        }
+        signed_post(&self.url, &self.secret, body, now)
     }
 }
 
