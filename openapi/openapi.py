@@ -61,7 +61,7 @@ send = {
     {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
      "description": "A repeat with the same key and body within 10 minutes replays the first response and sends nothing."},
     {"name": "X-Captcha-Token", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Turnstile token (also accepted as `cf-turnstile-response`)."},
-    {"name": "Accept-Language", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Message locale when `locale` is absent."},
+    {"name": "Accept-Language", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Message locale when `locale` is absent and the phone number's calling code (86: zh-CN; 1, 44, 61, 64, 353: en-US) names none."},
   ],
   "requestBody": {"required": True, "content": content(ref("SendRequest"), examples={
       "sms": {"to": "+8613800138000", "channel": "sms", "purpose": "login", "locale": "zh-CN", "ttl": 300},

@@ -32,6 +32,17 @@ impl Locale {
             .find(|l| l.as_str().eq_ignore_ascii_case(s))
     }
 
+    /// The language most people reached through a calling code read, where it is one
+    /// of ours (as Twilio Verify chooses): `86` → zh-CN; `1`, `44`, `61`, `64`, `353`
+    /// → en-US; any other code says nothing.
+    pub fn for_calling_code(code: &str) -> Option<Locale> {
+        match code {
+            "86" => Some(Locale::ZhCn),
+            "1" | "44" | "61" | "64" | "353" => Some(Locale::EnUs),
+            _ => None,
+        }
+    }
+
     /// The best supported language of an `Accept-Language` header, by q-value.
     pub fn from_accept_language(header: &str) -> Option<Locale> {
         let mut ranked: Vec<(u16, Locale)> = header

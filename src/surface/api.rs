@@ -2,7 +2,7 @@
 //! rendering of outcomes. Errors are rendered once, by [`crate::surface::http::error_response`].
 
 use crate::config::Config;
-use crate::core::destination::Channel;
+use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::idempotency::{self, Claim, Stored};
@@ -221,7 +221,14 @@ pub fn parse_send(
     )?;
     let ttl = fields.unsigned("ttl")?;
     fields.finish()?;
+    // No locale named: the phone number's calling code, then Accept-Language, then
+    // the configured default.
     let locale = locale
+        .or_else(|| {
+            Destination::parse(&to)
+                .ok()
+                .and_then(|d| d.calling_code().and_then(Locale::for_calling_code))
+        })
         .or_else(|| {
             head.header("accept-language")
                 .and_then(Locale::from_accept_language)
@@ -544,6 +551,46 @@ mod tests {
                 Some(120)
             )
         );
+        // No locale named: calling code, then Accept-Language, then the default.
+        let cases = [
+            (
+                r#"{"to":"+8613800138000"}"#,
+                None,
+                Locale::EnUs,
+                Locale::ZhCn,
+            ),
+            (
+                r#"{"to":"+14155550100"}"#,
+                Some("zh-CN"),
+                Locale::ZhCn,
+                Locale::EnUs,
+            ),
+            (
+                r#"{"to":"+447700900123"}"#,
+                None,
+                Locale::ZhCn,
+                Locale::EnUs,
+            ),
+            (
+                r#"{"to":"+33612345678"}"#,
+                Some("zh-CN"),
+                Locale::EnUs,
+                Locale::ZhCn,
+            ),
+            (r#"{"to":"+33612345678"}"#, None, Locale::ZhCn, Locale::ZhCn),
+            (r#"{"to":"a@b.co"}"#, Some("en"), Locale::ZhCn, Locale::EnUs),
+            (r#"{"to":"a@b.co"}"#, None, Locale::EnUs, Locale::EnUs),
+            (
+                r#"{"to":"+8613800138000","locale":"en-US"}"#,
+                Some("zh-CN"),
+                Locale::ZhCn,
+                Locale::EnUs,
+            ),
+        ];
+        for (body, lang, default, expected) in cases {
+            let parsed = parse_send(&head(lang), body.as_bytes(), default).unwrap();
+            assert_eq!(parsed.locale, expected, "{body} {lang:?}");
+        }
         let field = |body: &str| match parse_send(&head(None), body.as_bytes(), Locale::EnUs) {
             Err(ApiError::InvalidRequest { field, .. }) => field,
             other => panic!("{body}: {other:?}"),

@@ -190,3 +190,21 @@ def test_test_destinations_verify_their_fixed_code_and_deliver_nothing(worker, o
                               {"verification_id": sent.json["verification_id"], "verification_code": "135790"})
     assert v.status == 200, v.json
     assert capture.for_destination("review@example.com") == []
+
+
+def test_locale_from_calling_code_then_accept_language(worker, capture, ip, phone, email):
+    """No locale named: the calling code chooses, then Accept-Language, then the default."""
+    china = f"+86139{phone[-8:]}"
+    cases = [
+        (china, {}, "zh-CN"),
+        (phone, {"accept-language": "zh-CN"}, "en-US"),
+        (email, {"accept-language": "zh-CN,en;q=0.5"}, "zh-CN"),
+        (f"+86137{phone[-8:]}", {"accept-language": "en"}, "zh-CN"),
+    ]
+    for to, headers, expected in cases:
+        r = worker.send(to, ip, **headers)
+        assert r.status == 200, (to, r.json)
+        message = capture.latest(to)
+        assert message["locale"] == expected, (to, headers)
+    r = worker.send(f"1{email}", ip, fields={"locale": "en-US"}, **{"accept-language": "zh-CN"})
+    assert r.status == 200 and capture.latest(f"1{email}")["locale"] == "en-US"
