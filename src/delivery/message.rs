@@ -209,6 +209,39 @@ fn email_html(text: &str, code: &str, locale: Locale) -> String {
     )
 }
 
+/// The GSM 03.38 default alphabet (one septet each, ESC excluded).
+const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+                          ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// Its extension table (two septets each: ESC and the character).
+const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{c}";
+
+/// How many SMS parts a text takes: GSM-7 when every character is in the GSM
+/// alphabet (160 septets, or 153 per part when split), else UCS-2 (70 UTF-16
+/// units, or 67 per part).
+pub fn sms_segments(text: &str) -> usize {
+    let septets: Option<usize> = text
+        .chars()
+        .map(|c| {
+            if GSM7_BASIC.contains(c) {
+                Some(1)
+            } else if GSM7_EXTENSION.contains(c) {
+                Some(2)
+            } else {
+                None
+            }
+        })
+        .sum();
+    let (units, single, part) = match septets {
+        Some(septets) => (septets, 160, 153),
+        None => (text.encode_utf16().count(), 70, 67),
+    };
+    if units <= single {
+        1
+    } else {
+        units.div_ceil(part)
+    }
+}
+
 pub fn compose(c: Compose) -> Message {
     let minutes = c.ttl_seconds.div_ceil(60);
     let what = purpose_words(c.purpose, c.locale);
@@ -316,6 +349,66 @@ mod tests {
                     message.text
                 );
             }
+        }
+    }
+
+    #[test]
+    fn sms_segment_counting() {
+        let cases = [
+            ("a".repeat(160), 1),
+            ("a".repeat(161), 2),
+            ("€".repeat(80), 1),
+            ("€".repeat(81), 2),
+            ("验".repeat(70), 1),
+            ("验".repeat(71), 2),
+            (format!("{}😀", "a".repeat(68)), 1),
+            (format!("{}😀", "a".repeat(69)), 2),
+            ("a".repeat(306), 2),
+            ("a".repeat(307), 3),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(sms_segments(&text), expected, "{text}");
+        }
+    }
+
+    /// Every built-in SMS text, for every purpose, fits one segment with a 6-digit
+    /// code; the longest (10 digits, a WebOTP line) are the figures below.
+    #[test]
+    fn built_in_sms_segments_per_locale() {
+        let phone = Destination::parse("+8613800138000").unwrap();
+        let purposes = [
+            Purpose::Login,
+            Purpose::Signup,
+            Purpose::ResetPassword,
+            Purpose::UpdateUserinfo,
+        ];
+        // (locale, code, WebOTP domain, most segments over the purposes)
+        let cases = [
+            (Locale::EnUs, "482913", None, 1),
+            (Locale::EnUs, "4829135071", Some("login.example.com"), 1),
+            (Locale::ZhCn, "482913", None, 1),
+            (Locale::ZhCn, "482913", Some("example.com"), 1),
+            (Locale::ZhCn, "4829135071", Some("login.example.com"), 2),
+        ];
+        for (locale, code, domain, expected) in cases {
+            let most = purposes
+                .into_iter()
+                .map(|purpose| {
+                    let message = compose(Compose {
+                        app_name: "Acme",
+                        destination: &phone,
+                        purpose,
+                        locale,
+                        code,
+                        ttl_seconds: 600,
+                        jti: "j",
+                        webotp_domain: domain,
+                        template: None,
+                    });
+                    sms_segments(&message.text)
+                })
+                .max();
+            assert_eq!(most, Some(expected), "{locale:?} {code} {domain:?}");
         }
     }
 
