@@ -152,17 +152,21 @@ class Capture:
                     return self._reply(500, b'{"error":"provider down"}')
                 if mode == "reject":
                     return self._reply(422, b'{"error":"vendor says: number 555 is on blocklist XYZ"}')
-                ok = capture.authentic(
-                    self.headers.get("x-edge-otp-timestamp", ""),
-                    self.headers.get("x-edge-otp-signature", ""),
-                    body,
-                )
+                ok = self._signed(body)
                 with capture.lock:
                     if not ok:
                         capture.unauthenticated += 1
                     else:
                         capture.messages.append(json.loads(body))
                 self._reply(200 if ok else 401, b"{}")
+
+            def _signed(self, body):
+                """Whether a callback carries our signature (the `signed_post` headers)."""
+                return capture.authentic(
+                    self.headers.get("x-edge-otp-timestamp", ""),
+                    self.headers.get("x-edge-otp-signature", ""),
+                    body,
+                )
 
             def _siteverify(self, body):
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
@@ -175,11 +179,7 @@ class Capture:
                 self._reply(200, json.dumps(answer).encode())
 
             def _events(self, body):
-                ok = capture.authentic(
-                    self.headers.get("x-edge-otp-timestamp", ""),
-                    self.headers.get("x-edge-otp-signature", ""),
-                    body,
-                )
+                ok = self._signed(body)
                 if not ok:
                     return self._reply(401, b"{}")
                 with capture.lock:
@@ -187,11 +187,7 @@ class Capture:
                 self._reply(200, b"{}")
 
             def _directory(self, body):
-                ok = capture.authentic(
-                    self.headers.get("x-edge-otp-timestamp", ""),
-                    self.headers.get("x-edge-otp-signature", ""),
-                    body,
-                )
+                ok = self._signed(body)
                 if not ok:
                     return self._reply(401, b"{}")
                 query = json.loads(body)
