@@ -61,7 +61,7 @@ send = {
     {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
      "description": "A repeat with the same key and body within 10 minutes replays the first response and sends nothing."},
     {"name": "X-Captcha-Token", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Turnstile token (also accepted as `cf-turnstile-response`)."},
-    {"name": "Accept-Language", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Message locale when `locale` is absent and the phone number's calling code (86: zh-CN; 1, 44, 61, 64, 353: en-US) names none."},
+    {"name": "Accept-Language", "in": "header", "required": False, "schema": {"type": "string"}, "description": "Message locale (any region of a supported language: `es-MX` gives es) when `locale` is absent and the phone number's calling code names none."},
   ],
   "requestBody": {"required": True, "content": content(ref("SendRequest"), examples={
       "sms": {"to": "+8613800138000", "channel": "sms", "purpose": "login", "locale": "zh-CN", "ttl": 300},
@@ -286,7 +286,7 @@ schemas = {
   "SendRequest": {"type": "object", "required": ["to"], "additionalProperties": False, "properties": {
       "to": {"type": "string", "minLength": 1, "maxLength": 320, "description": E164},
       "channel": ref("Channel"), "purpose": ref("Purpose"),
-      "locale": {"type": "string", "enum": ["en-US","zh-CN"]},
+      "locale": {"type": "string", "enum": ["en-US","zh-CN","es","fr","de","pt-BR","ja","ko","ar","ru","hi","id","vi","tr"], "description": "Language of the message. When absent: the phone number's calling code, then `Accept-Language`, then `DEFAULT_LOCALE`."},
       "ttl": {"type": "integer", "minimum": 0, "maximum": 4294967295, "description": "Seconds, clamped to the configured range."}}},
   "StatusResponse": {"type": "object", "required": ["verification_id","status","attempts_remaining","channel","to","purpose","expires_in"], "additionalProperties": False, "properties": {
       "verification_id": {"type": "string"}, "status": {"type": "string", "enum": ["pending","approved","expired","canceled","exhausted"]},

@@ -480,17 +480,18 @@ fn providers(
 
 fn templates(r: &Reader) -> Result<Templates, ConfigError> {
     let mut templates = Templates::default();
-    let variables: [(&'static str, Channel, Locale); 4] = [
-        ("SMS_TEMPLATE_EN_US", Channel::Sms, Locale::EnUs),
-        ("SMS_TEMPLATE_ZH_CN", Channel::Sms, Locale::ZhCn),
-        ("EMAIL_TEMPLATE_EN_US", Channel::Email, Locale::EnUs),
-        ("EMAIL_TEMPLATE_ZH_CN", Channel::Email, Locale::ZhCn),
-    ];
-    for (variable, channel, locale) in variables {
-        if let Some(text) = r.raw(variable) {
-            templates
-                .add(channel, locale, &text)
-                .map_err(|problem| fail(variable, problem))?;
+    for locale in crate::delivery::locale::ALL {
+        let suffix = locale.as_str().to_ascii_uppercase().replace('-', "_");
+        for (prefix, channel) in [("SMS", Channel::Sms), ("EMAIL", Channel::Email)] {
+            // Every name is declared in `vars` (one per locale and channel).
+            let Some(var) = vars::find(&format!("{prefix}_TEMPLATE_{suffix}")) else {
+                continue;
+            };
+            if let Some(text) = r.raw(var.name) {
+                templates
+                    .add(channel, locale, &text)
+                    .map_err(|problem| fail(var.name, problem))?;
+            }
         }
     }
     Ok(templates)
@@ -688,7 +689,7 @@ impl Config {
             default_locale: match r.raw("DEFAULT_LOCALE") {
                 None => Locale::EnUs,
                 Some(v) => Locale::parse(&v)
-                    .ok_or_else(|| fail("DEFAULT_LOCALE", "must be en-US or zh-CN"))?,
+                    .ok_or_else(|| fail("DEFAULT_LOCALE", "must be one of en-US, zh-CN, es, fr, de, pt-BR, ja, ko, ar, ru, hi, id, vi, tr"))?,
             },
             limits: SendLimits {
                 cooldown: r.number("RESEND_COOLDOWN")?,
@@ -866,7 +867,7 @@ mod tests {
                 "APP_NAME",
             ),
             (
-                &[("OTP_KEYS", KEY), ("DEFAULT_LOCALE", "fr-FR")],
+                &[("OTP_KEYS", KEY), ("DEFAULT_LOCALE", "sv-SE")],
                 "DEFAULT_LOCALE",
             ),
             (&[("OTP_KEYS", KEY), ("CLIENTS", "nocolon")], "CLIENTS"),
@@ -1000,7 +1001,8 @@ mod tests {
                     (None, vars::Kind::Url) => "https://vendor.example".to_owned(),
                     (None, vars::Kind::Text) => "a-value-of-16-or-more".to_owned(),
                     (None, vars::Kind::Syntax(_))
-                        if v.name.ends_with("_US") || v.name.ends_with("_CN") =>
+                        if v.name.starts_with("SMS_TEMPLATE_")
+                            || v.name.starts_with("EMAIL_TEMPLATE_") =>
                     {
                         "{code} is your code".to_owned()
                     }
@@ -1014,6 +1016,15 @@ mod tests {
         assert_eq!(config.sms_providers.len(), 7);
         assert_eq!(config.email_providers.len(), 5);
         assert!(config.directory.is_some());
+        for locale in crate::delivery::locale::ALL {
+            for channel in [Channel::Sms, Channel::Email] {
+                assert_eq!(
+                    config.templates.get(channel, locale),
+                    Some("{code} is your code"),
+                    "{locale:?} {channel:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -7,67 +7,7 @@
 
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Locale {
-    #[serde(rename = "en-US")]
-    EnUs,
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-}
-
-impl Locale {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Locale::EnUs => "en-US",
-            Locale::ZhCn => "zh-CN",
-        }
-    }
-
-    /// Exact API values (case-insensitive): `en-US`, `zh-CN`.
-    pub fn parse(s: &str) -> Option<Locale> {
-        [Locale::EnUs, Locale::ZhCn]
-            .into_iter()
-            .find(|l| l.as_str().eq_ignore_ascii_case(s))
-    }
-
-    /// The language most people reached through a calling code read, where it is one
-    /// of ours (as Twilio Verify chooses): `86` → zh-CN; `1`, `44`, `61`, `64`, `353`
-    /// → en-US; any other code says nothing.
-    pub fn for_calling_code(code: &str) -> Option<Locale> {
-        match code {
-            "86" => Some(Locale::ZhCn),
-            "1" | "44" | "61" | "64" | "353" => Some(Locale::EnUs),
-            _ => None,
-        }
-    }
-
-    /// The best supported language of an `Accept-Language` header, by q-value.
-    pub fn from_accept_language(header: &str) -> Option<Locale> {
-        let mut ranked: Vec<(u16, Locale)> = header
-            .split(',')
-            .filter_map(|item| {
-                let mut parts = item.split(';');
-                let tag = parts.next()?.trim().to_ascii_lowercase();
-                let q = parts
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .map_or(Some(1000), |q| {
-                        q.parse::<f32>().ok().map(|q| (q * 1000.0) as u16)
-                    })?;
-                let primary = tag.split('-').next()?;
-                let locale = match primary {
-                    "zh" => Locale::ZhCn,
-                    "en" => Locale::EnUs,
-                    _ => return None,
-                };
-                (q > 0).then_some((q, locale))
-            })
-            .collect();
-        ranked.sort_by_key(|(q, _)| std::cmp::Reverse(*q));
-        ranked.first().map(|(_, l)| *l)
-    }
-}
+pub use crate::delivery::locale::Locale;
 
 /// One message ready for a provider. `to` is the full normalised destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,19 +26,6 @@ pub struct Message {
     pub locale: Locale,
     /// The verification's id (base64url jti), for provider-side correlation.
     pub jti: String,
-}
-
-fn purpose_words(purpose: Purpose, locale: Locale) -> &'static str {
-    match (locale, purpose) {
-        (Locale::EnUs, Purpose::Login) => "sign-in",
-        (Locale::EnUs, Purpose::Signup) => "sign-up",
-        (Locale::EnUs, Purpose::ResetPassword) => "password reset",
-        (Locale::EnUs, Purpose::UpdateUserinfo) => "account update",
-        (Locale::ZhCn, Purpose::Login) => "登录",
-        (Locale::ZhCn, Purpose::Signup) => "注册",
-        (Locale::ZhCn, Purpose::ResetPassword) => "重置密码",
-        (Locale::ZhCn, Purpose::UpdateUserinfo) => "修改账号信息",
-    }
 }
 
 pub struct Compose<'a> {
@@ -204,8 +131,9 @@ fn email_html(text: &str, code: &str, locale: Locale) -> String {
         })
         .collect();
     format!(
-        "<!doctype html><html lang=\"{}\"><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{paragraphs}</body></html>",
-        locale.as_str()
+        "<!doctype html><html lang=\"{}\"{}><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{paragraphs}</body></html>",
+        locale.as_str(),
+        if locale.texts().rtl { " dir=\"rtl\"" } else { "" }
     )
 }
 
@@ -244,49 +172,31 @@ pub fn sms_segments(text: &str) -> usize {
 
 pub fn compose(c: Compose) -> Message {
     let minutes = c.ttl_seconds.div_ceil(60);
-    let what = purpose_words(c.purpose, c.locale);
+    let texts = c.locale.texts();
+    let what = texts.purposes[c.purpose as usize];
+    let time = texts.minutes.format(minutes);
     let (app, code) = (c.app_name, c.code);
-    let plural = if minutes == 1 { "" } else { "s" };
-    let (subject, text) = match (c.destination.channel(), c.locale) {
-        (Channel::Sms, Locale::EnUs) => (
-            None,
-            format!(
-                "{app}: {code} is your {what} code. It expires in {minutes} minute{plural}. \
-                 Do not share it with anyone."
-            ),
-        ),
-        (Channel::Sms, Locale::ZhCn) => (
-            None,
-            format!("【{app}】您的{what}验证码是{code}，{minutes}分钟内有效。请勿泄露给他人。"),
-        ),
-        (Channel::Email, Locale::EnUs) => (
-            Some(format!("Your {app} {what} code")),
-            format!(
-                "Your {app} {what} code is {code}.\n\n\
-                 It expires in {minutes} minute{plural}. Do not share it with anyone: \
-                 {app} will never ask you for it.\n\n\
-                 If you did not request this code, you can ignore this email."
-            ),
-        ),
-        (Channel::Email, Locale::ZhCn) => (
-            Some(format!("您的{app}{what}验证码")),
-            format!(
-                "您的{app}{what}验证码是{code}。\n\n{minutes}分钟内有效。请勿泄露给他人，\
-                 {app}不会向您索要验证码。\n\n如果这不是您本人的操作，请忽略此邮件。"
-            ),
-        ),
+    let channel = c.destination.channel();
+    let built_in = |template: &str| {
+        template
+            .replace("{app}", app)
+            .replace("{purpose}", what)
+            .replace("{time}", &time)
+            .replace("{code}", code)
     };
-    let text = match c.template {
-        Some(template) => fill(template, app, code, what, minutes),
-        None => text,
+    let subject = (channel == Channel::Email).then(|| built_in(texts.subject));
+    let text = match (c.template, channel) {
+        (Some(template), _) => fill(template, app, code, what, minutes),
+        (None, Channel::Sms) => built_in(texts.sms),
+        (None, Channel::Email) => built_in(texts.email),
     };
-    let text = match (c.destination.channel(), c.webotp_domain) {
+    let text = match (channel, c.webotp_domain) {
         (Channel::Sms, Some(domain)) => format!("{text}\n\n@{domain} #{code}"),
         _ => text,
     };
     let html = subject.as_ref().map(|_| email_html(&text, code, c.locale));
     Message {
-        channel: c.destination.channel(),
+        channel,
         to: c.destination.as_str().to_owned(),
         subject,
         html,
@@ -302,23 +212,6 @@ pub fn compose(c: Compose) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accept_language_table() {
-        let cases = [
-            ("zh-CN,zh;q=0.9,en;q=0.8", Some(Locale::ZhCn)),
-            ("en-GB,en;q=0.9", Some(Locale::EnUs)),
-            ("fr-FR, en;q=0.5, zh;q=0.7", Some(Locale::ZhCn)),
-            ("fr-FR", None),
-            ("zh;q=0, en;q=0.1", Some(Locale::EnUs)),
-            ("zh-TW", Some(Locale::ZhCn)),
-            ("", None),
-            ("en;q=abc", None),
-        ];
-        for (header, expected) in cases {
-            assert_eq!(Locale::from_accept_language(header), expected, "{header}");
-        }
-    }
 
     #[test]
     fn sms_carries_code_purpose_validity_and_warning() {
@@ -368,47 +261,6 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(sms_segments(&text), expected, "{text}");
-        }
-    }
-
-    /// Every built-in SMS text, for every purpose, fits one segment with a 6-digit
-    /// code; the longest (10 digits, a WebOTP line) are the figures below.
-    #[test]
-    fn built_in_sms_segments_per_locale() {
-        let phone = Destination::parse("+8613800138000").unwrap();
-        let purposes = [
-            Purpose::Login,
-            Purpose::Signup,
-            Purpose::ResetPassword,
-            Purpose::UpdateUserinfo,
-        ];
-        // (locale, code, WebOTP domain, most segments over the purposes)
-        let cases = [
-            (Locale::EnUs, "482913", None, 1),
-            (Locale::EnUs, "4829135071", Some("login.example.com"), 1),
-            (Locale::ZhCn, "482913", None, 1),
-            (Locale::ZhCn, "482913", Some("example.com"), 1),
-            (Locale::ZhCn, "4829135071", Some("login.example.com"), 2),
-        ];
-        for (locale, code, domain, expected) in cases {
-            let most = purposes
-                .into_iter()
-                .map(|purpose| {
-                    let message = compose(Compose {
-                        app_name: "Acme",
-                        destination: &phone,
-                        purpose,
-                        locale,
-                        code,
-                        ttl_seconds: 600,
-                        jti: "j",
-                        webotp_domain: domain,
-                        template: None,
-                    });
-                    sms_segments(&message.text)
-                })
-                .max();
-            assert_eq!(most, Some(expected), "{locale:?} {code} {domain:?}");
         }
     }
 

@@ -5,5 +5,6 @@
 //! May import: `core`, `ports`.
 
 pub mod failover;
+pub mod locale;
 pub mod message;
 pub mod provider;

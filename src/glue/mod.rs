@@ -190,7 +190,7 @@ async fn serve(
         Vec::new()
     };
     let config = config(env).map_err(|e| misconfigured(&e.to_string()))?;
-    if let Some(reply) = api::static_reply(route, &config, &GetRandom) {
+    if let Some(reply) = api::static_reply(route, head, &config, &GetRandom) {
         return reply;
     }
     let kv = env

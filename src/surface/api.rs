@@ -217,7 +217,7 @@ pub fn parse_send(
         &mut fields,
         "locale",
         Locale::parse,
-        "Must be en-US or zh-CN.",
+        "Must be one of en-US, zh-CN, es, fr, de, pt-BR, ja, ko, ar, ru, hi, id, vi, tr.",
     )?;
     let ttl = fields.unsigned("ttl")?;
     fields.finish()?;
@@ -267,9 +267,10 @@ pub fn parse_check(body: &[u8]) -> Result<CheckCommand, ApiError> {
     Ok(command)
 }
 
-/// The login page, with a fresh CSP nonce. Off (404) when `LOGIN_PAGE = "off"`, and
-/// when clients must authenticate: a public page cannot hold a client secret.
-fn page(config: &Config, entropy: &impl Entropy) -> Result<Reply, ApiError> {
+/// The login page, with a fresh CSP nonce, in the visitor's language
+/// (`Accept-Language`, else `DEFAULT_LOCALE`). Off (404) when `LOGIN_PAGE = "off"`,
+/// and when clients must authenticate: a public page cannot hold a client secret.
+fn page(head: &RequestHead, config: &Config, entropy: &impl Entropy) -> Result<Reply, ApiError> {
     if !config.page.enabled || !config.clients.is_open() {
         return Err(ApiError::NotFound);
     }
@@ -278,7 +279,12 @@ fn page(config: &Config, entropy: &impl Entropy) -> Result<Reply, ApiError> {
         .fill(&mut nonce)
         .map_err(|_| ApiError::ServiceUnavailable { retry_after: 1 })?;
     let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
-    let (html, headers) = crate::surface::page::render(&config.app_name, &config.page, &nonce);
+    let locale = head
+        .header("accept-language")
+        .and_then(Locale::from_accept_language)
+        .unwrap_or(config.default_locale);
+    let (html, headers) =
+        crate::surface::page::render(&config.app_name, &config.page, locale, &nonce);
     Ok(Reply {
         headers,
         document: Some(("text/html; charset=utf-8", Cow::Owned(html))),
@@ -290,12 +296,13 @@ fn page(config: &Config, entropy: &impl Entropy) -> Result<Reply, ApiError> {
 /// the JWKS, preflights): the glue serves these without opening any binding.
 pub fn static_reply(
     route: Route,
+    head: &RequestHead,
     config: &Config,
     entropy: &impl Entropy,
 ) -> Option<Result<Reply, ApiError>> {
     let plain = Reply::plain;
     Some(match route {
-        Route::Page => page(config, entropy),
+        Route::Page => page(head, config, entropy),
         Route::OpenApi => Ok(Reply {
             document: Some((
                 "application/json; charset=utf-8",
@@ -331,7 +338,7 @@ pub async fn handle(
 ) -> Result<Reply, ApiError> {
     let config: &Config = deps.config();
     let plain = Reply::plain;
-    if let Some(reply) = static_reply(route, config, deps.entropy()) {
+    if let Some(reply) = static_reply(route, head, config, deps.entropy()) {
         return reply;
     }
     match route {
@@ -572,12 +579,24 @@ mod tests {
                 Locale::EnUs,
             ),
             (
-                r#"{"to":"+33612345678"}"#,
+                r#"{"to":"+41791234567"}"#,
                 Some("zh-CN"),
                 Locale::EnUs,
                 Locale::ZhCn,
             ),
-            (r#"{"to":"+33612345678"}"#, None, Locale::ZhCn, Locale::ZhCn),
+            (r#"{"to":"+41791234567"}"#, None, Locale::ZhCn, Locale::ZhCn),
+            (
+                r#"{"to":"+33612345678"}"#,
+                Some("zh-CN"),
+                Locale::EnUs,
+                Locale::Fr,
+            ),
+            (
+                r#"{"to":"a@b.co"}"#,
+                Some("ja-JP,en;q=0.5"),
+                Locale::EnUs,
+                Locale::Ja,
+            ),
             (r#"{"to":"a@b.co"}"#, Some("en"), Locale::ZhCn, Locale::EnUs),
             (r#"{"to":"a@b.co"}"#, None, Locale::EnUs, Locale::EnUs),
             (
@@ -604,7 +623,7 @@ mod tests {
             Some("purpose")
         );
         assert_eq!(
-            field(r#"{"to":"a@b.co","locale":"fr"}"#).as_deref(),
+            field(r#"{"to":"a@b.co","locale":"sv"}"#).as_deref(),
             Some("locale")
         );
         assert_eq!(

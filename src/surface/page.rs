@@ -4,6 +4,7 @@
 //! runs, and the only third party is Turnstile when a site key is configured.
 
 use crate::config::settings::PageConfig;
+use crate::delivery::locale::Locale;
 
 const TEMPLATE: &str = include_str!("login.html");
 const TURNSTILE: &str = "https://challenges.cloudflare.com";
@@ -38,15 +39,24 @@ pub fn content_security_policy(nonce: &str, turnstile: bool) -> String {
     )
 }
 
-/// The page and its security headers. `nonce` must be fresh per response
-/// (base64 of at least 16 random bytes).
+/// The page in `locale` and its security headers. `nonce` must be fresh per
+/// response (base64 of at least 16 random bytes).
 pub fn render(
     app_name: &str,
     page: &PageConfig,
+    locale: Locale,
     nonce: &str,
 ) -> (String, Vec<(&'static str, String)>) {
     let site_key = page.turnstile_site_key.as_deref().unwrap_or("");
+    let texts = locale.texts();
+    // JSON inside <script>: no "<" may close the element early.
+    let strings = serde_json::to_string(&texts.page)
+        .unwrap_or_default()
+        .replace('<', "\\u003c");
     let html = TEMPLATE
+        .replace("{{LANG}}", locale.as_str())
+        .replace("{{DIR}}", if texts.rtl { "rtl" } else { "ltr" })
+        .replace("{{TEXTS}}", &strings)
         .replace("{{NONCE}}", nonce)
         .replace("{{APP}}", &escape_html(app_name))
         .replace("{{ACCENT}}", &page.accent)
@@ -95,12 +105,17 @@ mod tests {
 
     #[test]
     fn every_inline_block_carries_the_nonce_and_nothing_else_is_inline() {
-        let (html, headers) = render("Acme <Login> & \"Co\"", &config(), "bm9uY2Utbm9uY2U=");
+        let (html, headers) = render(
+            "Acme <Login> & \"Co\"",
+            &config(),
+            Locale::EnUs,
+            "bm9uY2Utbm9uY2U=",
+        );
         assert!(html.contains("<title>Acme &lt;Login&gt; &amp; &quot;Co&quot;</title>"));
         assert!(!html.contains("{{"), "every placeholder is filled");
         assert_eq!(
             html.matches("<script").count(),
-            html.matches("<script nonce=\"bm9uY2Utbm9uY2U=\">").count()
+            html.matches("<script nonce=\"bm9uY2Utbm9uY2U=\"").count()
         );
         assert_eq!(html.matches("<style").count(), 1);
         assert!(html.contains("<style nonce=\"bm9uY2Utbm9uY2U=\">"));
@@ -121,7 +136,7 @@ mod tests {
 
     #[test]
     fn the_page_has_what_the_flow_needs() {
-        let (html, _) = render("edge-otp", &config(), "n");
+        let (html, _) = render("edge-otp", &config(), Locale::EnUs, "n");
         for needle in [
             "inputmode=\"numeric\"",
             "autocomplete=\"one-time-code\"",
@@ -131,17 +146,74 @@ mod tests {
             "OTPCredential",
             "resend_after",
             "attempts_remaining",
-            "navigator.language",
+            "<html lang=\"en-US\" dir=\"ltr\">",
+            "Sign in with a one-time code.",
             "--accent:#2563eb",
         ] {
             assert!(html.contains(needle), "{needle}");
         }
     }
 
+    /// Every text the page's markup and script ask for is one the locales have.
+    #[test]
+    fn every_text_the_page_uses_exists() {
+        let keys = match serde_json::to_value(&Locale::EnUs.texts().page).unwrap() {
+            serde_json::Value::Object(map) => map,
+            other => panic!("{other}"),
+        };
+        let mut used: Vec<&str> = Vec::new();
+        for marker in ["data-t=\"", "T."] {
+            for piece in TEMPLATE.split(marker).skip(1) {
+                let name = piece
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap();
+                used.push(name);
+            }
+        }
+        assert!(used.len() > 20, "{used:?}");
+        for name in used {
+            assert!(
+                keys.contains_key(name),
+                "the page uses {name}, no locale has it"
+            );
+        }
+        // `T[code]` shows the API's error codes: each has a text.
+        for code in [
+            "invalid_phone_number",
+            "invalid_email",
+            "invalid_request",
+            "captcha_required",
+            "captcha_invalid",
+            "destination_not_allowed",
+            "delivery_unavailable",
+            "service_unavailable",
+            "invalid_verification",
+            "expired",
+            "already_used",
+            "too_many_attempts",
+            "unauthorized",
+            "user_exists",
+            "user_not_found",
+        ] {
+            assert!(keys.contains_key(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_page_speaks_the_chosen_language() {
+        let (html, _) = render("edge-otp", &config(), Locale::Ar, "n");
+        assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+        assert!(html.contains("إرسال الرمز"), "the Arabic texts are in");
+        assert!(!html.contains("Resend code in"), "and only they");
+        let (html, _) = render("edge-otp", &config(), Locale::Ja, "n");
+        assert!(html.contains("<html lang=\"ja\" dir=\"ltr\">") && html.contains("コードを送信"));
+    }
+
     #[test]
     fn turnstile_widens_the_policy_only_when_configured() {
         let page = PageConfig::parse(None, None, Some("0x4AAAAAAA")).unwrap();
-        let (html, headers) = render("edge-otp", &page, "n");
+        let (html, headers) = render("edge-otp", &page, Locale::EnUs, "n");
         assert!(html.contains("data-sitekey=\"0x4AAAAAAA\""));
         assert!(headers[0]
             .1

@@ -127,7 +127,7 @@ try {
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), "no horizontal scroll at 320 px");
     await context.close();
   }
-  // zh-CN by navigator.language, and an error shown in Chinese.
+  // zh-CN by the browser's language (Accept-Language), and an error shown in Chinese.
   {
     const { context, page } = await open(browser, { viewport: { width: 390, height: 700 }, locale: "zh-CN" });
     assert.equal(await page.evaluate(() => document.documentElement.lang), "zh-CN");
@@ -138,6 +138,22 @@ try {
     await page.locator("#msg", { hasText: "手机号格式不正确" }).waitFor();
     await shot(page, "zh-1-error");
     await axe(page, "zh error");
+    await context.close();
+  }
+  // Arabic: right to left, every text Arabic, still usable by keyboard and clean for axe.
+  {
+    const { context, page } = await open(browser, { viewport: { width: 390, height: 700 }, locale: "ar-EG" });
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "ar");
+    assert.equal(await page.evaluate(() => document.documentElement.dir), "rtl");
+    assert.equal(await page.locator("#send").textContent(), "إرسال الرمز");
+    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector("label")).direction), "rtl");
+    await tabTo(page, "#to");
+    await page.keyboard.type("not-a-number");
+    await page.keyboard.press("Enter");
+    await page.locator("#msg", { hasText: "رقم الهاتف غير صالح" }).waitFor();
+    await shot(page, "ar-1-error");
+    await axe(page, "ar error");
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), "no horizontal scroll in RTL");
     await context.close();
   }
   assert.deepEqual(report.csp_violations, [], "no Content-Security-Policy violations");

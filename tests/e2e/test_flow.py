@@ -208,3 +208,36 @@ def test_locale_from_calling_code_then_accept_language(worker, capture, ip, phon
         assert message["locale"] == expected, (to, headers)
     r = worker.send(f"1{email}", ip, fields={"locale": "en-US"}, **{"accept-language": "zh-CN"})
     assert r.status == 200 and capture.latest(f"1{email}")["locale"] == "en-US"
+
+
+def test_languages_chosen_for_the_person(worker, capture, ip, phone, email):
+    """Calling codes pick fr, pt-BR and ja; Accept-Language picks Arabic (right to
+    left in the HTML email); a named locale wins; the SMS texts fit one segment."""
+    tail = phone[-4:]
+    cases = [
+        # (to, headers, locale, words, characters in one segment: GSM-7 160, UCS-2 70)
+        (f"+3361234{tail}", {}, "fr", "Ne le partagez avec personne", 160),
+        (f"+55119876{tail}", {}, "pt-BR", "Não compartilhe", 70),
+        (f"+81901234{tail}", {"accept-language": "en"}, "ja", "他人に教えないでください", 70),
+        (f"+41791234{tail}", {"accept-language": "de-CH,de;q=0.9"}, "de", "Geben Sie ihn nicht weiter", 160),
+    ]
+    for to, headers, locale, words, segment in cases:
+        r = worker.send(to, ip, **headers)
+        assert r.status == 200, (to, r.json)
+        message = capture.latest(to)
+        assert message["locale"] == locale and words in message["body"], message
+        assert message["code"] in message["body"]
+        units = len(message["body"].encode("utf-16-le")) // 2
+        assert units <= segment, (locale, units)
+        v = worker.check(r.json["verification_id"], message["code"])
+        assert v.status == 200 and v.json["status"] == "approved"
+    r = worker.send(email, ip, **{"accept-language": "ar-EG,ar;q=0.9,en;q=0.5"})
+    assert r.status == 200, r.json
+    message = capture.latest(email)
+    assert message["locale"] == "ar"
+    assert message["subject"] == "رمز تسجيل الدخول في edge-otp", message["subject"]
+    assert 'lang="ar" dir="rtl"' in message["html"] and message["code"] in message["html"]
+    r = worker.send(f"ko.{email}", ip, fields={"locale": "ko"}, **{"accept-language": "ar"})
+    assert r.status == 200 and capture.latest(f"ko.{email}")["locale"] == "ko"
+    r = worker.send(f"sv.{email}", ip, fields={"locale": "sv"})
+    assert r.status == 400 and r.json["field"] == "locale" and "pt-BR" in r.json["message"]

@@ -24,11 +24,22 @@ def test_page_is_small_strict_and_configured(page_worker):
     csp = r.headers["content-security-policy"]
     nonce = re.search(r"script-src 'nonce-([A-Za-z0-9+/=]+)'", csp).group(1)
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "default-src 'none'" in csp
-    assert html.count("<script") == html.count(f'<script nonce="{nonce}">') == 1
+    assert html.count("<script") == html.count(f'<script nonce="{nonce}"') == 2
+    assert '<html lang="en-US" dir="ltr">' in html and "Sign in with a one-time code." in html
     assert f'<style nonce="{nonce}">' in html and "<title>Acme Login</title>" in html and "--accent:#0f766e" in html
     again = page_worker.request("GET", "/").headers["content-security-policy"]
     assert again != csp, "a fresh nonce per response"
     assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+
+
+def test_page_speaks_the_visitors_language(page_worker):
+    """Accept-Language chooses the page's texts; Arabic is right to left."""
+    cases = [("ar-SA,ar;q=0.9", "ar", "rtl", "إرسال الرمز"), ("fr-CA", "fr", "ltr", "Envoyer le code"),
+             ("vi", "vi", "ltr", "Gửi mã"), ("sv-SE", "en-US", "ltr", "Send code")]
+    for header, lang, direction, words in cases:
+        r = page_worker.request("GET", "/", headers={"accept-language": header})
+        html = r.raw.decode()
+        assert r.status == 200 and f'<html lang="{lang}" dir="{direction}">' in html and words in html, header
 
 
 def test_page_is_off_where_clients_must_authenticate(dialects):

@@ -299,8 +299,9 @@ pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
         _ => (400, "USG.INVALID_PARAMETER", "参数错误"),
     };
     let message = match lang {
+        // The vendor's messages are Chinese or English.
         Locale::ZhCn => zh.to_owned(),
-        Locale::EnUs => e.message().to_owned(),
+        _ => e.message().to_owned(),
     };
     Reply {
         headers: e.headers(),

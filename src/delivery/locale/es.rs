@@ -1,0 +1,67 @@
+//! Español. The SMS keeps to the GSM alphabet ("clave", no accents outside it) so
+//! that it fits one 160-character segment.
+
+use super::{Count, Page, Texts};
+
+pub const TEXTS: Texts = Texts {
+    tag: "es",
+    rtl: false,
+    purposes: [
+        "acceso",
+        "registro",
+        "cambio de contraseña",
+        "cambio de datos",
+    ],
+    minutes: Count::OneOther("1 minuto", "{n} minutos"),
+    sms: "{app}: {code} es tu clave de {purpose}. Vence en {time}. No la compartas con nadie.",
+    subject: "Tu código de {purpose} de {app}",
+    email: "Tu código de {purpose} de {app} es {code}.\n\n\
+            Vence en {time}. No lo compartas con nadie: {app} nunca te lo pedirá.\n\n\
+            Si no solicitaste este código, puedes ignorar este correo.",
+    page: Page {
+        lead: "Inicia sesión con un código de un solo uso.",
+        to: "Correo electrónico o número de teléfono",
+        hint: "Los números de teléfono empiezan con + y el código del país.",
+        send: "Enviar código",
+        code: "Código de verificación",
+        verify: "Verificar",
+        change: "Usar otro correo o teléfono",
+        verified: "Verificado",
+        claims: "El token verificado dice:",
+        again: "Empezar de nuevo",
+        sending: "Enviando…",
+        checking: "Comprobando…",
+        sent: "Enviamos un código a {to}.",
+        resend: "Reenviar código",
+        resend_in: "Reenviar código en {s} s",
+        empty: "Escribe un correo electrónico o un número de teléfono.",
+        empty_code: "Escribe el código.",
+        invalid_code: "Código incorrecto. Te quedan {n} intentos.",
+        invalid_phone_number:
+            "Ese número de teléfono no es válido; empieza con + y el código del país.",
+        invalid_email: "Esa dirección de correo no es válida.",
+        invalid_request: "Algo en la solicitud no es correcto; revisa lo que escribiste.",
+        captcha_required: "Completa primero la verificación.",
+        captcha_invalid: "La verificación falló; inténtalo de nuevo.",
+        destination_not_allowed: "No podemos enviar códigos a este destino.",
+        rate_limited: "Demasiadas solicitudes. Inténtalo de nuevo en {s} s.",
+        delivery_unavailable: "No pudimos enviar el código. Inténtalo de nuevo en un momento.",
+        service_unavailable: "El servicio está ocupado. Inténtalo de nuevo en un momento.",
+        invalid_verification: "Esta solicitud de código ya no es válida. Pide un código nuevo.",
+        expired: "El código caducó. Pide un código nuevo.",
+        already_used: "Este código ya se usó. Pide un código nuevo.",
+        too_many_attempts: "Demasiados códigos incorrectos. Pide un código nuevo.",
+        unauthorized: "Esta página no tiene permiso para usar la API.",
+        user_exists: "Ya hay una cuenta con este destino.",
+        user_not_found: "Ninguna cuenta usa este destino.",
+        network: "Error de red. Revisa tu conexión e inténtalo de nuevo.",
+        other: "Algo salió mal. Inténtalo de nuevo.",
+        sub: "Sujeto",
+        purpose: "Propósito",
+        channel: "Canal",
+        iss: "Emisor",
+        aud: "Audiencia",
+        iat: "Emitido",
+        exp: "Caduca",
+    },
+};

@@ -1,0 +1,62 @@
+//! Português (Brasil); also the language of any `pt` request. Portuguese needs
+//! letters outside the GSM alphabet, so the SMS is UCS-2 (70 characters) and kept
+//! short.
+
+use super::{Count, Page, Texts};
+
+pub const TEXTS: Texts = Texts {
+    tag: "pt-BR",
+    rtl: false,
+    purposes: ["acesso", "cadastro", "troca de senha", "troca de dados"],
+    minutes: Count::Same("{n} min"),
+    sms: "{app}: código de {purpose}: {code}. Vale {time}. Não compartilhe.",
+    subject: "Seu código de {purpose} no {app}",
+    email: "Seu código de {purpose} no {app} é {code}.\n\n\
+            Ele vale por {time}. Não compartilhe com ninguém: o {app} nunca vai pedir este código.\n\n\
+            Se você não pediu este código, ignore este e-mail.",
+    page: Page {
+        lead: "Entre com um código de uso único.",
+        to: "E-mail ou número de telefone",
+        hint: "Números de telefone começam com + e o código do país.",
+        send: "Enviar código",
+        code: "Código de verificação",
+        verify: "Verificar",
+        change: "Usar outro e-mail ou telefone",
+        verified: "Verificado",
+        claims: "O token verificado diz:",
+        again: "Recomeçar",
+        sending: "Enviando…",
+        checking: "Verificando…",
+        sent: "Enviamos um código para {to}.",
+        resend: "Reenviar código",
+        resend_in: "Reenviar código em {s} s",
+        empty: "Digite um e-mail ou um número de telefone.",
+        empty_code: "Digite o código.",
+        invalid_code: "Código errado. Restam {n} tentativas.",
+        invalid_phone_number: "Esse número de telefone não é válido; comece com + e o código do país.",
+        invalid_email: "Esse e-mail não é válido.",
+        invalid_request: "Algo na solicitação está errado; confira o que você digitou.",
+        captcha_required: "Conclua a verificação primeiro.",
+        captcha_invalid: "A verificação falhou; tente de novo.",
+        destination_not_allowed: "Não podemos enviar códigos para este destino.",
+        rate_limited: "Muitas solicitações. Tente de novo em {s} s.",
+        delivery_unavailable: "Não conseguimos enviar o código. Tente de novo em instantes.",
+        service_unavailable: "O serviço está ocupado. Tente de novo em instantes.",
+        invalid_verification: "Esta solicitação de código não é mais válida. Peça um novo código.",
+        expired: "O código expirou. Peça um novo código.",
+        already_used: "Este código já foi usado. Peça um novo código.",
+        too_many_attempts: "Muitos códigos errados. Peça um novo código.",
+        unauthorized: "Esta página não tem permissão para chamar a API.",
+        user_exists: "Já existe uma conta com este destino.",
+        user_not_found: "Nenhuma conta usa este destino.",
+        network: "Erro de rede. Verifique sua conexão e tente de novo.",
+        other: "Algo deu errado. Tente de novo.",
+        sub: "Titular",
+        purpose: "Finalidade",
+        channel: "Canal",
+        iss: "Emissor",
+        aud: "Público",
+        iat: "Emitido em",
+        exp: "Expira em",
+    },
+};
