@@ -17,7 +17,7 @@ use crate::policy::state::{Serialised, State, StateOp, StateReply};
 use crate::ports::kv::StoreError;
 use crate::ports::{Entropy, EntropyError, Identified, Transport};
 use crate::service::error::ApiError;
-use crate::service::events::Event;
+use crate::service::events::{self, Event};
 use crate::service::Deps;
 use crate::surface::api::{self, Route};
 use crate::surface::cors::CorsHeaders;
@@ -28,7 +28,8 @@ use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use worker::{
-    console_log, event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, Request,
+    console_log, event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, MessageBatch,
+    MessageExt, QueueRetryOptionsBuilder, Request,
 };
 
 /// The KV namespace binding of `wrangler.toml`.
@@ -37,6 +38,8 @@ const KV_BINDING: &str = "OTP_KV";
 const DIRECTORY_BINDING: &str = "USER_DIRECTORY";
 /// Workers Analytics Engine dataset for counts per outcome, when bound.
 const ANALYTICS_BINDING: &str = "ANALYTICS";
+/// The Cloudflare Queue lifecycle events go to, when bound.
+const EVENTS_QUEUE_BINDING: &str = "EVENTS_QUEUE";
 
 /// Store operations of one request, reported in its log line (the benchmark sums
 /// them).
@@ -237,12 +240,37 @@ async fn serve(
     api::handle(route, head, &body, &deps, now).await
 }
 
-/// Posts the request's lifecycle events to `EVENTS_URL` after the response
-/// (`waitUntil`): one retry after a second, then the event is dropped (and logged).
-fn post_events(ctx: &Context, env: &Env, events: Vec<Event>) {
+/// After the response (`waitUntil`): stamps the request's lifecycle events with an
+/// id and its latency, then sends them to the `EVENTS_QUEUE` queue when one is
+/// bound (its consumer delivers them), else posts each to `EVENTS_URL` with one
+/// retry after a second; an event neither takes is dropped and logged.
+fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
+    if events.is_empty() {
+        return;
+    }
     let Ok(config) = config(env) else {
         return;
     };
+    let events: Vec<Event> = events
+        .into_iter()
+        .map(|event| Event {
+            id: event_id(),
+            latency_ms: Some(latency_ms),
+            ..event
+        })
+        .collect();
+    if let Ok(queue) = env.queue(EVENTS_QUEUE_BINDING) {
+        ctx.wait_until(async move {
+            let count = events.len();
+            if queue.send_batch(events).await.is_err() {
+                console_log!(
+                    "{}",
+                    json!({"level": "warn", "event": "events", "detail": "the events queue refused a batch", "count": count})
+                );
+            }
+        });
+        return;
+    }
     let Some((url, secret)) = config.events.clone() else {
         return;
     };
@@ -273,6 +301,61 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>) {
     }
 }
 
+/// 16 random bytes, base64url: an event's id.
+fn event_id() -> String {
+    let mut bytes = [0u8; 16];
+    // Entropy that fails leaves zeros: the id is for de-duplication, not secrecy.
+    let _ = GetRandom.fill(&mut bytes);
+    crate::core::base64url::encode(&bytes)
+}
+
+/// The consumer of `EVENTS_QUEUE` (when `wrangler.toml` makes this worker one):
+/// posts each event to `EVENTS_URL`, signed; a 2xx acknowledges it, anything else
+/// retries it after [`events::retry_delay`] until the queue's `max_retries`.
+#[event(queue)]
+async fn consume_events(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    let config = config(&env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let Some((url, secret)) = config.events.clone() else {
+        console_log!(
+            "{}",
+            json!({"level": "warn", "event": "events", "detail": "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events dropped"})
+        );
+        batch.ack_all();
+        return Ok(());
+    };
+    let transport = Identified {
+        inner: &transport::WorkersTransport,
+        user_agent: &config.user_agent,
+    };
+    for message in batch.iter() {
+        let message = message?;
+        let now = Date::now().as_millis();
+        let request = events::delivery(&url, &secret, message.body().to_string(), now / 1000);
+        match transport.fetch(&request, 3000).await {
+            Ok(reply) if (200..300).contains(&reply.status) => message.ack(),
+            failed => {
+                let age = now.saturating_sub(message.timestamp().as_millis()) / 1000;
+                let delay = events::retry_delay(age);
+                message.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(delay)
+                        .build(),
+                );
+                console_log!(
+                    "{}",
+                    json!({"level": "warn", "event": "events", "detail": "event not accepted; retried",
+                           "status": failed.ok().map(|r| r.status), "delay_s": delay})
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn into_worker(response: Response) -> worker::Result<worker::Response> {
     let headers = Headers::new();
     for (name, value) in &response.headers {
@@ -291,7 +374,8 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<worke
     let counts = Rc::new(OpCounts::default());
     let events = RefCell::new(Vec::new());
     let result = serve(&mut req, &env, &head, &counts, &events).await;
-    post_events(&ctx, &env, events.into_inner());
+    let latency = Date::now().as_millis().saturating_sub(started);
+    post_events(&ctx, &env, events.into_inner(), latency);
     let route = Route::resolve(&head.method, &head.path).ok();
     let (mut response, outcome, reply) = match result {
         Ok(reply) => (

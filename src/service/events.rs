@@ -3,9 +3,13 @@
 //! `.blocked`, `delivery.failed`). An event never carries a code, a token or a full
 //! destination: the masked destination and its state hash identify it.
 //!
-//! The use cases record events through [`crate::service::Platform::emit`]; the glue
-//! posts them to `EVENTS_URL` after the response (`waitUntil`), signed like the
-//! webhook provider, so an event never delays or fails the user's request.
+//! The use cases record events through [`crate::service::Platform::emit`]; after the
+//! response (`waitUntil`, so an event never delays or fails the user's request) the
+//! glue stamps each with an id and the request's latency, then either sends them to
+//! the `EVENTS_QUEUE` Cloudflare Queue, whose consumer (the operator's worker, or
+//! this one) posts each to `EVENTS_URL` and retries with backoff, or, with no
+//! queue bound, posts them to `EVENTS_URL` directly. Posts are signed like the
+//! webhook provider.
 
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
@@ -16,6 +20,9 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
+    /// Unique per occurrence (random, base64url): deliveries are at least once, so
+    /// a receiver drops an id it has seen.
+    pub id: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// The verification's jti (base64url), when known.
@@ -32,6 +39,8 @@ pub struct Event {
     /// What happened, in the API's words (`sent`, `suppressed`, an error code…).
     pub outcome: &'static str,
     pub provider: Option<&'static str>,
+    /// How long the request that caused the event took until its response, in ms.
+    pub latency_ms: Option<u64>,
 }
 
 impl Event {
@@ -44,6 +53,7 @@ impl Event {
         now: u64,
     ) -> Event {
         Event {
+            id: String::new(),
             kind,
             verification: None,
             time: now,
@@ -55,6 +65,7 @@ impl Event {
             client: String::new(),
             outcome,
             provider: None,
+            latency_ms: None,
         }
     }
 
@@ -87,9 +98,25 @@ impl Event {
     /// The signed POST of this event to `url` (the webhook provider's scheme:
     /// `X-Edge-Otp-Signature: v1=hex(HMAC-SHA256(secret, timestamp "." body))`).
     pub fn request(&self, url: &str, secret: &[u8], now: u64) -> OutboundRequest {
-        let body = serde_json::to_string(self).unwrap_or_default();
-        signed_post(url, secret, body, now)
+        delivery(
+            url,
+            secret,
+            serde_json::to_string(self).unwrap_or_default(),
+            now,
+        )
     }
+}
+
+/// The signed POST of an event's JSON `body` (as a queue consumer holds it).
+pub fn delivery(url: &str, secret: &[u8], body: String, now: u64) -> OutboundRequest {
+    signed_post(url, secret, body, now)
+}
+
+/// How long a queued event whose post failed waits before the next try: as long
+/// as it has existed (so the waits double: 1 s, 2 s, 4 s…), within 1 s and 10
+/// minutes. The queue's `max_retries` ends it.
+pub fn retry_delay(age_seconds: u64) -> u32 {
+    age_seconds.clamp(1, 600) as u32
 }
 
 #[cfg(test)]
@@ -117,5 +144,14 @@ mod tests {
             Some("verification.exhausted")
         );
         assert_eq!(Event::of_refused_send(&ApiError::InvalidEmail), None);
+    }
+
+    #[test]
+    fn queued_retries_back_off() {
+        // (seconds since the event was queued, wait before the next try)
+        let cases = [(0, 1), (1, 1), (3, 3), (40, 40), (600, 600), (86_400, 600)];
+        for (age, delay) in cases {
+            assert_eq!(retry_delay(age), delay, "{age}");
+        }
     }
 }

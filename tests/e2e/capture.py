@@ -60,6 +60,8 @@ class Capture:
         self.provider_messages = []  # (provider, form fields)
         self.refused = []  # (provider, rule) of requests a vendor fake refused
         self.events = []  # lifecycle events the workers posted (signature checked)
+        self.events_refuse = 0  # answer this many more event posts 503
+        self.events_refused = []  # the events answered 503
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -183,8 +185,14 @@ class Capture:
                 if not ok:
                     return self._reply(401, b"{}")
                 with capture.lock:
-                    capture.events.append(json.loads(body))
-                self._reply(200, b"{}")
+                    if capture.events_refuse > 0:
+                        capture.events_refuse -= 1
+                        capture.events_refused.append(json.loads(body))
+                        refuse = True
+                    else:
+                        capture.events.append(json.loads(body))
+                        refuse = False
+                self._reply(503 if refuse else 200, b"{}")
 
             def _directory(self, body):
                 ok = self._signed(body)

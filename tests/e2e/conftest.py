@@ -228,6 +228,28 @@ def guarded(capture):
     stop()
 
 
+QUEUE_TOML = """
+[[queues.producers]]
+binding = "EVENTS_QUEUE"
+queue = "edge-otp-events-e2e"
+
+[[queues.consumers]]
+queue = "edge-otp-events-e2e"
+max_batch_size = 10
+max_batch_timeout = 1
+max_retries = 5
+"""
+
+
+@pytest.fixture(scope="session")
+def queue_worker(capture):
+    """Lifecycle events through a local Cloudflare Queue, consumed by the worker
+    itself (posted to EVENTS_URL with retries); codes may live 30 s."""
+    client, stop = start_worker("queue", capture, {"CODE_TTL_MIN": "30"}, extra_toml=QUEUE_TOML)
+    yield client
+    stop()
+
+
 @pytest.fixture(scope="session")
 def directory_worker(capture):
     """A KV user directory with enumeration protection off, and a tiny SMS spend

@@ -1,7 +1,12 @@
 """Lifecycle events (issue 14): each occurrence reaches the operator's receiver once,
-after the response, signed, with no code, token or full destination in it."""
+after the response, signed, with no code, token or full destination in it; directly
+(`EVENTS_URL`) or through a Cloudflare Queue whose consumer retries."""
 
+import collections
+import json
 import time
+
+from conftest import ARTIFACTS
 
 
 def events_for(capture, verification=None, to=None, wait=5.0):
@@ -55,3 +60,65 @@ def test_delivery_failures_are_events(worker, capture, ip, email):
     masked = "dvf***@example.com"
     seen = kinds(capture, masked, 1)
     assert ("delivery.failed", "delivery_unavailable") in seen, seen
+
+
+def test_queued_events_each_type_once_despite_refusals(queue_worker, capture, ip, email):
+    """Every event type through the local queue: the receiver refuses the first two
+    posts, the consumer retries them, and each occurrence is accepted exactly once."""
+    w = queue_worker
+    with capture.lock:
+        capture.events_refuse = 2
+    name = lambda tag: f"q{tag}x-{email}"
+    masked = lambda tag: f"q{tag}x***@example.com"
+    # An expiring code first: its check comes 31 s later, after the rest.
+    a = w.send(name("a"), ip, fields={"ttl": 30})
+    assert a.status == 200, a.json
+    started = time.time()
+    code_a = capture.latest(name("a"))["code"]
+    wrong = lambda code: f"{(int(code) + 1) % 1_000_000:06d}"
+    b = w.send(name("b"), ip)
+    code_b = capture.latest(name("b"))["code"]
+    assert w.send(name("b"), ip).status == 429
+    assert w.check(b.json["verification_id"], wrong(code_b)).status == 400
+    assert w.check(b.json["verification_id"], code_b).status == 200
+    c = w.send(name("c"), ip)
+    code_c = capture.latest(name("c"))["code"]
+    statuses = [w.check(c.json["verification_id"], wrong(code_c)).status for _ in range(5)]
+    assert statuses == [400, 400, 400, 400, 429], statuses
+    capture.mode = "fail"
+    try:
+        assert w.send(name("d"), ip).status == 503
+    finally:
+        capture.mode = "ok"
+    time.sleep(max(0.0, 31 - (time.time() - started)))
+    e = w.check(a.json["verification_id"], code_a)
+    assert e.status == 410 and e.json["error"] == "expired", e.json
+    expected = collections.Counter({
+        ("a", "verification.sent"): 1, ("a", "verification.expired"): 1,
+        ("b", "verification.sent"): 1, ("b", "verification.blocked"): 1,
+        ("b", "verification.failed"): 1, ("b", "verification.approved"): 1,
+        ("c", "verification.sent"): 1, ("c", "verification.failed"): 4,
+        ("c", "verification.exhausted"): 1, ("d", "delivery.failed"): 1,
+    })
+    ours = {masked(tag): tag for tag in "abcd"}
+    deadline = time.time() + 60
+    while True:
+        with capture.lock:
+            accepted = [ev for ev in capture.events if ev.get("to") in ours]
+            refused = [ev for ev in capture.events_refused if ev.get("to") in ours]
+        seen = collections.Counter((ours[ev["to"]], ev["type"]) for ev in accepted)
+        if seen == expected or time.time() > deadline:
+            break
+        time.sleep(0.25)
+    ids = collections.Counter(ev["id"] for ev in accepted)
+    (ARTIFACTS / "queued-events.json").write_text(json.dumps({
+        "accepted_per_type": collections.Counter(ev["type"] for ev in accepted),
+        "refused_then_retried": len(refused), "duplicates": sum(n - 1 for n in ids.values()),
+    }, indent=2, sort_keys=True))
+    assert seen == expected, seen
+    assert all(n == 1 for n in ids.values()), "each occurrence accepted once"
+    assert len(refused) == 2 and all(ids[ev["id"]] == 1 for ev in refused), "refused posts were retried"
+    assert all(ev["latency_ms"] is not None and len(ev["id"]) == 22 for ev in accepted)
+    text = repr(accepted)
+    for secret in (code_a, code_b, code_c, name("a"), a.json["verification_id"]):
+        assert secret not in text
