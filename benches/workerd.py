@@ -7,7 +7,10 @@ Printed per mode: KV reads and writes and Durable Object calls per send and per
 check (summed from the worker's request log lines, so they are exact counts), the
 same for SMS sends (where the money caps' leases show), workerd CPU per cycle
 (user+system time of the workerd processes, from /proc), the no-op request's CPU,
-and p50/p99 wall time per cycle. Figures, not assertions: the machine is shared.
+and p50/p99 wall time per cycle; `GET /healthz` CPU per request beside the no-op
+request; and the cold start: workerd CPU from process start to the first answered
+request (module compile and instantiation, plus workerd's own boot, which the no-op
+worker shows alone). Figures, not assertions: the machine is shared.
 The JSON goes to tests/artifacts/bench.json.
 """
 
@@ -127,8 +130,20 @@ def run_cycles(client, capture, mode):
     }
 
 
+def healthz_cpu(client):
+    """workerd CPU per `GET /healthz` (after a warm-up)."""
+    for _ in range(20):
+        client.request("GET", "/healthz")
+    cpu0 = workerd_cpu(client.process.pid)
+    requests = 2 * CYCLES
+    for _ in range(requests):
+        assert client.request("GET", "/healthz").status == 200
+    return (workerd_cpu(client.process.pid) - cpu0) / requests
+
+
 def noop_cpu():
-    """workerd CPU per request of a no-op JS worker (2 requests per cycle: a send and a check)."""
+    """workerd CPU at the first answered request, and per request, of a no-op JS
+    worker (2 requests per cycle: a send and a check)."""
     port, inspector = free_port(), free_port()
     env = dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false", CI="true")
     log = open(ARTIFACTS / "wrangler-dev-noop.log", "w")
@@ -149,13 +164,14 @@ def noop_cpu():
             if time.time() > deadline:
                 raise RuntimeError("the no-op worker did not start")
             time.sleep(0.5)
+        startup = workerd_cpu(process.pid)
         for _ in range(10):
             client.request("GET", "/")
         cpu0 = workerd_cpu(process.pid)
         requests = 2 * CYCLES
         for _ in range(requests):
             client.request("GET", "/")
-        return (workerd_cpu(process.pid) - cpu0) / requests
+        return startup, (workerd_cpu(process.pid) - cpu0) / requests
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=20)
@@ -171,14 +187,20 @@ def main():
             variables = {"CONSISTENCY": mode, "IP_HOURLY_CAP": "1000000", "NUMBER_BLOCK_HOURLY_CAP": "100000",
                          "RESEND_COOLDOWN": "0"}
             client, stop = start_worker(f"bench-{mode}", capture, variables)
+            startup = workerd_cpu(client.process.pid)
             try:
                 results[mode] = run_cycles(client, capture, mode)
+                if mode == "kv":
+                    results["startup_cpu_ms"] = round(startup * 1000, 1)
+                    results["healthz_cpu_ms"] = round(healthz_cpu(client) * 1000, 3)
             finally:
                 stop()
-        noop = noop_cpu()
+        noop_startup, noop = noop_cpu()
     finally:
         capture.stop()
     results["noop_request_cpu_ms"] = round(noop * 1000, 3)
+    results["healthz_vs_noop_request"] = round(results["healthz_cpu_ms"] / (noop * 1000), 2) if noop else None
+    results["noop_startup_cpu_ms"] = round(noop_startup * 1000, 1)
     for mode in ["kv", "durable"]:
         cycle = results[mode]["workerd_cpu_ms_per_cycle"] / 1000
         # A cycle is two requests; the ratio compares it with one no-op request.

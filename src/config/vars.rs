@@ -32,7 +32,19 @@ pub struct Var {
     pub default: &'static str,
     /// Set with `wrangler secret put`, never in `wrangler.toml`; never logged.
     pub secret: bool,
+    /// What it does, for the README (empty outside tests: the module does not
+    /// carry the documentation).
     pub meaning: &'static str,
+}
+
+/// Documentation text: kept in test builds (which write the README's table),
+/// dropped from the module.
+const fn doc(text: &'static str) -> &'static str {
+    if cfg!(test) {
+        text
+    } else {
+        ""
+    }
 }
 
 const fn var(name: &'static str, kind: Kind, default: &'static str, meaning: &'static str) -> Var {
@@ -41,7 +53,7 @@ const fn var(name: &'static str, kind: Kind, default: &'static str, meaning: &'s
         kind,
         default,
         secret: false,
-        meaning,
+        meaning: doc(meaning),
     }
 }
 
@@ -51,8 +63,13 @@ const fn secret(name: &'static str, kind: Kind, meaning: &'static str) -> Var {
         kind,
         default: "",
         secret: true,
-        meaning,
+        meaning: doc(meaning),
     }
+}
+
+/// A value with its own syntax; the description is documentation (see [`doc`]).
+const fn syntax(description: &'static str) -> Kind {
+    Kind::Syntax(doc(description))
 }
 
 const fn number(min: u64, max: u64) -> Kind {
@@ -62,16 +79,16 @@ const fn number(min: u64, max: u64) -> Kind {
 const TIMEOUT: Kind = number(100, 30_000);
 const ON_OFF: Kind = Kind::OneOf(&["on", "off"]);
 const REGION: Kind = Kind::OneOf(&["us", "global", "eu"]);
-const TEMPLATE: Kind = Kind::Syntax("text with `{code}`");
+const TEMPLATE: Kind = syntax("text with `{code}`");
 const CAP: Kind = number(1, u32::MAX as u64);
 
 pub static VARS: &[Var] = &[
     // Codes and tokens.
-    secret("OTP_KEYS", Kind::Syntax("`kid=<base64url of ≥ 32 random bytes>,…`"), "required: the key ring; the first key signs, all verify"),
+    secret("OTP_KEYS", syntax("`kid=<base64url of ≥ 32 random bytes>,…`"), "required: the key ring; the first key signs, all verify"),
     var("APP_NAME", Kind::Name, "edge-otp", "name in messages"),
     var("JWT_ISSUER", Kind::Name, "edge-otp", "`iss` of verified tokens"),
     var("JWT_AUDIENCE", Kind::Name, "edge-otp", "`aud` of verified tokens"),
-    var("DEFAULT_LOCALE", Kind::Syntax("`en-US`, `zh-CN`, `es`, `fr`, `de`, `pt-BR`, `ja`, `ko`, `ar`, `ru`, `hi`, `id`, `vi` or `tr`"), "en-US", "message language when the request names none"),
+    var("DEFAULT_LOCALE", syntax("`en-US`, `zh-CN`, `es`, `fr`, `de`, `pt-BR`, `ja`, `ko`, `ar`, `ru`, `hi`, `id`, `vi` or `tr`"), "en-US", "message language when the request names none"),
     var("CODE_LENGTH", number(code::MIN_LENGTH as u64, code::MAX_LENGTH as u64), "6", "digits per code"),
     var("CODE_TTL_MIN", number(30, 3600), "60", "shortest validity a request may ask for, seconds"),
     var("CODE_TTL_MAX", number(30, 3600), "600", "longest validity a request may ask for, seconds (≥ `CODE_TTL_MIN`)"),
@@ -79,7 +96,7 @@ pub static VARS: &[Var] = &[
     var("MAX_ATTEMPTS", number(1, 20), "5", "wrong codes before a code dies"),
     var("VERIFIED_TOKEN_TTL", number(30, 86_400), "300", "lifetime of the verified JWT, seconds"),
     var("JWT_ALG", Kind::OneOf(&["EdDSA", "HS256"]), "EdDSA", "how verified tokens are signed: `EdDSA` (public keys at `/.well-known/jwks.json`), or `HS256` with the derived key of `scripts/hs256-key`"),
-    secret("SIGNING_KEYS", Kind::Syntax("`kid=<base64url of a 32-byte Ed25519 seed>,…`"), "the EdDSA signing ring: the first signs, all are published (unset: derived from `OTP_KEYS`)"),
+    secret("SIGNING_KEYS", syntax("`kid=<base64url of a 32-byte Ed25519 seed>,…`"), "the EdDSA signing ring: the first signs, all are published (unset: derived from `OTP_KEYS`)"),
     // Send limits.
     var("RESEND_COOLDOWN", number(0, 3600), "60", "seconds between sends to one destination"),
     var("DESTINATION_HOURLY_CAP", number(1, 10_000), "15", "sends per destination per clock hour"),
@@ -94,10 +111,10 @@ pub static VARS: &[Var] = &[
     secret("TURNSTILE_SECRET", Kind::Text, "Turnstile secret key, needed while `CAPTCHA_MODE` is not `off`"),
     var("TURNSTILE_VERIFY_URL", Kind::Url, captcha::SITEVERIFY_URL, "Turnstile's siteverify endpoint"),
     var("TURNSTILE_TIMEOUT_MS", TIMEOUT, "3000", "siteverify timeout"),
-    var("TURNSTILE_HOSTNAMES", Kind::Syntax("host names, comma-separated"), "", "a token must come from a page on one of these hosts (siteverify's `hostname`)"),
-    var("TURNSTILE_ACTION", Kind::Syntax("letters, digits, `-` and `_`"), "", "a token must carry this action (siteverify's `action`; the login page's widget uses `edge-otp`)"),
-    var("ALLOWED_CALLING_CODES", Kind::Syntax("calling codes, e.g. `86,1`"), "", "only these countries may receive SMS (empty: all)"),
-    var("DENIED_CALLING_CODES", Kind::Syntax("calling codes, e.g. `7,234`"), "", "these countries may not receive SMS"),
+    var("TURNSTILE_HOSTNAMES", syntax("host names, comma-separated"), "", "a token must come from a page on one of these hosts (siteverify's `hostname`)"),
+    var("TURNSTILE_ACTION", syntax("letters, digits, `-` and `_`"), "", "a token must carry this action (siteverify's `action`; the login page's widget uses `edge-otp`)"),
+    var("ALLOWED_CALLING_CODES", syntax("calling codes, e.g. `86,1`"), "", "only these countries may receive SMS (empty: all)"),
+    var("DENIED_CALLING_CODES", syntax("calling codes, e.g. `7,234`"), "", "these countries may not receive SMS"),
     var("CALLING_CODE_HOURLY_CAP", CAP, "1000", "SMS per calling code per clock hour"),
     var("NUMBER_BLOCK_HOURLY_CAP", CAP, "20", "SMS per block of 1,000 numbers per clock hour"),
     var("SMS_DAILY_CAP", CAP, "10000", "SMS per UTC day, all destinations (spend ceiling)"),
@@ -110,15 +127,15 @@ pub static VARS: &[Var] = &[
     var("CONSISTENCY", Kind::OneOf(&["kv", "durable"]), "kv", "where state lives, see \"Consistency\""),
     // Delivery.
     var("LOCAL_DEVELOPMENT", Kind::OneOf(&["true", "false"]), "false", "`true` (set by `scripts/dev` only) allows the `log` provider, which prints codes to the console; a deployed worker with `log` in a chain refuses to start"),
-    var("SMS_PROVIDERS", Kind::Syntax("provider names, comma-separated"), "log", "SMS provider chain, tried in order (see \"Providers\")"),
-    var("EMAIL_PROVIDERS", Kind::Syntax("provider names, comma-separated"), "log", "email provider chain, tried in order (see \"Providers\")"),
+    var("SMS_PROVIDERS", syntax("provider names, comma-separated"), "log", "SMS provider chain, tried in order (see \"Providers\")"),
+    var("EMAIL_PROVIDERS", syntax("provider names, comma-separated"), "log", "email provider chain, tried in order (see \"Providers\")"),
     var("PROVIDER_TIMEOUT_MS", TIMEOUT, "3000", "per-attempt timeout of the vendor providers"),
     var("USER_AGENT", Kind::Name, concat!("edge-otp/", env!("CARGO_PKG_VERSION")), "`User-Agent` of every outbound request (providers, webhook, directory, Turnstile)"),
     var("PROVIDER_BREAKER_FAILURES", number(1, 1000), "3", "failed sends in a row before a provider is skipped"),
     var("PROVIDER_BREAKER_SECONDS", number(0, 3600), "30", "how long a failing provider is skipped"),
     var("DELIVERY_BUDGET_MS", number(100, 60_000), "10000", "worst-case time of all attempts of one send (each provider: a try and one retry while its timeout fits)"),
     var("DELIVERY_RETRY_AFTER", number(1, 3600), "30", "`Retry-After` when no provider delivered"),
-    var("WEBOTP_DOMAIN", Kind::Syntax("lower-case host name"), "", "host of your login page: SMS end with `@<host> #<code>` for browser autofill (WebOTP)"),
+    var("WEBOTP_DOMAIN", syntax("lower-case host name"), "", "host of your login page: SMS end with `@<host> #<code>` for browser autofill (WebOTP)"),
     var("SMS_TEMPLATE_EN_US", TEMPLATE, "", "replaces the built-in en-US SMS text"),
     var("SMS_TEMPLATE_ZH_CN", TEMPLATE, "", "replaces the built-in zh-CN SMS text"),
     var("SMS_TEMPLATE_ES", TEMPLATE, "", "replaces the built-in es SMS text"),
@@ -167,7 +184,7 @@ pub static VARS: &[Var] = &[
     var("TENCENT_SMS_APP_ID", Kind::Text, "", "`tencent`: SmsSdkAppId"),
     var("TENCENT_SMS_SIGN_NAME", Kind::Text, "", "`tencent`: approved signature"),
     var("TENCENT_SMS_TEMPLATE_ID", Kind::Text, "", "`tencent`: approved template"),
-    var("TENCENT_SMS_TEMPLATE_PARAMS", Kind::Syntax("`code` and/or `minutes`, comma-separated"), "code,minutes", "`tencent`: the template's parameters, in order"),
+    var("TENCENT_SMS_TEMPLATE_PARAMS", syntax("`code` and/or `minutes`, comma-separated"), "code,minutes", "`tencent`: the template's parameters, in order"),
     var("ALIBABA_SMS_BASE_URL", Kind::Url, alibaba::BASE_URL, "`alibaba`: API base URL"),
     var("ALIBABA_ACCESS_KEY_ID", Kind::Text, "", "`alibaba`: AccessKey id"),
     secret("ALIBABA_ACCESS_KEY_SECRET", Kind::Text, "`alibaba`: AccessKey secret"),
@@ -180,7 +197,7 @@ pub static VARS: &[Var] = &[
     var("HUAWEI_SMS_SENDER", Kind::Text, "", "`huawei`: channel number"),
     var("HUAWEI_SMS_TEMPLATE_ID", Kind::Text, "", "`huawei`: template with one parameter, the code"),
     var("HUAWEI_SMS_SIGNATURE", Kind::Text, "", "`huawei`: signature, with universal templates"),
-    var("EMAIL_FROM", Kind::Syntax("`a@example.com` or `Name <a@example.com>`"), "", "sender of every email vendor"),
+    var("EMAIL_FROM", syntax("`a@example.com` or `Name <a@example.com>`"), "", "sender of every email vendor"),
     var("RESEND_BASE_URL", Kind::Url, email::resend::BASE_URL, "`resend`: API base URL"),
     secret("RESEND_API_KEY", Kind::Text, "`resend`: API key"),
     var("SENDGRID_REGION", REGION, "us", "`sendgrid`: `eu` for EU-pinned accounts"),
@@ -193,21 +210,21 @@ pub static VARS: &[Var] = &[
     var("MAILGUN_BASE_URL", Kind::Url, email::mailgun::BASE_URL, "`mailgun`: API base URL (EU: `https://api.eu.mailgun.net`)"),
     secret("MAILGUN_API_KEY", Kind::Text, "`mailgun`: API key"),
     var("MAILGUN_DOMAIN", Kind::Text, "", "`mailgun`: sending domain"),
-    var("SES_REGION", Kind::Syntax("AWS region, e.g. `us-east-1`"), "", "`ses`: region"),
+    var("SES_REGION", syntax("AWS region, e.g. `us-east-1`"), "", "`ses`: region"),
     var("SES_BASE_URL", Kind::Url, "", "`ses`: API base URL (default: `https://email.<SES_REGION>.amazonaws.com`)"),
     var("SES_ACCESS_KEY_ID", Kind::Text, "", "`ses`: IAM access key id (allowed `ses:SendEmail`)"),
     secret("SES_SECRET_ACCESS_KEY", Kind::Text, "`ses`: IAM secret access key"),
     // Callers and surfaces.
-    secret("CLIENTS", Kind::Syntax("`id:secret[:aud],…` (secrets of 12+ characters; `id:public` for a public client)"), "client authentication: every route that sends or checks then needs HTTP Basic `id:secret` or `Authorization: Bearer <secret>`; `aud` sets that client's token audience"),
-    var("DIALECTS", Kind::Syntax("`cloudbase`, `ciam`, `meeting`, `bss`, comma-separated, or `all`"), "", "the vendor dialects served (others answer 404; none by default)"),
-    var("CORS_ALLOWED_ORIGINS", Kind::Syntax("origins, comma-separated, or `*`"), "", "pages on these origins may call the API; preflights are answered"),
+    secret("CLIENTS", syntax("`id:secret[:aud],…` (secrets of 12+ characters; `id:public` for a public client)"), "client authentication: every route that sends or checks then needs HTTP Basic `id:secret` or `Authorization: Bearer <secret>`; `aud` sets that client's token audience"),
+    var("DIALECTS", syntax("`cloudbase`, `ciam`, `meeting`, `bss`, comma-separated, or `all`"), "", "the vendor dialects served (others answer 404; none by default)"),
+    var("CORS_ALLOWED_ORIGINS", syntax("origins, comma-separated, or `*`"), "", "pages on these origins may call the API; preflights are answered"),
     var("LOGIN_PAGE", ON_OFF, "on", "the login page at `GET /`"),
-    var("ACCENT_COLOR", Kind::Syntax("`#rgb` or `#rrggbb`"), "#2563eb", "the login page's accent colour"),
-    var("TURNSTILE_SITE_KEY", Kind::Syntax("letters, digits, `-` and `_`"), "", "shows the Turnstile widget on the login page"),
-    secret("TEST_DESTINATIONS", Kind::Syntax("`destination=code,…` (codes of 6–10 digits)"), "test phones and addresses (app-store review, CI): a send delivers nothing and spends no budget, the fixed code verifies through every check route, every limit still applies, and the token says `\"test\": true`"),
-    var("CIAM_AUTH_SOURCES", Kind::Syntax("`id:length:seconds,…`"), "", "Tencent CIAM dialect: code length and validity per `auth_source_id` (default 6 digits, 60 s)"),
-    secret("BSS_AUTH_TOKENS", Kind::Syntax("tokens, comma-separated (12+ characters each)"), "Huawei BSS dialect: accepted `X-Auth-Token` values"),
-    secret("BSS_ACCESS_KEYS", Kind::Syntax("`AK:SK,…` (SK of 16+ characters)"), "Huawei BSS dialect: AK/SK pairs whose SDK-HMAC-SHA256 request signatures are accepted (with neither this nor `BSS_AUTH_TOKENS`, the route answers 403)"),
+    var("ACCENT_COLOR", syntax("`#rgb` or `#rrggbb`"), "#2563eb", "the login page's accent colour"),
+    var("TURNSTILE_SITE_KEY", syntax("letters, digits, `-` and `_`"), "", "shows the Turnstile widget on the login page"),
+    secret("TEST_DESTINATIONS", syntax("`destination=code,…` (codes of 6–10 digits)"), "test phones and addresses (app-store review, CI): a send delivers nothing and spends no budget, the fixed code verifies through every check route, every limit still applies, and the token says `\"test\": true`"),
+    var("CIAM_AUTH_SOURCES", syntax("`id:length:seconds,…`"), "", "Tencent CIAM dialect: code length and validity per `auth_source_id` (default 6 digits, 60 s)"),
+    secret("BSS_AUTH_TOKENS", syntax("tokens, comma-separated (12+ characters each)"), "Huawei BSS dialect: accepted `X-Auth-Token` values"),
+    secret("BSS_ACCESS_KEYS", syntax("`AK:SK,…` (SK of 16+ characters)"), "Huawei BSS dialect: AK/SK pairs whose SDK-HMAC-SHA256 request signatures are accepted (with neither this nor `BSS_AUTH_TOKENS`, the route answers 403)"),
 ];
 
 /// The table entry of `name`.
@@ -269,6 +286,7 @@ fn loopback_http(url: &str) -> bool {
     host == "localhost" || host == "::1" || host.starts_with("127.") && host.split('.').count() == 4
 }
 
+#[cfg(test)]
 fn values(kind: Kind) -> String {
     match kind {
         Kind::Name => "text, ≤ 64 characters".to_owned(),
@@ -285,6 +303,7 @@ fn values(kind: Kind) -> String {
 }
 
 /// The README's configuration table, generated from [`VARS`].
+#[cfg(test)]
 pub fn markdown_table() -> String {
     let mut out = String::from("| name | default | value | meaning |\n|---|---|---|---|\n");
     for v in VARS {

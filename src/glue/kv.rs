@@ -42,8 +42,10 @@ impl Kv for WorkersKv {
 
     async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
         self.counts.kv_writes.set(self.counts.kv_writes.get() + 1);
+        // Bytes, not `put(&str)`: that goes through serde-wasm-bindgen and brings
+        // float formatting into the module for nothing.
         self.store
-            .put(key, value)
+            .put_bytes(key, value.as_bytes())
             .map_err(classify)?
             .expiration_ttl(ttl.max(MIN_TTL))
             .execute()

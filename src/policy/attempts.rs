@@ -58,7 +58,7 @@ impl FailureRecord {
 
 /// What a check did to the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "record", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CheckRecord {
     /// The code matched and is now consumed.
     Approved,
@@ -76,7 +76,7 @@ pub enum CheckRecord {
 
 /// Where a code stands, for `GET /v1/verifications/{id}` and its cancel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CodeStatus {
     Pending { attempts_remaining: u32 },
     Approved,

@@ -53,7 +53,7 @@ pub struct Record {
 
 /// What a request with this key finds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "claim", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Claim {
     /// No earlier request: this one sends, then [`finish`]es or abandons the key.
     Claimed,

@@ -98,7 +98,7 @@ impl CaptchaRule {
 
 /// Whether a send may go now, in how many seconds, or only with a captcha.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "gate", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Gate {
     Open,
     Closed {

@@ -20,7 +20,7 @@ use crate::ports::Transport;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StateOp {
     /// Reserve a send to a destination and register its code (`code`: the jti).
     Send {
@@ -85,7 +85,7 @@ pub enum StateOp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reply", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StateReply {
     Gate { gate: Gate },
     Check { record: CheckRecord },
@@ -350,10 +350,7 @@ mod tests {
             gate: Gate::Closed { retry_after: 5 },
         };
         let text = serde_json::to_string(&reply).unwrap();
-        assert_eq!(
-            text,
-            r#"{"reply":"gate","gate":{"gate":"closed","retry_after":5}}"#
-        );
+        assert_eq!(text, r#"{"gate":{"gate":{"closed":{"retry_after":5}}}}"#);
         assert_eq!(serde_json::from_str::<StateReply>(&text).unwrap(), reply);
     }
 }

@@ -153,12 +153,20 @@ pub fn read_fields<T>(
 ) -> Result<T, Reply> {
     let mut fields = Fields::parse(body).map_err(&reply)?;
     let value = read(&mut fields).map_err(&reply)?;
-    let ignored = fields.rest();
-    if !ignored.is_empty() {
-        let line = json!({"level": "info", "event": "ignored_fields", "route": route.name(), "fields": ignored});
-        log.console(&line.to_string());
+    if let Some(line) = ignored_fields_line(fields, route) {
+        log.console(&line);
     }
     Ok(value)
+}
+
+/// The log line naming the fields a request sent that nobody read (kept out of
+/// the generic [`read_fields`], which has one copy per route).
+fn ignored_fields_line(fields: Fields, route: DialectRoute) -> Option<String> {
+    let ignored = fields.rest();
+    (!ignored.is_empty()).then(|| {
+        json!({"level": "info", "event": "ignored_fields", "route": route.name(), "fields": ignored})
+            .to_string()
+    })
 }
 
 /// The locale a dialect's request asks for, from `Accept-Language`.
