@@ -9,8 +9,8 @@ same for SMS sends (where the money caps' leases show), workerd CPU per cycle
 (user+system time of the workerd processes, from /proc), the no-op request's CPU,
 and p50/p99 wall time per cycle; `GET /healthz` CPU per request beside the no-op
 request; and the cold start: workerd CPU from process start to the first answered
-request (module compile and instantiation, plus workerd's own boot, which the no-op
-worker shows alone). Figures, not assertions: the machine is shared.
+request, median of 3 starts (module compile and instantiation, plus workerd's own
+boot, which the no-op worker shows alone). Figures, not assertions: the machine is shared.
 The JSON goes to tests/artifacts/bench.json.
 """
 
@@ -141,7 +141,7 @@ def healthz_cpu(client):
     return (workerd_cpu(client.process.pid) - cpu0) / requests
 
 
-def noop_cpu():
+def noop_cpu(requests_too=True):
     """workerd CPU at the first answered request, and per request, of a no-op JS
     worker (2 requests per cycle: a send and a check)."""
     port, inspector = free_port(), free_port()
@@ -165,6 +165,8 @@ def noop_cpu():
                 raise RuntimeError("the no-op worker did not start")
             time.sleep(0.5)
         startup = workerd_cpu(process.pid)
+        if not requests_too:
+            return startup, None
         for _ in range(10):
             client.request("GET", "/")
         cpu0 = workerd_cpu(process.pid)
@@ -178,28 +180,44 @@ def noop_cpu():
         log.close()
 
 
+STARTS = 3
+
+
+def cold_starts(capture):
+    """workerd CPU to the first answer, median of STARTS starts each, of this worker
+    (fresh local state every time) and of the no-op worker."""
+    ours = []
+    for i in range(STARTS):
+        client, stop = start_worker(f"bench-cold{i}", capture, {"EVENTS_URL": ""})
+        ours.append(workerd_cpu(client.process.pid))
+        stop()
+    noop = [noop_cpu(requests_too=False)[0] for _ in range(STARTS)]
+    return statistics.median(ours), statistics.median(noop)
+
+
 def main():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     capture = Capture(WEBHOOK_SECRET).start()
     results = {}
     try:
         for mode in ["kv", "durable"]:
+            # Lifecycle events off (as deployed by default): each would add a fetch.
             variables = {"CONSISTENCY": mode, "IP_HOURLY_CAP": "1000000", "NUMBER_BLOCK_HOURLY_CAP": "100000",
-                         "RESEND_COOLDOWN": "0"}
+                         "RESEND_COOLDOWN": "0", "EVENTS_URL": ""}
             client, stop = start_worker(f"bench-{mode}", capture, variables)
-            startup = workerd_cpu(client.process.pid)
             try:
                 results[mode] = run_cycles(client, capture, mode)
                 if mode == "kv":
-                    results["startup_cpu_ms"] = round(startup * 1000, 1)
                     results["healthz_cpu_ms"] = round(healthz_cpu(client) * 1000, 3)
             finally:
                 stop()
-        noop_startup, noop = noop_cpu()
+        _, noop = noop_cpu()
+        startup, noop_startup = cold_starts(capture)
     finally:
         capture.stop()
     results["noop_request_cpu_ms"] = round(noop * 1000, 3)
     results["healthz_vs_noop_request"] = round(results["healthz_cpu_ms"] / (noop * 1000), 2) if noop else None
+    results["startup_cpu_ms"] = round(startup * 1000, 1)
     results["noop_startup_cpu_ms"] = round(noop_startup * 1000, 1)
     for mode in ["kv", "durable"]:
         cycle = results[mode]["workerd_cpu_ms_per_cycle"] / 1000
