@@ -14,8 +14,7 @@ use crate::ports::kv::{Kv, StoreError};
 use std::cell::Cell;
 use std::rc::Rc;
 use worker::{
-    durable_object, Date, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit,
-    Response, Storage,
+    durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Storage,
 };
 
 /// The binding of `wrangler.toml` (`class_name = "VerificationState"`).
@@ -48,16 +47,19 @@ impl State for DurableState {
             .and_then(|id| id.get_stub())
             .map_err(unavailable)?;
         let body = serde_json::to_string(&op).map_err(unavailable)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
         let request =
-            Request::new_with_init("https://verification-state/op", &init).map_err(unavailable)?;
+            super::transport::request("POST", "https://verification-state/op", &[], &body)
+                .map_err(|_| StoreError::Unavailable)?;
         let mut response = stub
             .fetch_with_request(request)
             .await
             .map_err(unavailable)?;
+        // JSON text both ways, read by serde_json: one deserializer per message type.
         match response.status_code() {
-            200 => response.json::<StateReply>().await.map_err(unavailable),
+            200 => {
+                let text = response.text().await.map_err(unavailable)?;
+                serde_json::from_str::<StateReply>(&text).map_err(unavailable)
+            }
             429 => Err(StoreError::Busy),
             _ => Err(StoreError::Unavailable),
         }
@@ -119,7 +121,12 @@ impl DurableObject for VerificationState {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let Ok(op) = req.json::<StateOp>().await else {
+        let Some(op) = req
+            .text()
+            .await
+            .ok()
+            .and_then(|text| serde_json::from_str::<StateOp>(&text).ok())
+        else {
             return Response::error("bad op", 400);
         };
         let kv = ObjectKv {
@@ -131,7 +138,7 @@ impl DurableObject for VerificationState {
             Ok(reply) => {
                 self.extend_expiry(&kv.storage, kv.latest_expiry.get())
                     .await?;
-                Response::from_json(&reply)
+                Response::ok(serde_json::to_string(&reply)?)
             }
             Err(StoreError::Busy) => Response::error("busy", 429),
             Err(StoreError::Unavailable) => Response::error("unavailable", 503),

@@ -28,8 +28,9 @@ use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use worker::{
-    console_log, event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, MessageBatch,
-    MessageExt, QueueRetryOptionsBuilder, Request,
+    console_log, event, js_sys, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers,
+    MessageBatch, MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder,
+    Request,
 };
 
 /// The KV namespace binding of `wrangler.toml`.
@@ -260,9 +261,19 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
         })
         .collect();
     if let Ok(queue) = env.queue(EVENTS_QUEUE_BINDING) {
+        // Each event as the JS object of its JSON (serde_json writes it; the
+        // runtime parses it), so no second serializer comes into the module.
+        let messages: Vec<_> = events
+            .iter()
+            .filter_map(|event| serde_json::to_string(event).ok())
+            .filter_map(|text| js_sys::JSON::parse(&text).ok())
+            .map(|object| {
+                RawMessageBuilder::new(object).build_with_content_type(QueueContentType::Json)
+            })
+            .collect();
         ctx.wait_until(async move {
-            let count = events.len();
-            if queue.send_batch(events).await.is_err() {
+            let count = messages.len();
+            if queue.send_raw_batch(messages).await.is_err() {
                 console_log!(
                     "{}",
                     json!({"level": "warn", "event": "events", "detail": "the events queue refused a batch", "count": count})
@@ -314,7 +325,7 @@ fn event_id() -> String {
 /// retries it after [`events::retry_delay`] until the queue's `max_retries`.
 #[event(queue)]
 async fn consume_events(
-    batch: MessageBatch<serde_json::Value>,
+    batch: MessageBatch<wasm_bindgen::JsValue>,
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
@@ -331,10 +342,13 @@ async fn consume_events(
         inner: &transport::WorkersTransport,
         user_agent: &config.user_agent,
     };
-    for message in batch.iter() {
-        let message = message?;
+    for message in batch.raw_iter() {
         let now = Date::now().as_millis();
-        let request = events::delivery(&url, &secret, message.body().to_string(), now / 1000);
+        let body = js_sys::JSON::stringify(&message.body())
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_default();
+        let request = events::delivery(&url, &secret, body, now / 1000);
         match transport.fetch(&request, 3000).await {
             Ok(reply) if (200..300).contains(&reply.status) => message.ack(),
             failed => {
