@@ -44,6 +44,25 @@ pub struct Compose<'a> {
     pub template: Option<&'a str>,
 }
 
+#[cfg(test)]
+impl<'a> Compose<'a> {
+    /// A test message: app "Acme", code 482913 valid 10 minutes, jti "j", no
+    /// WebOTP line, no configured template; override fields with `..`.
+    pub fn sample(destination: &'a Destination, purpose: Purpose, locale: Locale) -> Self {
+        Compose {
+            app_name: "Acme",
+            destination,
+            purpose,
+            locale,
+            code: "482913",
+            ttl_seconds: 600,
+            jti: "j",
+            webotp_domain: None,
+            template: None,
+        }
+    }
+}
+
 /// Message texts overridable from configuration, per channel and locale, with the
 /// placeholders `{app}`, `{code}`, `{purpose}` and `{minutes}` (and `\n` for a line
 /// break in email bodies). Every template must contain `{code}`.
@@ -224,15 +243,8 @@ mod tests {
             (Locale::ZhCn, ["482913", "登录", "5分钟", "请勿泄露"]),
         ] {
             let message = compose(Compose {
-                app_name: "Acme",
-                destination: &phone,
-                purpose: Purpose::Login,
-                locale,
-                code: "482913",
                 ttl_seconds: 300,
-                jti: "j",
-                webotp_domain: None,
-                template: None,
+                ..Compose::sample(&phone, Purpose::Login, locale)
             });
             assert_eq!(message.subject, None);
             for needle in needles {
@@ -299,15 +311,11 @@ mod tests {
         let email = Destination::parse("a@example.com").unwrap();
         let make = |destination, locale, template| {
             compose(Compose {
-                app_name: "Acme",
-                destination,
-                purpose: Purpose::Signup,
-                locale,
                 code: "123456",
                 ttl_seconds: 300,
-                jti: "j",
                 webotp_domain: Some("login.example.com"),
                 template,
+                ..Compose::sample(destination, Purpose::Signup, locale)
             })
         };
         let sms = make(
@@ -336,14 +344,9 @@ mod tests {
         let make = |destination, app_name| {
             compose(Compose {
                 app_name,
-                destination,
-                purpose: Purpose::Login,
-                locale: Locale::EnUs,
                 code: "123456",
-                ttl_seconds: 600,
-                jti: "j",
                 webotp_domain: Some("login.example.com"),
-                template: None,
+                ..Compose::sample(destination, Purpose::Login, Locale::EnUs)
             })
         };
         let sms = make(&phone, "Acme");
@@ -366,15 +369,8 @@ mod tests {
     fn email_has_subject_without_code() {
         let email = Destination::parse("a@example.com").unwrap();
         let message = compose(Compose {
-            app_name: "Acme",
-            destination: &email,
-            purpose: Purpose::ResetPassword,
-            locale: Locale::EnUs,
-            code: "482913",
             ttl_seconds: 60,
-            jti: "j",
-            webotp_domain: None,
-            template: None,
+            ..Compose::sample(&email, Purpose::ResetPassword, Locale::EnUs)
         });
         let subject = message.subject.unwrap();
         assert_eq!(subject, "Your Acme password reset code");

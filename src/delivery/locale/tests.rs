@@ -93,15 +93,9 @@ fn built_in_sms_segments_per_locale() {
     let phone = Destination::parse("+8613800138000").unwrap();
     let segments = |locale, purpose, code, domain| {
         let message = compose(Compose {
-            app_name: "Acme",
-            destination: &phone,
-            purpose,
-            locale,
             code,
-            ttl_seconds: 600,
-            jti: "j",
             webotp_domain: domain,
-            template: None,
+            ..Compose::sample(&phone, purpose, locale)
         });
         sms_segments(&message.text)
     };
@@ -237,17 +231,7 @@ fn plural_forms() {
 #[test]
 fn right_to_left_email() {
     let email = Destination::parse("a@example.com").unwrap();
-    let message = compose(Compose {
-        app_name: "Acme",
-        destination: &email,
-        purpose: Purpose::Login,
-        locale: Locale::Ar,
-        code: "482913",
-        ttl_seconds: 600,
-        jti: "j",
-        webotp_domain: None,
-        template: None,
-    });
+    let message = compose(Compose::sample(&email, Purpose::Login, Locale::Ar));
     let html = message.html.unwrap();
     assert!(html.contains(r#"lang="ar" dir="rtl""#), "{html}");
     assert!(message.text.contains("10 دقائق") && message.text.contains("482913"));

@@ -219,15 +219,9 @@ pub(crate) mod tests {
     pub fn sample(to: &str) -> Message {
         let destination = Destination::parse(to).expect("sample destination");
         compose(Compose {
-            app_name: "Acme",
-            destination: &destination,
-            purpose: Purpose::Login,
-            locale: Locale::EnUs,
             code: "123456",
-            ttl_seconds: 600,
             jti: "BwcHBwcHBwcHBwcHBwcHBw",
-            webotp_domain: None,
-            template: None,
+            ..Compose::sample(&destination, Purpose::Login, Locale::EnUs)
         })
     }
 }
