@@ -322,7 +322,8 @@ fn event_id() -> String {
 
 /// The consumer of `EVENTS_QUEUE` (when `wrangler.toml` makes this worker one):
 /// posts each event to `EVENTS_URL`, signed; a 2xx acknowledges it, anything else
-/// retries it after [`events::retry_delay`] until the queue's `max_retries`.
+/// (and every event while `EVENTS_URL` is unset) retries it after
+/// [`events::retry_delay`] until the queue's `max_retries`.
 #[event(queue)]
 async fn consume_events(
     batch: MessageBatch<wasm_bindgen::JsValue>,
@@ -331,11 +332,17 @@ async fn consume_events(
 ) -> worker::Result<()> {
     let config = config(&env).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let Some((url, secret)) = config.events.clone() else {
+        // Kept, not dropped: they wait on the queue (then its dead-letter queue)
+        // until EVENTS_URL is set or another consumer takes them.
         console_log!(
             "{}",
-            json!({"level": "warn", "event": "events", "detail": "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events dropped"})
+            json!({"level": "warn", "event": "events", "detail": "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events retried in 10 minutes"})
         );
-        batch.ack_all();
+        batch.retry_all_with_options(
+            &QueueRetryOptionsBuilder::new()
+                .with_delay_seconds(events::retry_delay(u64::MAX))
+                .build(),
+        );
         return Ok(());
     };
     let transport = Identified {

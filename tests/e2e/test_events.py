@@ -6,7 +6,7 @@ import collections
 import json
 import time
 
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, QUEUE_TOML, start_worker
 
 
 def events_for(capture, verification=None, to=None, wait=5.0):
@@ -122,3 +122,20 @@ def test_queued_events_each_type_once_despite_refusals(queue_worker, capture, ip
     text = repr(accepted)
     for secret in (code_a, code_b, code_c, name("a"), a.json["verification_id"]):
         assert secret not in text
+
+
+def test_a_consumer_without_events_url_keeps_the_events(capture, ip, email):
+    """Consuming the queue with no EVENTS_URL set retries the events (they wait on
+    the queue) instead of acknowledging them into nothing."""
+    client, stop = start_worker("queue-nourl", capture, {"EVENTS_URL": ""}, extra_toml=QUEUE_TOML)
+    try:
+        to = "qnu-" + email
+        assert client.send(to, ip).status == 200
+        deadline = time.time() + 15
+        while "events retried in 10 minutes" not in client.log_path.read_text():
+            assert time.time() < deadline, "the consumer never saw the batch"
+            time.sleep(0.25)
+        with capture.lock:
+            assert not [e for e in capture.events if e.get("to") == "qnu***@example.com"]
+    finally:
+        stop()
