@@ -139,6 +139,8 @@ try {
     assert.equal(await page.evaluate(() => document.documentElement.dir), l.dir);
     assert.equal(await page.locator("#send").textContent(), l.send);
     assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector("label")).direction), l.dir);
+    // Addresses, numbers and codes read left to right in every language.
+    assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById("to")).direction), "ltr");
     await tabTo(page, "#to");
     await page.keyboard.type("not-a-number");
     await page.keyboard.press("Enter");
