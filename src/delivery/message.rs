@@ -114,25 +114,34 @@ impl Templates {
     }
 }
 
-fn fill(template: &str, app: &str, code: &str, purpose: &str, minutes: u64) -> String {
+/// One template filled: `{app}`, `{code}`, `{purpose}`, `{minutes}` (the number,
+/// for configured templates) and `{time}` (the phrase, "10 minutes", for the
+/// built-in texts). Configuration can't write `{time}` and the built-in texts don't
+/// use `{minutes}`, so each kind gets its own.
+fn fill(template: &str, app: &str, code: &str, purpose: &str, minutes: u64, time: &str) -> String {
     template
         .replace("{app}", app)
         .replace("{purpose}", purpose)
         .replace("{minutes}", &minutes.to_string())
+        .replace("{time}", time)
         .replace("{code}", code)
 }
 
-fn html_escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            _ => c.to_string(),
-        })
-        .collect()
+/// Text for HTML element content and double-quoted attributes (the email's HTML
+/// part and the login page).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The HTML part of an email: the text's paragraphs, with the code set large.
@@ -140,7 +149,7 @@ fn email_html(text: &str, code: &str, locale: Locale) -> String {
     let paragraphs: String = text
         .split("\n\n")
         .map(|p| {
-            let escaped = html_escape(p);
+            let escaped = escape_html(p);
             let highlighted = escaped.replacen(
                 code,
                 &format!("<strong style=\"font-size:28px;letter-spacing:4px\">{code}</strong>"),
@@ -196,19 +205,12 @@ pub fn compose(c: Compose) -> Message {
     let time = texts.minutes.format(minutes);
     let (app, code) = (c.app_name, c.code);
     let channel = c.destination.channel();
-    let built_in = |template: &str| {
-        template
-            .replace("{app}", app)
-            .replace("{purpose}", what)
-            .replace("{time}", &time)
-            .replace("{code}", code)
-    };
-    let subject = (channel == Channel::Email).then(|| built_in(texts.subject));
-    let text = match (c.template, channel) {
-        (Some(template), _) => fill(template, app, code, what, minutes),
-        (None, Channel::Sms) => built_in(texts.sms),
-        (None, Channel::Email) => built_in(texts.email),
-    };
+    let filled = |template: &str| fill(template, app, code, what, minutes, &time);
+    let subject = (channel == Channel::Email).then(|| filled(texts.subject));
+    let text = filled(c.template.unwrap_or(match channel {
+        Channel::Sms => texts.sms,
+        Channel::Email => texts.email,
+    }));
     let text = match (channel, c.webotp_domain) {
         (Channel::Sms, Some(domain)) => format!("{text}\n\n@{domain} #{code}"),
         _ => text,

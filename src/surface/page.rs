@@ -5,25 +5,10 @@
 
 use crate::config::settings::PageConfig;
 use crate::delivery::locale::Locale;
+use crate::delivery::message::escape_html;
 
 const TEMPLATE: &str = include_str!("login.html");
 const TURNSTILE: &str = "https://challenges.cloudflare.com";
-
-/// Text for HTML element content and double-quoted attributes.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The Content-Security-Policy for a page rendered with `nonce`.
 pub fn content_security_policy(nonce: &str, turnstile: bool) -> String {
