@@ -229,10 +229,7 @@ pub fn parse_send(
                 .ok()
                 .and_then(|d| d.calling_code().and_then(Locale::for_calling_code))
         })
-        .or_else(|| {
-            head.header("accept-language")
-                .and_then(Locale::from_accept_language)
-        })
+        .or_else(|| head.accepted_locale())
         .unwrap_or(default_locale);
     Ok(SendCommand {
         to,
@@ -279,10 +276,7 @@ fn page(head: &RequestHead, config: &Config, entropy: &impl Entropy) -> Result<R
         .fill(&mut nonce)
         .map_err(|_| ApiError::ServiceUnavailable { retry_after: 1 })?;
     let nonce = base64::engine::general_purpose::STANDARD.encode(nonce);
-    let locale = head
-        .header("accept-language")
-        .and_then(Locale::from_accept_language)
-        .unwrap_or(config.default_locale);
+    let locale = head.locale_or(config.default_locale);
     let (html, headers) =
         crate::surface::page::render(&config.app_name, &config.page, locale, &nonce);
     Ok(Reply {

@@ -1,6 +1,7 @@
 //! Neutral HTTP shapes between the glue and the dialects, and the rules every
 //! response follows: JSON, `Cache-Control: no-store`, `X-Request-Id`.
 
+use crate::delivery::locale::Locale;
 use crate::ports::Entropy;
 use crate::service::error::ApiError;
 use crate::surface::json::form_decode;
@@ -28,6 +29,17 @@ impl RequestHead {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The best of our locales by `Accept-Language`, if it names one.
+    pub fn accepted_locale(&self) -> Option<Locale> {
+        self.header("accept-language")
+            .and_then(Locale::from_accept_language)
+    }
+
+    /// The locale to answer in: `Accept-Language`'s, else `default`.
+    pub fn locale_or(&self, default: Locale) -> Locale {
+        self.accepted_locale().unwrap_or(default)
     }
 
     /// A query parameter's value, percent-decoded (`+` is a space); the first one

@@ -135,7 +135,7 @@ pub async fn send(
         to,
         channel: Some(channel),
         purpose,
-        locale: super::locale(head, Locale::ZhCn),
+        locale: head.locale_or(Locale::ZhCn),
         ttl: Some(validity),
         client: client.clone(),
         client_ip: head.client_ip(),

@@ -83,7 +83,7 @@ pub async fn send(
         } else {
             Purpose::Login
         },
-        locale: super::locale(head, Locale::ZhCn),
+        locale: head.locale_or(Locale::ZhCn),
         ttl: Some(VALIDITY),
         client: client.clone(),
         client_ip: head.client_ip(),

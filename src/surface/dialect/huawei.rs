@@ -130,7 +130,7 @@ pub async fn meeting_send(
     client: String,
     now: u64,
 ) -> Result<Reply, Reply> {
-    let lang = super::locale(head, Locale::ZhCn);
+    let lang = head.locale_or(Locale::ZhCn);
     let fail = |e: ApiError| meeting_error(&e, lang);
     let (user, method, token) = read_fields(
         body,
@@ -217,7 +217,7 @@ pub async fn meeting_check(
     client: String,
     now: u64,
 ) -> Result<Reply, Reply> {
-    let lang = super::locale(head, Locale::ZhCn);
+    let lang = head.locale_or(Locale::ZhCn);
     let fail = |e: ApiError| meeting_error(&e, lang);
     let (code, user) = read_fields(
         body,

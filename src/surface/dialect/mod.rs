@@ -169,12 +169,5 @@ fn ignored_fields_line(fields: Fields, route: DialectRoute) -> Option<String> {
     })
 }
 
-/// The locale a dialect's request asks for, from `Accept-Language`.
-pub fn locale(head: &RequestHead, default: Locale) -> Locale {
-    head.header("accept-language")
-        .and_then(Locale::from_accept_language)
-        .unwrap_or(default)
-}
-
 #[cfg(test)]
 mod tests;
