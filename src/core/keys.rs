@@ -130,6 +130,12 @@ impl KeyRing {
         mac.update(value.as_bytes());
         base64url::encode(&mac.finalize().into_bytes()[..18])
     }
+
+    /// The state key of a destination, from its canonical form: its record, its
+    /// codes' markers and the events that name it all use this one.
+    pub fn destination_id(&self, canonical: &str) -> String {
+        self.hash_id("destination", canonical)
+    }
 }
 
 #[cfg(test)]

@@ -502,7 +502,7 @@ pub async fn send_code(
 ) -> Result<SendOutcome, ApiError> {
     let (to, purpose, client) = (command.to.clone(), command.purpose, command.client.clone());
     let result = send(deps, command, now).await;
-    let hash = |d: &Destination| deps.config().keys.hash_id("destination", &d.canonical());
+    let hash = |d: &Destination| deps.config().keys.destination_id(&d.canonical());
     let event = match &result {
         Ok(sent) => Some(Event {
             verification: Some(sent.jti.clone()),
@@ -587,7 +587,7 @@ async fn send(
     deps.entropy().fill(&mut jti).map_err(unavailable)?;
 
     let keys = &config.keys;
-    let destination_id = keys.hash_id("destination", &destination.canonical());
+    let destination_id = keys.destination_id(&destination.canonical());
     // Browsers count per IP; authenticated server clients, which share one IP, per
     // client.
     let bucket = match &command.server {
@@ -765,7 +765,7 @@ pub async fn verification_status(
         ("expired", 0)
     } else {
         let op = StateOp::Code {
-            destination: config.keys.hash_id("destination", &destination.canonical()),
+            destination: config.keys.destination_id(&destination.canonical()),
             code: base64url::encode(&claims.jti),
             max_attempts,
             expires_at: claims.exp,
@@ -806,7 +806,7 @@ pub async fn check_code(
     // Only a verification that opened for this client is an event's subject.
     if let (Some(kind), Ok((claims, _))) = (kind, open_verification(config, &id, &client)) {
         let destination = Destination::from_trusted(claims.channel, claims.destination);
-        let hash = config.keys.hash_id("destination", &destination.canonical());
+        let hash = config.keys.destination_id(&destination.canonical());
         let outcome = match &result {
             Ok(_) => "approved",
             Err(error) => error.code(),
@@ -847,7 +847,7 @@ async fn check(
         && token::code_matches(keys, &claims, &command.code);
     let jti = base64url::encode(&claims.jti);
     let check = CheckInput {
-        destination: config.keys.hash_id("destination", &canonical),
+        destination: config.keys.destination_id(&canonical),
         jti: jti.clone(),
         matched,
         max_attempts: u32::from(claims.max_attempts),

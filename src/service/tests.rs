@@ -747,7 +747,7 @@ fn daily_spend_ceiling() {
         "email has its own ceiling"
     );
     // The refused destination got its cooldown back, and the ceiling opens at midnight.
-    let destination = w.config.keys.hash_id("destination", "+14155550300");
+    let destination = w.config.keys.destination_id("+14155550300");
     let policy = w.config.destination_policy();
     let reserve = crate::policy::state::StateOp::Send {
         destination,
