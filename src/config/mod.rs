@@ -688,8 +688,12 @@ impl Config {
             verified_token_ttl: r.number("VERIFIED_TOKEN_TTL")?,
             default_locale: match r.raw("DEFAULT_LOCALE") {
                 None => Locale::EnUs,
-                Some(v) => Locale::parse(&v)
-                    .ok_or_else(|| fail("DEFAULT_LOCALE", "must be one of en-US, zh-CN, es, fr, de, pt-BR, ja, ko, ar, ru, hi, id, vi, tr"))?,
+                Some(v) => Locale::parse(&v).ok_or_else(|| {
+                    fail(
+                        "DEFAULT_LOCALE",
+                        concat!("must be one of ", crate::locale_tags!()),
+                    )
+                })?,
             },
             limits: SendLimits {
                 cooldown: r.number("RESEND_COOLDOWN")?,

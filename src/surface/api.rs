@@ -217,7 +217,7 @@ pub fn parse_send(
         &mut fields,
         "locale",
         Locale::parse,
-        "Must be one of en-US, zh-CN, es, fr, de, pt-BR, ja, ko, ar, ru, hi, id, vi, tr.",
+        concat!("Must be one of ", crate::locale_tags!(), "."),
     )?;
     let ttl = fields.unsigned("ttl")?;
     fields.finish()?;

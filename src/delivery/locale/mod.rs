@@ -42,6 +42,15 @@ pub enum Locale {
     Tr,
 }
 
+/// The tags of [`ALL`], for messages: `concat!("must be one of ", locale_tags!())`
+/// (a test holds it to `ALL`).
+#[macro_export]
+macro_rules! locale_tags {
+    () => {
+        "en-US, zh-CN, es, fr, de, pt-BR, ja, ko, ar, ru, hi, id, vi, tr"
+    };
+}
+
 /// Every locale, in the order the documentation lists them.
 pub const ALL: [Locale; 14] = [
     Locale::EnUs,

@@ -139,6 +139,12 @@ fn built_in_sms_segments_per_locale() {
 }
 
 #[test]
+fn the_tag_list_is_every_tag() {
+    let tags: Vec<&str> = ALL.into_iter().map(Locale::as_str).collect();
+    assert_eq!(crate::locale_tags!(), tags.join(", "));
+}
+
+#[test]
 fn accept_language_table() {
     let cases = [
         ("zh-CN,zh;q=0.9,en;q=0.8", Some(Locale::ZhCn)),
