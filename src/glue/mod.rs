@@ -222,10 +222,7 @@ async fn serve(
     };
     let breaker = BREAKER.with(Rc::clone);
     let leases = LEASES.with(Rc::clone);
-    let transport = Identified {
-        inner: &transport::WorkersTransport,
-        user_agent: &config.user_agent,
-    };
+    let transport = outbound(&config.user_agent);
     let deps = Deps {
         config: &config,
         kv: &kv,
@@ -290,18 +287,17 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
         let request = event.request(&url, &secret, Date::now().as_millis() / 1000);
         let user_agent = user_agent.clone();
         ctx.wait_until(async move {
-            let transport = Identified {
-                inner: &transport::WorkersTransport,
-                user_agent: &user_agent,
-            };
+            let transport = outbound(&user_agent);
             for attempt in 0..2 {
                 if attempt > 0 {
                     transport.sleep(1000).await;
                 }
-                if let Ok(reply) = transport.fetch(&request, 3000).await {
-                    if (200..300).contains(&reply.status) {
-                        return;
-                    }
+                if transport
+                    .fetch(&request, 3000)
+                    .await
+                    .is_ok_and(|reply| reply.succeeded())
+                {
+                    return;
                 }
             }
             console_log!(
@@ -309,6 +305,14 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
                 json!({"level": "warn", "event": "events", "detail": "an event was not accepted", "type": event.kind})
             );
         });
+    }
+}
+
+/// Workers `fetch`, every request carrying our `User-Agent`.
+fn outbound(user_agent: &str) -> Identified<'_, transport::WorkersTransport> {
+    Identified {
+        inner: &transport::WorkersTransport,
+        user_agent,
     }
 }
 
@@ -345,10 +349,7 @@ async fn consume_events(
         );
         return Ok(());
     };
-    let transport = Identified {
-        inner: &transport::WorkersTransport,
-        user_agent: &config.user_agent,
-    };
+    let transport = outbound(&config.user_agent);
     for message in batch.raw_iter() {
         let now = Date::now().as_millis();
         let body = js_sys::JSON::stringify(&message.body())
@@ -357,7 +358,7 @@ async fn consume_events(
             .unwrap_or_default();
         let request = events::delivery(&url, &secret, body, now / 1000);
         match transport.fetch(&request, 3000).await {
-            Ok(reply) if (200..300).contains(&reply.status) => message.ack(),
+            Ok(reply) if reply.succeeded() => message.ack(),
             failed => {
                 let age = now.saturating_sub(message.timestamp().as_millis()) / 1000;
                 let delay = events::retry_delay(age);
@@ -395,6 +396,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<worke
     let counts = Rc::new(OpCounts::default());
     let events = RefCell::new(Vec::new());
     let result = serve(&mut req, &env, &head, &counts, &events).await;
+    // The request's latency, read once: its events, its log line and its data point.
     let latency = Date::now().as_millis().saturating_sub(started);
     post_events(&ctx, &env, events.into_inner(), latency);
     let route = Route::resolve(&head.method, &head.path).ok();
@@ -435,7 +437,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<worke
                 "channel": reply.as_ref().and_then(|r| r.channel),
                 "calling_code": reply.as_ref().and_then(|r| r.calling_code.clone()),
                 "provider": reply.as_ref().and_then(|r| r.provider),
-                "latency_ms": Date::now().as_millis().saturating_sub(started),
+                "latency_ms": latency,
                 "kv_reads": counts.kv_reads.get(),
                 "kv_writes": counts.kv_writes.get(),
                 "do_calls": counts.do_calls.get(),
@@ -459,7 +461,7 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<worke
                 channel,
                 calling_code.as_str(),
             ])
-            .doubles([(Date::now().as_millis().saturating_sub(started)) as f64])
+            .doubles([latency as f64])
             .write_to(&dataset);
     }
     into_worker(response)

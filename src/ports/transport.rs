@@ -26,6 +26,11 @@ impl HttpReply {
             body: body.to_owned(),
         }
     }
+
+    /// A 2xx answer.
+    pub fn succeeded(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
