@@ -26,10 +26,7 @@ fn classify(error: KvError) -> StoreError {
     if text.contains("429") || text.to_ascii_lowercase().contains("too many requests") {
         StoreError::Busy
     } else {
-        worker::console_log!(
-            "{}",
-            serde_json::json!({"level": "error", "event": "kv", "detail": text})
-        );
+        super::log(&serde_json::json!({"level": "error", "event": "kv", "detail": text}));
         StoreError::Unavailable
     }
 }

@@ -88,7 +88,7 @@ impl Transport for WorkersTransport {
     }
 
     fn console(&self, line: &str) {
-        worker::console_log!("{line}");
+        web_sys::console::log_1(&line.into());
     }
 
     async fn sleep(&self, ms: u32) {

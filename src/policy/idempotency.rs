@@ -137,7 +137,8 @@ pub fn seal_response<E: Entropy>(
 pub fn open_response(ring: &KeyRing, at: &str, sealed: &Sealed) -> Option<Stored> {
     ring.by_kid(&sealed.kid)
         .and_then(|keys| open(keys, KIND, at, &sealed.sealed))
-        .and_then(|plain| serde_json::from_slice(&plain).ok())
+        .and_then(|plain| String::from_utf8(plain).ok())
+        .and_then(|text| serde_json::from_str(&text).ok())
 }
 
 #[cfg(test)]

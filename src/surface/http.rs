@@ -161,7 +161,7 @@ pub fn json_response(status: u16, body: &Value, request_id: &str) -> Response {
         body: if body.is_null() {
             String::new()
         } else {
-            body.to_string()
+            serde_json::to_string(body).unwrap_or_default()
         },
     }
 }

@@ -83,8 +83,12 @@ fn has_control(s: &str) -> bool {
 impl Fields {
     /// Parses a body that must be one JSON object with distinct member names.
     pub fn parse(body: &[u8]) -> Result<Fields, ApiError> {
-        let Members(members) =
-            serde_json::from_slice(body).map_err(|_| ApiError::InvalidRequest {
+        // From text, like every other JSON the worker reads: one serde_json reader
+        // in the module instead of two (~6 KB).
+        let Members(members) = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or(ApiError::InvalidRequest {
                 field: None,
                 message: "The body must be a single valid JSON object.",
             })?;
