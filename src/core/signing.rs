@@ -10,12 +10,12 @@
 
 use crate::core::base64url;
 use crate::core::keys::KeyRing;
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_compact::{KeyPair, Seed};
 use serde_json::{json, Value};
 
 pub struct Signing {
     kid: String,
-    key: SigningKey,
+    key: KeyPair,
 }
 
 impl Signing {
@@ -24,7 +24,8 @@ impl Signing {
     }
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-        self.key.sign(message).to_bytes()
+        // Deterministic (RFC 8032): no noise.
+        *self.key.sk.sign(message, None)
     }
 
     /// The public key as a JWK (RFC 8037).
@@ -32,7 +33,7 @@ impl Signing {
         json!({
             "kty": "OKP",
             "crv": "Ed25519",
-            "x": base64url::encode(self.key.verifying_key().as_bytes()),
+            "x": base64url::encode(&*self.key.pk),
             "kid": self.kid,
             "alg": "EdDSA",
             "use": "sig",
@@ -56,7 +57,7 @@ impl SigningRing {
                     !kid.is_empty() && kid.len() <= 32 && !keys.iter().any(|k| k.kid == kid);
                 fresh.then(|| Signing {
                     kid: kid.to_owned(),
-                    key: SigningKey::from_bytes(&seed),
+                    key: KeyPair::from_seed(Seed::new(seed)),
                 })
             });
             keys.push(parsed.ok_or(i + 1)?);
@@ -72,7 +73,7 @@ impl SigningRing {
                 .iter()
                 .map(|set| Signing {
                     kid: format!("otp-{}", set.kid()),
-                    key: SigningKey::from_bytes(&set.ed25519_seed),
+                    key: KeyPair::from_seed(Seed::new(set.ed25519_seed)),
                 })
                 .collect(),
         }
@@ -107,9 +108,7 @@ mod tests {
             crate::delivery::provider::webhook::hex(&signature),
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
         );
-        let public =
-            ed25519_dalek::VerifyingKey::from_bytes(&ring.keys[0].key.verifying_key().to_bytes())
-                .unwrap();
+        let public = ed25519_dalek::VerifyingKey::from_bytes(&ring.keys[0].key.pk).unwrap();
         assert!(public
             .verify(b"", &Signature::from_bytes(&signature))
             .is_ok());
