@@ -9,6 +9,7 @@
 //! an alarm deletes everything once that instant has passed.
 
 use super::OpCounts;
+use super::Records;
 use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{Kv, StoreError};
 use std::cell::Cell;
@@ -67,7 +68,7 @@ impl State for DurableState {
 }
 
 /// The object's storage behind the [`Kv`] port; remembers the latest expiry.
-struct ObjectKv {
+pub struct ObjectKv {
     storage: Storage,
     now: u64,
     latest_expiry: Cell<u64>,
@@ -134,7 +135,7 @@ impl DurableObject for VerificationState {
             now: now_seconds(),
             latest_expiry: Cell::new(0),
         };
-        match apply(&kv, &op).await {
+        match apply(&Records::Object(&kv), &op).await {
             Ok(reply) => {
                 self.extend_expiry(&kv.storage, kv.latest_expiry.get())
                     .await?;
