@@ -265,9 +265,9 @@ impl Locale {
             };
             let q = match parts.find_map(|p| p.trim().strip_prefix("q=")) {
                 None => 1000,
-                Some(q) => match q.parse::<f32>() {
-                    Ok(q) => (q.clamp(0.0, 1.0) * 1000.0) as u16,
-                    Err(_) => continue,
+                Some(q) => match qvalue(q) {
+                    Some(q) => q,
+                    None => continue,
                 },
             };
             if q == 0 {
@@ -280,6 +280,25 @@ impl Locale {
             }
         }
         best.map(|(_, l)| l)
+    }
+}
+
+/// An RFC 9110 qvalue (`0`, `0.5`, `1.000`) in thousandths; `None` when it is not
+/// one. (Exact, and no float parser in the module.)
+fn qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = fraction
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0u16, |n, digit| n * 10 + u16::from(digit - b'0'));
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
     }
 }
 

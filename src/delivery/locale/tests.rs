@@ -162,6 +162,14 @@ fn accept_language_table() {
         ("*", None),
         ("", None),
         ("en;q=abc", None),
+        // qvalues as RFC 9110 writes them: exact to the thousandth, at most 1.
+        ("fr;q=0.501, de;q=0.5", Some(Locale::Fr)),
+        ("fr;q=0.5, de;q=0.50", Some(Locale::Fr)),
+        ("ja;q=1.000, ko", Some(Locale::Ja)),
+        ("ja;q=1.5, ko;q=0.1", Some(Locale::Ko)),
+        ("ja;q=0.1234, ko;q=.5, vi;q=0.", None),
+        ("ja;q=0.1234, vi;q=0.001", Some(Locale::Vi)),
+        ("ja;q=-0.5", None),
     ];
     for (header, expected) in cases {
         assert_eq!(Locale::from_accept_language(header), expected, "{header}");
