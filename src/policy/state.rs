@@ -20,7 +20,7 @@ use crate::ports::Transport;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "WireOp", try_from = "WireOp")]
 pub enum StateOp {
     /// Reserve a send to a destination and register its code (`code`: the jti).
     Send {
@@ -93,6 +93,279 @@ pub enum StateReply {
     Claim { claim: Claim },
     Code { status: CodeStatus },
     Done,
+}
+
+/// The JSON of a [`StateOp`] between the worker and a Durable Object: one flat
+/// object, `{"op": "send", "destination": …, "now": …}`, each field present when the
+/// op has it. serde then derives one visitor for every op rather than one per
+/// variant (ten), about 12 KB less wasm. Only these messages use it: nothing
+/// stored has this shape.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+struct WireOp {
+    op: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<DestinationPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    captcha: Option<CaptchaRule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    now: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uncount: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<CheckInput>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cancel: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_window: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<Sealed>,
+}
+
+impl From<StateOp> for WireOp {
+    fn from(op: StateOp) -> WireOp {
+        let (name, wire) = match op {
+            StateOp::Send {
+                destination,
+                policy,
+                code,
+                expires_at,
+                captcha,
+                now,
+            } => (
+                "send",
+                WireOp {
+                    destination: Some(destination),
+                    policy: Some(policy),
+                    code: Some(code),
+                    expires_at: Some(expires_at),
+                    captcha,
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::Release {
+                destination,
+                policy,
+                code,
+                uncount,
+                now,
+            } => (
+                "release",
+                WireOp {
+                    destination: Some(destination),
+                    policy: Some(policy),
+                    code: Some(code),
+                    uncount: Some(uncount),
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::Check { check, now } => (
+                "check",
+                WireOp {
+                    check: Some(check),
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::Code {
+                destination,
+                code,
+                max_attempts,
+                expires_at,
+                cancel,
+                failure_window,
+                now,
+            } => (
+                "code",
+                WireOp {
+                    destination: Some(destination),
+                    code: Some(code),
+                    max_attempts: Some(max_attempts),
+                    expires_at: Some(expires_at),
+                    cancel: Some(cancel),
+                    failure_window: Some(failure_window),
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::Hit {
+                key,
+                limit,
+                window,
+                captcha,
+                now,
+            } => (
+                "hit",
+                WireOp {
+                    key: Some(key),
+                    limit: Some(limit),
+                    window: Some(window),
+                    captcha,
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::Unhit { key, window, now } => (
+                "unhit",
+                WireOp {
+                    key: Some(key),
+                    window: Some(window),
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::Lease {
+                key,
+                limit,
+                window,
+                now,
+            } => (
+                "lease",
+                WireOp {
+                    key: Some(key),
+                    limit: Some(limit),
+                    window: Some(window),
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::IdemClaim {
+                key,
+                body_sha256,
+                now,
+            } => (
+                "idem_claim",
+                WireOp {
+                    key: Some(key),
+                    body_sha256: Some(body_sha256),
+                    now: Some(now),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::IdemFinish {
+                key,
+                body_sha256,
+                response,
+            } => (
+                "idem_finish",
+                WireOp {
+                    key: Some(key),
+                    body_sha256: Some(body_sha256),
+                    response: Some(response),
+                    ..WireOp::default()
+                },
+            ),
+            StateOp::IdemAbandon { key } => (
+                "idem_abandon",
+                WireOp {
+                    key: Some(key),
+                    ..WireOp::default()
+                },
+            ),
+        };
+        WireOp {
+            op: name.to_owned(),
+            ..wire
+        }
+    }
+}
+
+/// A wire op that lacks a field its kind needs, or names no kind.
+#[derive(Debug)]
+pub struct MalformedOp;
+
+impl std::fmt::Display for MalformedOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("malformed state op")
+    }
+}
+
+impl TryFrom<WireOp> for StateOp {
+    type Error = MalformedOp;
+
+    fn try_from(w: WireOp) -> Result<StateOp, MalformedOp> {
+        fn need<T>(field: Option<T>) -> Result<T, MalformedOp> {
+            field.ok_or(MalformedOp)
+        }
+        Ok(match w.op.as_str() {
+            "send" => StateOp::Send {
+                destination: need(w.destination)?,
+                policy: need(w.policy)?,
+                code: need(w.code)?,
+                expires_at: need(w.expires_at)?,
+                captcha: w.captcha,
+                now: need(w.now)?,
+            },
+            "release" => StateOp::Release {
+                destination: need(w.destination)?,
+                policy: need(w.policy)?,
+                code: need(w.code)?,
+                uncount: need(w.uncount)?,
+                now: need(w.now)?,
+            },
+            "check" => StateOp::Check {
+                check: need(w.check)?,
+                now: need(w.now)?,
+            },
+            "code" => StateOp::Code {
+                destination: need(w.destination)?,
+                code: need(w.code)?,
+                max_attempts: need(w.max_attempts)?,
+                expires_at: need(w.expires_at)?,
+                cancel: need(w.cancel)?,
+                failure_window: need(w.failure_window)?,
+                now: need(w.now)?,
+            },
+            "hit" => StateOp::Hit {
+                key: need(w.key)?,
+                limit: need(w.limit)?,
+                window: need(w.window)?,
+                captcha: w.captcha,
+                now: need(w.now)?,
+            },
+            "unhit" => StateOp::Unhit {
+                key: need(w.key)?,
+                window: need(w.window)?,
+                now: need(w.now)?,
+            },
+            "lease" => StateOp::Lease {
+                key: need(w.key)?,
+                limit: need(w.limit)?,
+                window: need(w.window)?,
+                now: need(w.now)?,
+            },
+            "idem_claim" => StateOp::IdemClaim {
+                key: need(w.key)?,
+                body_sha256: need(w.body_sha256)?,
+                now: need(w.now)?,
+            },
+            "idem_finish" => StateOp::IdemFinish {
+                key: need(w.key)?,
+                body_sha256: need(w.body_sha256)?,
+                response: need(w.response)?,
+            },
+            "idem_abandon" => StateOp::IdemAbandon { key: need(w.key)? },
+            _ => return Err(MalformedOp),
+        })
+    }
 }
 
 impl StateOp {
@@ -352,6 +625,120 @@ mod tests {
         let text = serde_json::to_string(&reply).unwrap();
         assert_eq!(text, r#"{"gate":{"gate":{"closed":{"retry_after":5}}}}"#);
         assert_eq!(serde_json::from_str::<StateReply>(&text).unwrap(), reply);
+    }
+
+    /// Every kind of op crosses to the Durable Object and back unchanged, as one
+    /// flat object; one missing a field its kind needs, or of no known kind, is
+    /// refused rather than applied with a default.
+    #[test]
+    fn every_op_round_trips_on_the_wire_and_malformed_ones_are_refused() {
+        let policy = DestinationPolicy {
+            cooldown: 60,
+            per_hour: 15,
+            per_day: 60,
+            failure_budget: crate::policy::attempts::FailureBudget {
+                limit: 20,
+                window: 86_400,
+            },
+        };
+        let captcha = Some(CaptchaRule {
+            threshold: 3,
+            passed: true,
+        });
+        let check = CheckInput {
+            destination: "d".into(),
+            jti: "j".into(),
+            matched: true,
+            max_attempts: 5,
+            expires_at: 600,
+            budget: policy.failure_budget,
+        };
+        let ops = [
+            StateOp::Send {
+                destination: "d".into(),
+                policy,
+                code: "j".into(),
+                expires_at: 600,
+                captcha,
+                now: 1,
+            },
+            StateOp::Release {
+                destination: "d".into(),
+                policy,
+                code: "j".into(),
+                uncount: true,
+                now: 2,
+            },
+            StateOp::Check { check, now: 3 },
+            StateOp::Code {
+                destination: "d".into(),
+                code: "j".into(),
+                max_attempts: 5,
+                expires_at: 600,
+                cancel: true,
+                failure_window: 86_400,
+                now: 4,
+            },
+            StateOp::Hit {
+                key: "ip".into(),
+                limit: 10,
+                window: 3600,
+                captcha: None,
+                now: 5,
+            },
+            StateOp::Unhit {
+                key: "ip".into(),
+                window: 3600,
+                now: 6,
+            },
+            StateOp::Lease {
+                key: "day:sms".into(),
+                limit: 10,
+                window: 86_400,
+                now: 7,
+            },
+            StateOp::IdemClaim {
+                key: "i".into(),
+                body_sha256: "b".into(),
+                now: 8,
+            },
+            StateOp::IdemFinish {
+                key: "i".into(),
+                body_sha256: "b".into(),
+                response: Sealed {
+                    kid: "k1".into(),
+                    sealed: "s".into(),
+                },
+            },
+            StateOp::IdemAbandon { key: "i".into() },
+        ];
+        for op in ops {
+            let text = serde_json::to_string(&op).unwrap();
+            assert_eq!(
+                serde_json::from_str::<StateOp>(&text).unwrap(),
+                op,
+                "{text}"
+            );
+        }
+        for text in [
+            r#"{"op":"send","destination":"d","code":"j","expires_at":600,"now":1}"#,
+            r#"{"op":"check","now":3}"#,
+            r#"{"op":"idem_abandon"}"#,
+            r#"{"op":"shred","key":"i"}"#,
+            r#"{"key":"i"}"#,
+            r#"{"op":"unhit","key":"ip","window":"3600","now":6}"#,
+        ] {
+            assert!(serde_json::from_str::<StateOp>(text).is_err(), "{text}");
+        }
+        let hit = serde_json::to_string(&StateOp::Unhit {
+            key: "ip".into(),
+            window: 3600,
+            now: 6,
+        });
+        assert_eq!(
+            hit.unwrap(),
+            r#"{"op":"unhit","now":6,"key":"ip","window":3600}"#
+        );
     }
 }
 
