@@ -28,9 +28,8 @@ use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use worker::{
-    event, js_sys, web_sys, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers,
-    MessageBatch, MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder,
-    Request,
+    event, js_sys, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, MessageBatch,
+    MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder, Request,
 };
 
 /// The KV namespace binding of `wrangler.toml`.
@@ -77,7 +76,7 @@ impl State for EdgeState {
 /// Where a state op's records are, as one type: Workers KV (KV mode, in the
 /// request's isolate) or the Durable Object's storage (in the object). The core's
 /// [`crate::policy::state::apply`], every state op, is then compiled once, not
-/// once per store (~18 KB of wasm).
+/// once per store (7 KB less wasm).
 pub(crate) enum Records<'a> {
     Kv(&'a kv::WorkersKv),
     Object(&'a durable::ObjectKv),
@@ -334,8 +333,7 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
 /// Writes one log line, the JSON text of `line` (serde_json's writer: `Value`'s
 /// `Display` would bring a second one into the module).
 pub(crate) fn log(line: &serde_json::Value) {
-    let text = serde_json::to_string(line).unwrap_or_default();
-    web_sys::console::log_1(&text.into());
+    transport::WorkersTransport.console(&serde_json::to_string(line).unwrap_or_default());
 }
 
 /// Workers `fetch`, every request carrying our `User-Agent`.
