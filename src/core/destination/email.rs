@@ -1,7 +1,7 @@
 //! Email addresses: ASCII dot-atom local part (case kept), domain lower-cased and
 //! IDN labels turned to punycode, at most 254 characters in all.
 
-use super::punycode;
+use super::{lowercase::lowercase, punycode};
 
 const LOCAL_SPECIALS: &str = "!#$%&'*+/=?^_`{|}~-";
 
@@ -18,7 +18,7 @@ fn local_ok(local: &str) -> bool {
 
 /// One domain label to its ASCII form, or `None` if it cannot be a hostname label.
 fn ascii_label(label: &str) -> Option<String> {
-    let label = label.to_lowercase();
+    let label = lowercase(label);
     if !label
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric()))

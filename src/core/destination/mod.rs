@@ -2,6 +2,7 @@
 //! or address always yields the same string (the key of limits and bindings).
 
 mod email;
+mod lowercase;
 mod phone;
 mod punycode;
 
