@@ -85,7 +85,7 @@ pub enum StateOp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "WireReply", try_from = "WireReply")]
 pub enum StateReply {
     Gate { gate: Gate },
     Check { record: CheckRecord },
@@ -288,13 +288,114 @@ impl From<StateOp> for WireOp {
     }
 }
 
-/// A wire op that lacks a field its kind needs, or names no kind.
+/// The JSON of a [`StateReply`], flat like [`WireOp`]: at most one member, named
+/// after what the reply carries (`{"gate": …}`, `{"record": …}`, …); `{}` is done.
+/// Any other member is refused, so that no message of another shape (an object
+/// on an earlier version during a deploy) can read as done.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct WireReply {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate: Option<Gate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<CheckRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lease: Option<Lease>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claim: Option<Claim>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<CodeStatus>,
+}
+
+impl From<StateReply> for WireReply {
+    fn from(reply: StateReply) -> WireReply {
+        let none = WireReply::default();
+        match reply {
+            StateReply::Gate { gate } => WireReply {
+                gate: Some(gate),
+                ..none
+            },
+            StateReply::Check { record } => WireReply {
+                record: Some(record),
+                ..none
+            },
+            StateReply::Lease { lease } => WireReply {
+                lease: Some(lease),
+                ..none
+            },
+            StateReply::Claim { claim } => WireReply {
+                claim: Some(claim),
+                ..none
+            },
+            StateReply::Code { status } => WireReply {
+                status: Some(status),
+                ..none
+            },
+            StateReply::Done => none,
+        }
+    }
+}
+
+impl TryFrom<WireReply> for StateReply {
+    type Error = MalformedOp;
+
+    fn try_from(w: WireReply) -> Result<StateReply, MalformedOp> {
+        Ok(match w {
+            WireReply {
+                gate: Some(gate),
+                record: None,
+                lease: None,
+                claim: None,
+                status: None,
+            } => StateReply::Gate { gate },
+            WireReply {
+                gate: None,
+                record: Some(record),
+                lease: None,
+                claim: None,
+                status: None,
+            } => StateReply::Check { record },
+            WireReply {
+                gate: None,
+                record: None,
+                lease: Some(lease),
+                claim: None,
+                status: None,
+            } => StateReply::Lease { lease },
+            WireReply {
+                gate: None,
+                record: None,
+                lease: None,
+                claim: Some(claim),
+                status: None,
+            } => StateReply::Claim { claim },
+            WireReply {
+                gate: None,
+                record: None,
+                lease: None,
+                claim: None,
+                status: Some(status),
+            } => StateReply::Code { status },
+            WireReply {
+                gate: None,
+                record: None,
+                lease: None,
+                claim: None,
+                status: None,
+            } => StateReply::Done,
+            _ => return Err(MalformedOp),
+        })
+    }
+}
+
+/// A wire op or reply that lacks a field its kind needs, names no kind, or
+/// carries two.
 #[derive(Debug)]
 pub struct MalformedOp;
 
 impl std::fmt::Display for MalformedOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("malformed state op")
+        f.write_str("malformed state op or reply")
     }
 }
 
@@ -623,7 +724,7 @@ mod tests {
             gate: Gate::Closed { retry_after: 5 },
         };
         let text = serde_json::to_string(&reply).unwrap();
-        assert_eq!(text, r#"{"gate":{"gate":{"closed":{"retry_after":5}}}}"#);
+        assert_eq!(text, r#"{"gate":{"closed":{"retry_after":5}}}"#);
         assert_eq!(serde_json::from_str::<StateReply>(&text).unwrap(), reply);
     }
 
@@ -739,6 +840,59 @@ mod tests {
             hit.unwrap(),
             r#"{"op":"unhit","now":6,"key":"ip","window":3600}"#
         );
+    }
+
+    #[test]
+    fn every_reply_round_trips_on_the_wire_and_malformed_ones_are_refused() {
+        let replies = [
+            StateReply::Gate { gate: Gate::Open },
+            StateReply::Gate {
+                gate: Gate::Closed { retry_after: 30 },
+            },
+            StateReply::Check {
+                record: CheckRecord::Wrong {
+                    attempts_remaining: 2,
+                },
+            },
+            StateReply::Lease {
+                lease: Lease {
+                    granted: 5,
+                    retry_after: 0,
+                },
+            },
+            StateReply::Claim {
+                claim: Claim::Done {
+                    response: Sealed {
+                        kid: "k1".into(),
+                        sealed: "s".into(),
+                    },
+                },
+            },
+            StateReply::Code {
+                status: CodeStatus::Pending {
+                    attempts_remaining: 4,
+                },
+            },
+            StateReply::Done,
+        ];
+        for reply in replies {
+            let text = serde_json::to_string(&reply).unwrap();
+            assert_eq!(
+                serde_json::from_str::<StateReply>(&text).unwrap(),
+                reply,
+                "{text}"
+            );
+        }
+        assert_eq!(serde_json::to_string(&StateReply::Done).unwrap(), "{}");
+        for text in [
+            r#"{"gate":"open","record":"approved"}"#,
+            r#"{"gate":"ajar"}"#,
+            r#"{"lease":{"granted":5}}"#,
+            r#""done""#,
+            r#"{"check":{"record":"approved"}}"#,
+        ] {
+            assert!(serde_json::from_str::<StateReply>(text).is_err(), "{text}");
+        }
     }
 }
 
