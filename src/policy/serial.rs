@@ -10,14 +10,15 @@
 
 use crate::ports::Transport;
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 #[derive(Default)]
 struct Queue {
     next: u64,
     serving: u64,
-    /// Tickets whose holders gave up before their turn.
-    abandoned: BTreeSet<u64>,
+    /// Tickets whose holders gave up before their turn (a few at most: a `Vec`
+    /// keeps a second B-tree out of the module).
+    abandoned: Vec<u64>,
 }
 
 /// Per-key FIFO tickets for one isolate (single-threaded).
@@ -57,7 +58,8 @@ impl KeyLocks {
         let mut queues = self.queues.borrow_mut();
         if let Some(queue) = queues.get_mut(key) {
             queue.serving += 1;
-            while queue.abandoned.remove(&queue.serving) {
+            while let Some(i) = queue.abandoned.iter().position(|&n| n == queue.serving) {
+                queue.abandoned.swap_remove(i);
                 queue.serving += 1;
             }
             if queue.serving >= queue.next {
@@ -87,7 +89,7 @@ impl Drop for Ticket<'_> {
         if self.ready() {
             self.locks.advance(&self.key);
         } else if let Some(queue) = self.locks.queues.borrow_mut().get_mut(&self.key) {
-            queue.abandoned.insert(self.number);
+            queue.abandoned.push(self.number);
         }
     }
 }
