@@ -13,7 +13,6 @@ use crate::delivery::message::Message;
 use crate::delivery::provider::{Dispatch, Provider, Verdict};
 use crate::ports::Transport;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// When a provider's breaker opens, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +36,9 @@ pub const BACKOFF_MS: u32 = 200;
 
 #[derive(Debug, Default)]
 pub struct Breaker {
-    /// Provider name → (consecutive failed deliveries, skipped until).
-    entries: HashMap<&'static str, (u32, u64)>,
+    /// Provider name, consecutive failed deliveries, skipped until (a handful of
+    /// providers: a `Vec`, no hash map code in the module).
+    entries: Vec<(&'static str, u32, u64)>,
     /// How long recent successful deliveries took, milliseconds, per channel (SMS,
     /// email): a withheld send waits as long as one of them (enumeration
     /// protection against a stopwatch).
@@ -71,8 +71,9 @@ impl Breaker {
 
     pub fn allows(&self, provider: &str, now: u64) -> bool {
         self.entries
-            .get(provider)
-            .is_none_or(|&(_, until)| now >= until)
+            .iter()
+            .find(|(name, ..)| *name == provider)
+            .is_none_or(|&(_, _, until)| now >= until)
     }
 
     pub fn record(
@@ -82,14 +83,21 @@ impl Breaker {
         worked: bool,
         now: u64,
     ) {
+        let at = self.entries.iter().position(|(name, ..)| *name == provider);
         if worked {
-            self.entries.remove(provider);
+            if let Some(at) = at {
+                self.entries.swap_remove(at);
+            }
             return;
         }
-        let entry = self.entries.entry(provider).or_insert((0, 0));
-        entry.0 += 1;
-        if entry.0 >= policy.failures {
-            *entry = (0, now + policy.open_seconds);
+        let at = at.unwrap_or_else(|| {
+            self.entries.push((provider, 0, 0));
+            self.entries.len() - 1
+        });
+        let (_, failures, until) = &mut self.entries[at];
+        *failures += 1;
+        if *failures >= policy.failures {
+            (*failures, *until) = (0, now + policy.open_seconds);
         }
     }
 }

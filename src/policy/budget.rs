@@ -12,7 +12,6 @@
 
 use crate::policy::limits::Window;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The most units one lease hands out.
 pub const MAX_BLOCK: u32 = 64;
@@ -40,18 +39,20 @@ pub fn grant(granted: &mut Window, limit: u32, length: u64, now: u64) -> Lease {
     }
 }
 
-/// The units this isolate holds, per cap and window.
+/// The units this isolate holds, per cap and window. A few caps at most, so a
+/// `Vec` (no hash map code in the module).
 #[derive(Debug, Default)]
 pub struct LeaseBook {
-    held: HashMap<String, (u64, u32)>,
+    /// Cap key, window start, units held.
+    held: Vec<(String, u64, u32)>,
 }
 
 impl LeaseBook {
     /// Spends one held unit of `key`'s current window, if there is one.
     pub fn take(&mut self, key: &str, length: u64, now: u64) -> bool {
         let start = now - now % length;
-        match self.held.get_mut(key) {
-            Some((window, units)) if *window == start && *units > 0 => {
+        match self.held.iter_mut().find(|(k, ..)| k == key) {
+            Some((_, window, units)) if *window == start && *units > 0 => {
                 *units -= 1;
                 true
             }
@@ -62,11 +63,11 @@ impl LeaseBook {
     /// Keeps `units` of `key`'s current window for later sends.
     pub fn keep(&mut self, key: &str, units: u32, length: u64, now: u64) {
         let start = now - now % length;
-        let entry = self.held.entry(key.to_owned()).or_insert((start, 0));
-        if entry.0 != start {
-            *entry = (start, 0);
+        match self.held.iter_mut().find(|(k, ..)| k == key) {
+            Some((_, window, held)) if *window == start => *held += units,
+            Some((_, window, held)) => (*window, *held) = (start, units),
+            None => self.held.push((key.to_owned(), start, units)),
         }
-        entry.1 += units;
     }
 }
 

@@ -10,10 +10,9 @@
 
 use crate::ports::Transport;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
-#[derive(Default)]
 struct Queue {
+    key: String,
     next: u64,
     serving: u64,
     /// Tickets whose holders gave up before their turn (a few at most: a `Vec`
@@ -21,10 +20,16 @@ struct Queue {
     abandoned: Vec<u64>,
 }
 
-/// Per-key FIFO tickets for one isolate (single-threaded).
+/// Per-key FIFO tickets for one isolate (single-threaded). Only keys with a
+/// ticket out have a queue, as many as the isolate's requests in flight: a `Vec`
+/// searched in order (no hash map code in the module).
 #[derive(Default)]
 pub struct KeyLocks {
-    queues: RefCell<HashMap<String, Queue>>,
+    queues: RefCell<Vec<Queue>>,
+}
+
+fn find<'q>(queues: &'q mut [Queue], key: &str) -> Option<&'q mut Queue> {
+    queues.iter_mut().find(|q| q.key == key)
 }
 
 /// A place in a key's queue; once [`Ticket::ready`], the key is held until drop.
@@ -38,7 +43,19 @@ pub struct Ticket<'a> {
 impl KeyLocks {
     pub fn ticket(&self, key: &str) -> Ticket<'_> {
         let mut queues = self.queues.borrow_mut();
-        let queue = queues.entry(key.to_owned()).or_default();
+        let at = match queues.iter().position(|q| q.key == key) {
+            Some(at) => at,
+            None => {
+                queues.push(Queue {
+                    key: key.to_owned(),
+                    next: 0,
+                    serving: 0,
+                    abandoned: Vec::new(),
+                });
+                queues.len() - 1
+            }
+        };
+        let queue = &mut queues[at];
         queue.next += 1;
         Ticket {
             locks: self,
@@ -56,14 +73,15 @@ impl KeyLocks {
     /// Serves the next ticket that is still wanted.
     fn advance(&self, key: &str) {
         let mut queues = self.queues.borrow_mut();
-        if let Some(queue) = queues.get_mut(key) {
+        if let Some(at) = queues.iter().position(|q| q.key == key) {
+            let queue = &mut queues[at];
             queue.serving += 1;
             while let Some(i) = queue.abandoned.iter().position(|&n| n == queue.serving) {
                 queue.abandoned.swap_remove(i);
                 queue.serving += 1;
             }
             if queue.serving >= queue.next {
-                queues.remove(key);
+                queues.swap_remove(at);
             }
         }
     }
@@ -77,7 +95,8 @@ impl Ticket<'_> {
                 .locks
                 .queues
                 .borrow()
-                .get(&self.key)
+                .iter()
+                .find(|q| q.key == self.key)
                 .is_none_or(|q| q.serving == self.number);
         }
         self.held
@@ -88,7 +107,7 @@ impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         if self.ready() {
             self.locks.advance(&self.key);
-        } else if let Some(queue) = self.locks.queues.borrow_mut().get_mut(&self.key) {
+        } else if let Some(queue) = find(&mut self.locks.queues.borrow_mut(), &self.key) {
             queue.abandoned.push(self.number);
         }
     }
