@@ -227,10 +227,9 @@ async fn serve(
     if let Some(reply) = api::static_reply(route, head, &config, &GetRandom) {
         return reply;
     }
-    let kv = env
-        .kv(KV_BINDING)
+    let kv = kv::namespace(env, KV_BINDING)
         .map(|store| kv::WorkersKv::new(store, counts.clone()))
-        .map_err(|_| misconfigured("KV binding OTP_KV missing"))?;
+        .ok_or_else(|| misconfigured("KV binding OTP_KV missing"))?;
     let objects = env
         .durable_object(durable::BINDING)
         .map(|namespace| durable::DurableState::new(namespace, counts.clone()))
@@ -242,9 +241,9 @@ async fn serve(
     };
     let user_directory = match config.directory.as_ref().map(|d| &d.source) {
         Some(Source::Kv) => Some(
-            env.kv(DIRECTORY_BINDING)
+            kv::namespace(env, DIRECTORY_BINDING)
                 .map(|store| kv::WorkersKv::new(store, counts.clone()))
-                .map_err(|_| {
+                .ok_or_else(|| {
                     misconfigured("KV binding USER_DIRECTORY missing while DIRECTORY is kv")
                 })?,
         ),
