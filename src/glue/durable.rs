@@ -14,6 +14,7 @@ use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{Kv, StoreError};
 use std::cell::Cell;
 use std::rc::Rc;
+use worker::wasm_bindgen::JsValue;
 use worker::{
     durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Storage,
 };
@@ -82,7 +83,12 @@ impl Kv for ObjectKv {
     async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
         self.latest_expiry
             .set(self.latest_expiry.get().max(self.now + ttl));
-        self.storage.put(key, value).await.map_err(unavailable)
+        // The string as a JS string (put_raw): `put` would pass it through
+        // serde-wasm-bindgen's serializer.
+        self.storage
+            .put_raw(key, JsValue::from_str(value))
+            .await
+            .map_err(unavailable)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -108,7 +114,10 @@ impl VerificationState {
     async fn extend_expiry(&self, storage: &Storage, expiry: u64) -> worker::Result<()> {
         let known: u64 = storage.get(EXPIRES_KEY).await?.unwrap_or(0);
         if expiry > known {
-            storage.put(EXPIRES_KEY, expiry).await?;
+            // A number, as `put` would store it (exact: expiries are far below 2^53).
+            storage
+                .put_raw(EXPIRES_KEY, JsValue::from_f64(expiry as f64))
+                .await?;
             let delay_ms = (expiry.saturating_sub(now_seconds()) + 1) * 1000;
             storage.set_alarm(delay_ms as i64).await?;
         }
