@@ -57,8 +57,7 @@ impl FailureRecord {
 }
 
 /// What a check did to the state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckRecord {
     /// The code matched and is now consumed.
     Approved,
@@ -75,8 +74,7 @@ pub enum CheckRecord {
 }
 
 /// Where a code stands, for `GET /v1/verifications/{id}` and its cancel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeStatus {
     Pending { attempts_remaining: u32 },
     Approved,

@@ -11,14 +11,13 @@
 //! and cap, and never more than a sixteenth of what was left when they were leased.
 
 use crate::policy::limits::Window;
-use serde::{Deserialize, Serialize};
 
 /// The most units one lease hands out.
 pub const MAX_BLOCK: u32 = 64;
 
 /// A budget object's answer: `granted` units (0 when the cap is reached, then
 /// `retry_after` says when the window ends).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lease {
     pub granted: u32,
     pub retry_after: u64,

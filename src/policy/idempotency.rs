@@ -52,8 +52,7 @@ pub struct Record {
 }
 
 /// What a request with this key finds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// No earlier request: this one sends, then [`finish`]es or abandons the key.
     Claimed,

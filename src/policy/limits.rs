@@ -97,8 +97,7 @@ impl CaptchaRule {
 }
 
 /// Whether a send may go now, in how many seconds, or only with a captcha.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
     Open,
     Closed {
