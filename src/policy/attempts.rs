@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureBudget {
     /// Failed checks allowed per destination within `window`.
     pub limit: u32,
@@ -83,7 +83,7 @@ pub enum CodeStatus {
 }
 
 /// One check, as the state needs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckInput {
     pub destination: String,
     /// base64url of the verification's jti.

@@ -15,7 +15,7 @@ pub const HOUR: u64 = 3600;
 pub const DAY: u64 = 86_400;
 
 /// The per-destination part of the send policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DestinationPolicy {
     /// Seconds between two sends to one destination.
     pub cooldown: u64,
@@ -83,7 +83,7 @@ impl Window {
 
 /// Adaptive captcha as a state op sees it: past `threshold` sends this hour a send
 /// needs a verified token (`passed`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaptchaRule {
     pub threshold: u32,
     pub passed: bool,

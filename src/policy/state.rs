@@ -8,7 +8,7 @@
 //! own storage, one op at a time. Budget leases ([`StateOp::Lease`]) always go to a
 //! Durable Object: KV cannot count a cap exactly.
 
-use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus};
+use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus, FailureBudget};
 use crate::policy::budget::{self, Lease};
 use crate::policy::idempotency::{self, Claim, Sealed};
 use crate::policy::limits::CaptchaRule;
@@ -96,36 +96,51 @@ pub enum StateReply {
 }
 
 /// The JSON of a [`StateOp`] between the worker and a Durable Object: one flat
-/// object, `{"op": "send", "destination": …, "now": …}`, each field present when the
-/// op has it. serde then derives one visitor for every op rather than one per
-/// variant (ten), about 12 KB less wasm. Only these messages use it: nothing
-/// stored has this shape.
-#[derive(Default, Serialize, Deserialize)]
-#[serde(default)]
+/// object, `{"op": "send", "destination": …, "now": …}`, the policy, captcha rule
+/// and check spelled out as members too, each present exactly when the op has it
+/// (a missing, extra or unknown member is refused). serde then derives one visitor
+/// for every op, where an enum of ten variants and three nested records took one
+/// each (about 20 KB of wasm). Only these messages use it: nothing stored has this
+/// shape.
+#[derive(Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 struct WireOp {
     op: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     destination: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    policy: Option<DestinationPolicy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    captcha: Option<CaptchaRule>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     now: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     uncount: Option<bool>,
+    /// A destination policy: its cooldown, caps and failure budget.
     #[serde(skip_serializing_if = "Option::is_none")]
-    check: Option<CheckInput>,
+    cooldown: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_hour: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_day: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_window: Option<u64>,
+    /// An adaptive captcha rule, both members or neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    captcha_threshold: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    captcha_passed: Option<bool>,
+    /// A check: the code's jti and whether the code matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matched: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_attempts: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cancel: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure_window: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +151,44 @@ struct WireOp {
     body_sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response: Option<Sealed>,
+}
+
+impl WireOp {
+    /// The members of a destination policy.
+    fn with_policy(policy: DestinationPolicy) -> WireOp {
+        WireOp {
+            cooldown: Some(policy.cooldown),
+            per_hour: Some(policy.per_hour),
+            per_day: Some(policy.per_day),
+            failure_limit: Some(policy.failure_budget.limit),
+            failure_window: Some(policy.failure_budget.window),
+            ..WireOp::default()
+        }
+    }
+
+    fn failure_budget(&self) -> Result<FailureBudget, MalformedOp> {
+        Ok(FailureBudget {
+            limit: self.failure_limit.ok_or(MalformedOp)?,
+            window: self.failure_window.ok_or(MalformedOp)?,
+        })
+    }
+
+    fn policy(&self) -> Result<DestinationPolicy, MalformedOp> {
+        Ok(DestinationPolicy {
+            cooldown: self.cooldown.ok_or(MalformedOp)?,
+            per_hour: self.per_hour.ok_or(MalformedOp)?,
+            per_day: self.per_day.ok_or(MalformedOp)?,
+            failure_budget: self.failure_budget()?,
+        })
+    }
+
+    fn captcha(&self) -> Result<Option<CaptchaRule>, MalformedOp> {
+        match (self.captcha_threshold, self.captcha_passed) {
+            (Some(threshold), Some(passed)) => Ok(Some(CaptchaRule { threshold, passed })),
+            (None, None) => Ok(None),
+            _ => Err(MalformedOp),
+        }
+    }
 }
 
 impl From<StateOp> for WireOp {
@@ -152,12 +205,12 @@ impl From<StateOp> for WireOp {
                 "send",
                 WireOp {
                     destination: Some(destination),
-                    policy: Some(policy),
                     code: Some(code),
                     expires_at: Some(expires_at),
-                    captcha,
+                    captcha_threshold: captcha.map(|c| c.threshold),
+                    captcha_passed: captcha.map(|c| c.passed),
                     now: Some(now),
-                    ..WireOp::default()
+                    ..WireOp::with_policy(policy)
                 },
             ),
             StateOp::Release {
@@ -170,17 +223,22 @@ impl From<StateOp> for WireOp {
                 "release",
                 WireOp {
                     destination: Some(destination),
-                    policy: Some(policy),
                     code: Some(code),
                     uncount: Some(uncount),
                     now: Some(now),
-                    ..WireOp::default()
+                    ..WireOp::with_policy(policy)
                 },
             ),
             StateOp::Check { check, now } => (
                 "check",
                 WireOp {
-                    check: Some(check),
+                    destination: Some(check.destination),
+                    jti: Some(check.jti),
+                    matched: Some(check.matched),
+                    max_attempts: Some(check.max_attempts),
+                    expires_at: Some(check.expires_at),
+                    failure_limit: Some(check.budget.limit),
+                    failure_window: Some(check.budget.window),
                     now: Some(now),
                     ..WireOp::default()
                 },
@@ -218,7 +276,8 @@ impl From<StateOp> for WireOp {
                     key: Some(key),
                     limit: Some(limit),
                     window: Some(window),
-                    captcha,
+                    captcha_threshold: captcha.map(|c| c.threshold),
+                    captcha_passed: captcha.map(|c| c.passed),
                     now: Some(now),
                     ..WireOp::default()
                 },
@@ -449,24 +508,33 @@ impl TryFrom<WireOp> for StateOp {
         fn need<T>(field: Option<T>) -> Result<T, MalformedOp> {
             field.ok_or(MalformedOp)
         }
-        Ok(match w.op.as_str() {
+        let sent = w.clone();
+        let (policy, budget, captcha) = (w.policy(), w.failure_budget(), w.captcha());
+        let op = match w.op.as_str() {
             "send" => StateOp::Send {
                 destination: need(w.destination)?,
-                policy: need(w.policy)?,
+                policy: policy?,
                 code: need(w.code)?,
                 expires_at: need(w.expires_at)?,
-                captcha: w.captcha,
+                captcha: captcha?,
                 now: need(w.now)?,
             },
             "release" => StateOp::Release {
                 destination: need(w.destination)?,
-                policy: need(w.policy)?,
+                policy: policy?,
                 code: need(w.code)?,
                 uncount: need(w.uncount)?,
                 now: need(w.now)?,
             },
             "check" => StateOp::Check {
-                check: need(w.check)?,
+                check: CheckInput {
+                    destination: need(w.destination)?,
+                    jti: need(w.jti)?,
+                    matched: need(w.matched)?,
+                    max_attempts: need(w.max_attempts)?,
+                    expires_at: need(w.expires_at)?,
+                    budget: budget?,
+                },
                 now: need(w.now)?,
             },
             "code" => StateOp::Code {
@@ -482,7 +550,7 @@ impl TryFrom<WireOp> for StateOp {
                 key: need(w.key)?,
                 limit: need(w.limit)?,
                 window: need(w.window)?,
-                captcha: w.captcha,
+                captcha: captcha?,
                 now: need(w.now)?,
             },
             "unhit" => StateOp::Unhit {
@@ -508,7 +576,11 @@ impl TryFrom<WireOp> for StateOp {
             },
             "idem_abandon" => StateOp::IdemAbandon { key: need(w.key)? },
             _ => return Err(MalformedOp),
-        })
+        };
+        // No member the op does not carry.
+        (WireOp::from(op.clone()) == sent)
+            .then_some(op)
+            .ok_or(MalformedOp)
     }
 }
 
@@ -871,6 +943,9 @@ mod tests {
             r#"{"op":"shred","key":"i"}"#,
             r#"{"key":"i"}"#,
             r#"{"op":"unhit","key":"ip","window":"3600","now":6}"#,
+            r#"{"op":"idem_abandon","key":"i","now":1}"#,
+            r#"{"op":"idem_abandon","key":"i","policy":{}}"#,
+            r#"{"op":"hit","key":"ip","limit":10,"window":3600,"captcha_threshold":3,"now":5}"#,
         ] {
             assert!(serde_json::from_str::<StateOp>(text).is_err(), "{text}");
         }
