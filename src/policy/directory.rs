@@ -87,7 +87,12 @@ pub fn request(
         "channel": destination.channel().as_str(),
         "purpose": purpose.as_str(),
     });
-    signed_post(url, secret, body.to_string(), now)
+    signed_post(
+        url,
+        secret,
+        serde_json::to_string(&body).unwrap_or_default(),
+        now,
+    )
 }
 
 /// The phone and email an account has on file (either may be absent).
@@ -119,7 +124,12 @@ pub fn account_key(name: &str) -> String {
 
 /// The signed callback request resolving an account name.
 pub fn account_request(url: &str, secret: &[u8], account: &str, now: u64) -> OutboundRequest {
-    signed_post(url, secret, json!({ "account": account }).to_string(), now)
+    signed_post(
+        url,
+        secret,
+        serde_json::to_string(&json!({ "account": account })).unwrap_or_default(),
+        now,
+    )
 }
 
 /// Contacts from their JSON (`{"phone": …, "email": …}`); `None` when malformed.

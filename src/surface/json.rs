@@ -62,9 +62,11 @@ pub fn form_as_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
         if i > 0 {
             json.push(',');
         }
-        json.push_str(&Value::String(decode(name)?).to_string());
+        // JSON strings written by serde_json's one writer (`Value`'s `Display` is
+        // a second copy of it).
+        json.push_str(&serde_json::to_string(&decode(name)?).unwrap_or_default());
         json.push(':');
-        json.push_str(&Value::String(decode(value)?).to_string());
+        json.push_str(&serde_json::to_string(&decode(value)?).unwrap_or_default());
     }
     json.push('}');
     Ok(json.into_bytes())

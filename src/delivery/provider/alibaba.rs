@@ -85,7 +85,9 @@ impl AlibabaSms {
     pub fn request(&self, message: &Message, now: u64, attempt: u32) -> OutboundRequest {
         // International numbers go as country code + number, without "+".
         let phone = message.to.trim_start_matches('+');
-        let template_param = json!({ self.code_variable.as_str(): message.code }).to_string();
+        let template_param =
+            serde_json::to_string(&json!({ self.code_variable.as_str(): message.code }))
+                .unwrap_or_default();
         let timestamp = iso8601(now);
         let nonce = format!("{}-{attempt}", message.jti);
         let params = [

@@ -89,8 +89,7 @@ pub mod resend {
                 ("authorization".into(), format!("Bearer {api_key}")),
                 ("content-type".into(), "application/json".into()),
             ],
-            body: json!({"from": from.display(), "to": [message.to], "subject": subject, "text": text, "html": html})
-                .to_string(),
+            body: serde_json::to_string(&json!({"from": from.display(), "to": [message.to], "subject": subject, "text": text, "html": html})).unwrap_or_default(),
         }
     }
 
@@ -135,13 +134,12 @@ pub mod sendgrid {
                 ("authorization".into(), format!("Bearer {api_key}")),
                 ("content-type".into(), "application/json".into()),
             ],
-            body: json!({
+            body: serde_json::to_string(&json!({
                 "personalizations": [{"to": [{"email": message.to}]}],
                 "from": sender,
                 "subject": subject,
                 "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}],
-            })
-            .to_string(),
+            })).unwrap_or_default(),
         }
     }
 
@@ -187,15 +185,15 @@ pub mod postmark {
                 ("content-type".into(), "application/json".into()),
                 ("x-postmark-server-token".into(), token.to_owned()),
             ],
-            body: json!({
+            body: serde_json::to_string(&json!({
                 "From": from.display(),
                 "To": message.to,
                 "Subject": subject,
                 "TextBody": text,
                 "HtmlBody": html,
                 "MessageStream": stream,
-            })
-            .to_string(),
+            }))
+            .unwrap_or_default(),
         }
     }
 
@@ -290,15 +288,15 @@ pub mod ses {
     ) -> OutboundRequest {
         let (subject, text, html) = parts(message);
         let utf8 = |data: &str| json!({"Data": data, "Charset": "UTF-8"});
-        let body = json!({
+        let body = serde_json::to_string(&json!({
             "FromEmailAddress": from.display(),
             "Destination": {"ToAddresses": [message.to]},
             "Content": {"Simple": {
                 "Subject": utf8(subject),
                 "Body": {"Text": utf8(text), "Html": utf8(html)},
             }},
-        })
-        .to_string();
+        }))
+        .unwrap_or_default();
         let host = account
             .base_url
             .split_once("://")

@@ -71,14 +71,14 @@ impl TencentSms {
             .iter()
             .map(|p| p.value(message))
             .collect();
-        let payload = json!({
+        let payload = serde_json::to_string(&json!({
             "PhoneNumberSet": [message.to],
             "SmsSdkAppId": self.sdk_app_id,
             "SignName": self.sign_name,
             "TemplateId": self.template_id,
             "TemplateParamSet": params,
-        })
-        .to_string();
+        }))
+        .unwrap_or_default();
         let host = self
             .base_url
             .split_once("://")

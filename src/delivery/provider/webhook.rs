@@ -61,7 +61,7 @@ pub fn signed_post(url: &str, secret: &[u8], body: String, now: u64) -> Outbound
 
 impl Webhook {
     pub fn request(&self, message: &Message, now: u64) -> OutboundRequest {
-        let body = json!({
+        let body = serde_json::to_string(&json!({
             "channel": message.channel.as_str(),
             "to": message.to,
             "subject": message.subject,
@@ -71,8 +71,8 @@ impl Webhook {
             "purpose": message.purpose.as_str(),
             "locale": message.locale.as_str(),
             "jti": message.jti,
-        })
-        .to_string();
+        }))
+        .unwrap_or_default();
         signed_post(&self.url, &self.secret, body, now)
     }
 }

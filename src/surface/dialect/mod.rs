@@ -164,8 +164,7 @@ pub fn read_fields<T>(
 fn ignored_fields_line(fields: Fields, route: DialectRoute) -> Option<String> {
     let ignored = fields.rest();
     (!ignored.is_empty()).then(|| {
-        json!({"level": "info", "event": "ignored_fields", "route": route.name(), "fields": ignored})
-            .to_string()
+        serde_json::to_string(&json!({"level": "info", "event": "ignored_fields", "route": route.name(), "fields": ignored})).unwrap_or_default()
     })
 }
 
