@@ -154,16 +154,17 @@ struct WireOp {
 }
 
 impl WireOp {
-    /// The members of a destination policy.
-    fn with_policy(policy: DestinationPolicy) -> WireOp {
-        WireOp {
-            cooldown: Some(policy.cooldown),
-            per_hour: Some(policy.per_hour),
-            per_day: Some(policy.per_day),
-            failure_limit: Some(policy.failure_budget.limit),
-            failure_window: Some(policy.failure_budget.window),
-            ..WireOp::default()
-        }
+    fn set_policy(&mut self, policy: DestinationPolicy) {
+        self.cooldown = Some(policy.cooldown);
+        self.per_hour = Some(policy.per_hour);
+        self.per_day = Some(policy.per_day);
+        self.failure_limit = Some(policy.failure_budget.limit);
+        self.failure_window = Some(policy.failure_budget.window);
+    }
+
+    fn set_captcha(&mut self, captcha: Option<CaptchaRule>) {
+        self.captcha_threshold = captcha.map(|c| c.threshold);
+        self.captcha_passed = captcha.map(|c| c.passed);
     }
 
     fn failure_budget(&self) -> Result<FailureBudget, MalformedOp> {
@@ -192,8 +193,11 @@ impl WireOp {
 }
 
 impl From<StateOp> for WireOp {
+    // Each kind sets its own members on one default op (a struct literal per kind
+    // would write all twenty-odd members in every arm: 5 KB of wasm).
     fn from(op: StateOp) -> WireOp {
-        let (name, wire) = match op {
+        let mut w = WireOp::default();
+        let name = match op {
             StateOp::Send {
                 destination,
                 policy,
@@ -201,48 +205,40 @@ impl From<StateOp> for WireOp {
                 expires_at,
                 captcha,
                 now,
-            } => (
-                "send",
-                WireOp {
-                    destination: Some(destination),
-                    code: Some(code),
-                    expires_at: Some(expires_at),
-                    captcha_threshold: captcha.map(|c| c.threshold),
-                    captcha_passed: captcha.map(|c| c.passed),
-                    now: Some(now),
-                    ..WireOp::with_policy(policy)
-                },
-            ),
+            } => {
+                w.set_policy(policy);
+                w.set_captcha(captcha);
+                w.destination = Some(destination);
+                w.code = Some(code);
+                w.expires_at = Some(expires_at);
+                w.now = Some(now);
+                "send"
+            }
             StateOp::Release {
                 destination,
                 policy,
                 code,
                 uncount,
                 now,
-            } => (
-                "release",
-                WireOp {
-                    destination: Some(destination),
-                    code: Some(code),
-                    uncount: Some(uncount),
-                    now: Some(now),
-                    ..WireOp::with_policy(policy)
-                },
-            ),
-            StateOp::Check { check, now } => (
-                "check",
-                WireOp {
-                    destination: Some(check.destination),
-                    jti: Some(check.jti),
-                    matched: Some(check.matched),
-                    max_attempts: Some(check.max_attempts),
-                    expires_at: Some(check.expires_at),
-                    failure_limit: Some(check.budget.limit),
-                    failure_window: Some(check.budget.window),
-                    now: Some(now),
-                    ..WireOp::default()
-                },
-            ),
+            } => {
+                w.set_policy(policy);
+                w.destination = Some(destination);
+                w.code = Some(code);
+                w.uncount = Some(uncount);
+                w.now = Some(now);
+                "release"
+            }
+            StateOp::Check { check, now } => {
+                w.destination = Some(check.destination);
+                w.jti = Some(check.jti);
+                w.matched = Some(check.matched);
+                w.max_attempts = Some(check.max_attempts);
+                w.expires_at = Some(check.expires_at);
+                w.failure_limit = Some(check.budget.limit);
+                w.failure_window = Some(check.budget.window);
+                w.now = Some(now);
+                "check"
+            }
             StateOp::Code {
                 destination,
                 code,
@@ -251,99 +247,75 @@ impl From<StateOp> for WireOp {
                 cancel,
                 failure_window,
                 now,
-            } => (
-                "code",
-                WireOp {
-                    destination: Some(destination),
-                    code: Some(code),
-                    max_attempts: Some(max_attempts),
-                    expires_at: Some(expires_at),
-                    cancel: Some(cancel),
-                    failure_window: Some(failure_window),
-                    now: Some(now),
-                    ..WireOp::default()
-                },
-            ),
+            } => {
+                w.destination = Some(destination);
+                w.code = Some(code);
+                w.max_attempts = Some(max_attempts);
+                w.expires_at = Some(expires_at);
+                w.cancel = Some(cancel);
+                w.failure_window = Some(failure_window);
+                w.now = Some(now);
+                "code"
+            }
             StateOp::Hit {
                 key,
                 limit,
                 window,
                 captcha,
                 now,
-            } => (
-                "hit",
-                WireOp {
-                    key: Some(key),
-                    limit: Some(limit),
-                    window: Some(window),
-                    captcha_threshold: captcha.map(|c| c.threshold),
-                    captcha_passed: captcha.map(|c| c.passed),
-                    now: Some(now),
-                    ..WireOp::default()
-                },
-            ),
-            StateOp::Unhit { key, window, now } => (
-                "unhit",
-                WireOp {
-                    key: Some(key),
-                    window: Some(window),
-                    now: Some(now),
-                    ..WireOp::default()
-                },
-            ),
+            } => {
+                w.set_captcha(captcha);
+                w.key = Some(key);
+                w.limit = Some(limit);
+                w.window = Some(window);
+                w.now = Some(now);
+                "hit"
+            }
+            StateOp::Unhit { key, window, now } => {
+                w.key = Some(key);
+                w.window = Some(window);
+                w.now = Some(now);
+                "unhit"
+            }
             StateOp::Lease {
                 key,
                 limit,
                 window,
                 now,
-            } => (
-                "lease",
-                WireOp {
-                    key: Some(key),
-                    limit: Some(limit),
-                    window: Some(window),
-                    now: Some(now),
-                    ..WireOp::default()
-                },
-            ),
+            } => {
+                w.key = Some(key);
+                w.limit = Some(limit);
+                w.window = Some(window);
+                w.now = Some(now);
+                "lease"
+            }
             StateOp::IdemClaim {
                 key,
                 body_sha256,
                 now,
-            } => (
-                "idem_claim",
-                WireOp {
-                    key: Some(key),
-                    body_sha256: Some(body_sha256),
-                    now: Some(now),
-                    ..WireOp::default()
-                },
-            ),
+            } => {
+                w.key = Some(key);
+                w.body_sha256 = Some(body_sha256);
+                w.now = Some(now);
+                "idem_claim"
+            }
             StateOp::IdemFinish {
                 key,
                 body_sha256,
                 response,
-            } => (
-                "idem_finish",
-                WireOp {
-                    key: Some(key),
-                    body_sha256: Some(body_sha256),
-                    response: Some(response),
-                    ..WireOp::default()
-                },
-            ),
-            StateOp::IdemAbandon { key } => (
-                "idem_abandon",
-                WireOp {
-                    key: Some(key),
-                    ..WireOp::default()
-                },
-            ),
+            } => {
+                w.key = Some(key);
+                w.body_sha256 = Some(body_sha256);
+                w.response = Some(response);
+                "idem_finish"
+            }
+            StateOp::IdemAbandon { key } => {
+                w.key = Some(key);
+                "idem_abandon"
+            }
         };
-        WireOp {
-            op: name.to_owned(),
-            ..wire
-        }
+        w.op = name.to_owned();
+        w
     }
 }
 
@@ -369,71 +341,54 @@ struct WireReply {
 
 impl From<StateReply> for WireReply {
     fn from(reply: StateReply) -> WireReply {
-        let none = WireReply::default();
-        let (name, wire) = match reply {
+        let mut w = WireReply::default();
+        let name = match reply {
             StateReply::Gate { gate } => match gate {
-                Gate::Open => ("gate.open", none),
-                Gate::Closed { retry_after } => (
-                    "gate.closed",
-                    WireReply {
-                        retry_after: Some(retry_after),
-                        ..none
-                    },
-                ),
-                Gate::Captcha => ("gate.captcha", none),
+                Gate::Open => "gate.open",
+                Gate::Closed { retry_after } => {
+                    w.retry_after = Some(retry_after);
+                    "gate.closed"
+                }
+                Gate::Captcha => "gate.captcha",
             },
             StateReply::Check { record } => match record {
-                CheckRecord::Approved => ("check.approved", none),
-                CheckRecord::Wrong { attempts_remaining } => (
-                    "check.wrong",
-                    WireReply {
-                        attempts_remaining: Some(attempts_remaining),
-                        ..none
-                    },
-                ),
-                CheckRecord::Exhausted => ("check.exhausted", none),
-                CheckRecord::Locked => ("check.locked", none),
-                CheckRecord::AlreadyUsed => ("check.already_used", none),
-                CheckRecord::Canceled => ("check.canceled", none),
+                CheckRecord::Approved => "check.approved",
+                CheckRecord::Wrong { attempts_remaining } => {
+                    w.attempts_remaining = Some(attempts_remaining);
+                    "check.wrong"
+                }
+                CheckRecord::Exhausted => "check.exhausted",
+                CheckRecord::Locked => "check.locked",
+                CheckRecord::AlreadyUsed => "check.already_used",
+                CheckRecord::Canceled => "check.canceled",
             },
-            StateReply::Lease { lease } => (
-                "lease",
-                WireReply {
-                    granted: Some(lease.granted),
-                    retry_after: Some(lease.retry_after),
-                    ..none
-                },
-            ),
+            StateReply::Lease { lease } => {
+                w.granted = Some(lease.granted);
+                w.retry_after = Some(lease.retry_after);
+                "lease"
+            }
             StateReply::Claim { claim } => match claim {
-                Claim::Claimed => ("claim.claimed", none),
-                Claim::InFlight => ("claim.in_flight", none),
-                Claim::Done { response } => (
-                    "claim.done",
-                    WireReply {
-                        response: Some(response),
-                        ..none
-                    },
-                ),
-                Claim::Reused => ("claim.reused", none),
+                Claim::Claimed => "claim.claimed",
+                Claim::InFlight => "claim.in_flight",
+                Claim::Done { response } => {
+                    w.response = Some(response);
+                    "claim.done"
+                }
+                Claim::Reused => "claim.reused",
             },
             StateReply::Code { status } => match status {
-                CodeStatus::Pending { attempts_remaining } => (
-                    "code.pending",
-                    WireReply {
-                        attempts_remaining: Some(attempts_remaining),
-                        ..none
-                    },
-                ),
-                CodeStatus::Approved => ("code.approved", none),
-                CodeStatus::Exhausted => ("code.exhausted", none),
-                CodeStatus::Canceled => ("code.canceled", none),
+                CodeStatus::Pending { attempts_remaining } => {
+                    w.attempts_remaining = Some(attempts_remaining);
+                    "code.pending"
+                }
+                CodeStatus::Approved => "code.approved",
+                CodeStatus::Exhausted => "code.exhausted",
+                CodeStatus::Canceled => "code.canceled",
             },
-            StateReply::Done => ("done", none),
+            StateReply::Done => "done",
         };
-        WireReply {
-            reply: name.to_owned(),
-            ..wire
-        }
+        w.reply = name.to_owned();
+        w
     }
 }
 
