@@ -11,7 +11,7 @@
 use super::OpCounts;
 use super::Records;
 use crate::policy::state::{apply, State, StateOp, StateReply};
-use crate::ports::kv::{Kv, StoreError};
+use crate::ports::kv::{from_json, Kv, StoreError};
 use std::cell::Cell;
 use std::rc::Rc;
 use worker::wasm_bindgen::JsValue;
@@ -60,7 +60,7 @@ impl State for DurableState {
         match response.status_code() {
             200 => {
                 let text = response.text().await.map_err(unavailable)?;
-                serde_json::from_str::<StateReply>(&text).map_err(unavailable)
+                from_json::<StateReply>(&text).ok_or(StoreError::Unavailable)
             }
             429 => Err(StoreError::Busy),
             _ => Err(StoreError::Unavailable),
@@ -135,7 +135,7 @@ impl DurableObject for VerificationState {
             .text()
             .await
             .ok()
-            .and_then(|text| serde_json::from_str::<StateOp>(&text).ok())
+            .and_then(|text| from_json::<StateOp>(&text))
         else {
             return Response::error("bad op", 400);
         };

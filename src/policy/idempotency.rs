@@ -13,7 +13,7 @@
 use crate::core::base64url;
 use crate::core::keys::KeyRing;
 use crate::core::sealed::{open, seal};
-use crate::ports::kv::StoreError;
+use crate::ports::kv::{from_json, StoreError};
 use crate::ports::Entropy;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -137,7 +137,7 @@ pub fn open_response(ring: &KeyRing, at: &str, sealed: &Sealed) -> Option<Stored
     ring.by_kid(&sealed.kid)
         .and_then(|keys| open(keys, KIND, at, &sealed.sealed))
         .and_then(|plain| String::from_utf8(plain).ok())
-        .and_then(|text| serde_json::from_str(&text).ok())
+        .and_then(|text| from_json(&text))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! location, not globally. README.md ("Consistency") states what that means.
 //! Keys are built from hashes only (see [`crate::core::keys::KeyRing::hash_id`]).
 
+use serde::de::{DeserializeOwned, Deserializer, Visitor};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
@@ -36,10 +37,63 @@ pub async fn get_json<K: Kv, T: serde::de::DeserializeOwned>(
     kv: &K,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
-    Ok(kv
-        .get(key)
-        .await?
-        .and_then(|text| serde_json::from_str(&text).ok()))
+    Ok(kv.get(key).await?.and_then(|text| from_json(&text)))
+}
+
+/// `T` from JSON text, its structs read as objects only: serde's derived structs
+/// also take `[…]` arrays, which nothing here writes, and asking serde_json for a
+/// map leaves that second reader of every top-level struct out of the module.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let value = T::deserialize(Objects(&mut json)).ok()?;
+    json.end().ok()?;
+    Some(value)
+}
+
+/// A deserializer that reads a struct as a map, and anything else as it is.
+struct Objects<D>(D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Objects<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_option(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_newtype_struct(name, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
 }
 
 pub async fn put_json<K: Kv, T: serde::Serialize>(
@@ -140,6 +194,47 @@ mod tests {
     use super::memory::block_on;
     use super::*;
     use std::cell::RefCell;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Inner {
+        n: u32,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+        #[serde(default)]
+        more: Option<Vec<Inner>>,
+    }
+
+    #[test]
+    fn records_read_as_objects_only() {
+        let outer = |name: &str, n| Outer {
+            name: name.into(),
+            inner: Inner { n },
+            more: None,
+        };
+        let cases: [(&str, Option<Outer>); 7] = [
+            (r#"{"name":"a","inner":{"n":1}}"#, Some(outer("a", 1))),
+            (
+                r#" {"inner":{"n":2},"name":"b","extra":[1]} "#,
+                Some(outer("b", 2)),
+            ),
+            (r#"{"name":"a","inner":{"n":1}} x"#, None),
+            (r#"["a",{"n":1}]"#, None),
+            (r#"{"name":"a"}"#, None),
+            (r#"{"name":"a","inner":{"n":-1}}"#, None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(from_json::<Outer>(text), expected, "{text}");
+        }
+        let more: Outer = from_json(r#"{"name":"c","inner":{"n":3},"more":[{"n":4}]}"#).unwrap();
+        assert_eq!(more.more, Some(vec![Inner { n: 4 }]));
+        assert_eq!(from_json::<u64>("7"), Some(7));
+        assert_eq!(from_json::<Option<String>>("null"), Some(None));
+    }
 
     /// Pending `n` times, then ready with `value`; logs each poll.
     struct Slow<'a> {
