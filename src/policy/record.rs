@@ -9,6 +9,7 @@
 
 use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus, FailureRecord};
 use crate::policy::limits::{CaptchaRule, DestinationPolicy, Gate, Window, DAY, HOUR};
+use crate::ports::kv::{object, objects};
 use serde::{Deserialize, Serialize};
 
 /// The state of one code sent to the destination, until it expires.
@@ -29,13 +30,13 @@ pub struct DestinationRecord {
     /// No send before this instant.
     #[serde(default)]
     cooldown_until: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     hour: Window,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     day: Window,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     failures: FailureRecord,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     codes: Vec<CodeState>,
 }
 

@@ -7,8 +7,9 @@
 //! location, not globally. README.md ("Consistency") states what that means.
 //! Keys are built from hashes only (see [`crate::core::keys::KeyRing::hash_id`]).
 
-use serde::de::{DeserializeOwned, Deserializer, Visitor};
+use serde::de::{Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use std::future::{poll_fn, Future};
+use std::marker::PhantomData;
 use std::pin::pin;
 use std::task::Poll;
 
@@ -48,6 +49,48 @@ pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
     let value = T::deserialize(Objects(&mut json)).ok()?;
     json.end().ok()?;
     Some(value)
+}
+
+/// For `#[serde(deserialize_with)]`: a member that is a struct, read as an object
+/// only (see [`from_json`]; serde hands nested members to serde_json directly).
+pub fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(member: D) -> Result<T, D::Error> {
+    T::deserialize(Objects(member))
+}
+
+/// For `#[serde(deserialize_with)]`: a member that is an array of structs, each read
+/// as an object only.
+pub fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    member: D,
+) -> Result<Vec<T>, D::Error> {
+    struct Elements<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Elements<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of objects")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(element) = seq.next_element_seed(Element(PhantomData))? {
+                out.push(element);
+            }
+            Ok(out)
+        }
+    }
+
+    struct Element<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Element<T> {
+        type Value = T;
+
+        fn deserialize<D: Deserializer<'de>>(self, element: D) -> Result<T, D::Error> {
+            object(element)
+        }
+    }
+
+    member.deserialize_seq(Elements(PhantomData))
 }
 
 /// A deserializer that reads a struct as a map, and anything else as it is.
