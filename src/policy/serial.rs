@@ -28,10 +28,6 @@ pub struct KeyLocks {
     queues: RefCell<Vec<Queue>>,
 }
 
-fn find<'q>(queues: &'q mut [Queue], key: &str) -> Option<&'q mut Queue> {
-    queues.iter_mut().find(|q| q.key == key)
-}
-
 /// A place in a key's queue; once [`Ticket::ready`], the key is held until drop.
 pub struct Ticket<'a> {
     locks: &'a KeyLocks,
@@ -107,8 +103,11 @@ impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         if self.ready() {
             self.locks.advance(&self.key);
-        } else if let Some(queue) = find(&mut self.locks.queues.borrow_mut(), &self.key) {
-            queue.abandoned.push(self.number);
+        } else {
+            let mut queues = self.locks.queues.borrow_mut();
+            if let Some(queue) = queues.iter_mut().find(|q| q.key == self.key) {
+                queue.abandoned.push(self.number);
+            }
         }
     }
 }
