@@ -153,13 +153,22 @@ struct WireOp {
     response: Option<Sealed>,
 }
 
+/// A member a wire op or reply's kind needs.
+fn need<T>(member: Option<T>) -> Result<T, MalformedOp> {
+    member.ok_or(MalformedOp)
+}
+
 impl WireOp {
     fn set_policy(&mut self, policy: DestinationPolicy) {
         self.cooldown = Some(policy.cooldown);
         self.per_hour = Some(policy.per_hour);
         self.per_day = Some(policy.per_day);
-        self.failure_limit = Some(policy.failure_budget.limit);
-        self.failure_window = Some(policy.failure_budget.window);
+        self.set_failure_budget(policy.failure_budget);
+    }
+
+    fn set_failure_budget(&mut self, budget: FailureBudget) {
+        self.failure_limit = Some(budget.limit);
+        self.failure_window = Some(budget.window);
     }
 
     fn set_captcha(&mut self, captcha: Option<CaptchaRule>) {
@@ -169,16 +178,16 @@ impl WireOp {
 
     fn failure_budget(&self) -> Result<FailureBudget, MalformedOp> {
         Ok(FailureBudget {
-            limit: self.failure_limit.ok_or(MalformedOp)?,
-            window: self.failure_window.ok_or(MalformedOp)?,
+            limit: need(self.failure_limit)?,
+            window: need(self.failure_window)?,
         })
     }
 
     fn policy(&self) -> Result<DestinationPolicy, MalformedOp> {
         Ok(DestinationPolicy {
-            cooldown: self.cooldown.ok_or(MalformedOp)?,
-            per_hour: self.per_hour.ok_or(MalformedOp)?,
-            per_day: self.per_day.ok_or(MalformedOp)?,
+            cooldown: need(self.cooldown)?,
+            per_hour: need(self.per_hour)?,
+            per_day: need(self.per_day)?,
             failure_budget: self.failure_budget()?,
         })
     }
@@ -234,8 +243,7 @@ impl From<StateOp> for WireOp {
                 w.matched = Some(check.matched);
                 w.max_attempts = Some(check.max_attempts);
                 w.expires_at = Some(check.expires_at);
-                w.failure_limit = Some(check.budget.limit);
-                w.failure_window = Some(check.budget.window);
+                w.set_failure_budget(check.budget);
                 w.now = Some(now);
                 "check"
             }
@@ -396,9 +404,6 @@ impl TryFrom<WireReply> for StateReply {
     type Error = MalformedOp;
 
     fn try_from(w: WireReply) -> Result<StateReply, MalformedOp> {
-        fn need<T>(field: Option<T>) -> Result<T, MalformedOp> {
-            field.ok_or(MalformedOp)
-        }
         let gate = |gate| StateReply::Gate { gate };
         let check = |record| StateReply::Check { record };
         let claim = |claim| StateReply::Claim { claim };
@@ -460,9 +465,6 @@ impl TryFrom<WireOp> for StateOp {
     type Error = MalformedOp;
 
     fn try_from(w: WireOp) -> Result<StateOp, MalformedOp> {
-        fn need<T>(field: Option<T>) -> Result<T, MalformedOp> {
-            field.ok_or(MalformedOp)
-        }
         let sent = w.clone();
         let (policy, budget, captcha) = (w.policy(), w.failure_budget(), w.captcha());
         let op = match w.op.as_str() {

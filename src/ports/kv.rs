@@ -46,7 +46,7 @@ pub async fn get_json<K: Kv, T: serde::de::DeserializeOwned>(
 /// map leaves that second reader of every top-level struct out of the module.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
     let mut json = serde_json::Deserializer::from_str(text);
-    let value = T::deserialize(Objects(&mut json)).ok()?;
+    let value = object(&mut json).ok()?;
     json.end().ok()?;
     Some(value)
 }
