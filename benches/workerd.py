@@ -6,11 +6,12 @@ run as the CPU baseline.
 Printed per mode: KV reads and writes and Durable Object calls per send and per
 check (summed from the worker's request log lines, so they are exact counts), the
 same for SMS sends (where the money caps' leases show), workerd CPU per cycle
-(user+system time of the workerd processes, from /proc), the no-op request's CPU,
-and p50/p99 wall time per cycle; `GET /healthz` CPU per request beside the no-op
-request; and the cold start: workerd CPU from process start to the first answered
-request, median of 3 starts (module compile and instantiation, plus workerd's own
-boot, which the no-op worker shows alone). Figures, not assertions: the machine is shared.
+(user+system time of the workerd processes, from /proc), and p50/p99 wall time per
+cycle. Then `GET /healthz` CPU per request measured in turns with the no-op
+request (both workers running, batch after batch), and the cold start: workerd CPU
+from process start to the first answered request, median of 3 starts (module
+compile and instantiation, plus workerd's own boot, which the no-op worker shows
+alone). Figures, not assertions: the machine is shared.
 The JSON goes to tests/artifacts/bench.json.
 """
 
@@ -130,38 +131,40 @@ def run_cycles(client, capture, mode):
     }
 
 
-BATCHES = 3
+PAIRS = 10
 
 
-def cpu_per_request(pid, request):
-    """workerd CPU per request: the least of BATCHES batches' means (2 x CYCLES
-    requests each, so the 10 ms clock tick is ~2% of a batch). The machines are
-    shared: other work lands in workerd's CPU time now and then (one run's mean
-    was 2x the next's), and only ever adds to it."""
+def batch_cpu(client, path):
+    """workerd CPU per request over one batch of 2 x CYCLES `GET path` (the 10 ms
+    clock tick is ~2% of a batch)."""
     size = 2 * CYCLES
-    means = []
-    for _ in range(BATCHES):
-        cpu0 = workerd_cpu(pid)
-        for _ in range(size):
-            request()
-        means.append((workerd_cpu(pid) - cpu0) / size)
-    return min(means)
+    cpu0 = workerd_cpu(client.process.pid)
+    for _ in range(size):
+        assert client.request("GET", path).status == 200
+    return (workerd_cpu(client.process.pid) - cpu0) / size
 
 
-def healthz_cpu(client):
-    """workerd CPU per `GET /healthz` (after a warm-up)."""
-    for _ in range(20):
+def healthz_beside_noop(client, noop):
+    """`GET /healthz` of this worker and the no-op request, measured in turns: PAIRS
+    pairs of batches, each batch of one worker right after the other's, both
+    workers running all along. The machines are shared: other work lands in
+    workerd's CPU time now and then (one run's no-op figure was 1.4 ms, the next
+    hour's 2.3 ms), so a figure is only compared with its neighbour. Returns the
+    median per-request CPU of each and the median of the pairs' ratios."""
+    for _ in range(20):  # warm-up
         client.request("GET", "/healthz")
+        noop.request("GET", "/")
+    ours, base = [], []
+    for _ in range(PAIRS):
+        ours.append(batch_cpu(client, "/healthz"))
+        base.append(batch_cpu(noop, "/"))
+    ratios = [o / b for o, b in zip(ours, base) if b]
+    return statistics.median(ours), statistics.median(base), statistics.median(ratios) if ratios else None
 
-    def probe():
-        assert client.request("GET", "/healthz").status == 200
 
-    return cpu_per_request(client.process.pid, probe)
-
-
-def noop_cpu(requests_too=True):
-    """workerd CPU at the first answered request, and per request, of a no-op JS
-    worker (2 requests per cycle: a send and a check)."""
+def start_noop():
+    """Starts the no-op JS worker; returns its client, a stop function and its
+    workerd CPU at the first answered request."""
     port, inspector = free_port(), free_port()
     env = dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false", CI="true")
     log = open(ARTIFACTS / "wrangler-dev-noop.log", "w")
@@ -171,27 +174,25 @@ def noop_cpu(requests_too=True):
          "--show-interactive-dev-session=false"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     client = Client(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if client.request("GET", "/").status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("the no-op worker did not start")
-            time.sleep(0.5)
-        startup = workerd_cpu(process.pid)
-        if not requests_too:
-            return startup, None
-        for _ in range(10):
-            client.request("GET", "/")
-        return startup, cpu_per_request(process.pid, lambda: client.request("GET", "/"))
-    finally:
+    client.process = process
+
+    def stop():
         os.killpg(process.pid, 15)
         process.wait(timeout=20)
         log.close()
+
+    deadline = time.time() + 120
+    while True:
+        try:
+            if client.request("GET", "/").status == 200:
+                break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            stop()
+            raise RuntimeError("the no-op worker did not start")
+        time.sleep(0.5)
+    return client, stop, workerd_cpu(process.pid)
 
 
 STARTS = 3
@@ -200,12 +201,14 @@ STARTS = 3
 def cold_starts(capture):
     """workerd CPU to the first answer, median of STARTS starts each, of this worker
     (fresh local state every time) and of the no-op worker."""
-    ours = []
+    ours, noop = [], []
     for i in range(STARTS):
         client, stop = start_worker(f"bench-cold{i}", capture, {"EVENTS_URL": ""})
         ours.append(workerd_cpu(client.process.pid))
         stop()
-    noop = [noop_cpu(requests_too=False)[0] for _ in range(STARTS)]
+        _, stop, startup = start_noop()
+        noop.append(startup)
+        stop()
     return statistics.median(ours), statistics.median(noop)
 
 
@@ -214,29 +217,33 @@ def main():
     capture = Capture(WEBHOOK_SECRET).start()
     results = {}
     try:
-        for mode in ["kv", "durable"]:
-            # Lifecycle events off (as deployed by default): each would add a fetch.
-            variables = {"CONSISTENCY": mode, "IP_HOURLY_CAP": "1000000", "NUMBER_BLOCK_HOURLY_CAP": "100000",
-                         "RESEND_COOLDOWN": "0", "EVENTS_URL": ""}
-            client, stop = start_worker(f"bench-{mode}", capture, variables)
-            try:
-                results[mode] = run_cycles(client, capture, mode)
-                if mode == "kv":
-                    results["healthz_cpu_ms"] = round(healthz_cpu(client) * 1000, 3)
-            finally:
-                stop()
-        _, noop = noop_cpu()
+        noop, stop_noop, _ = start_noop()
+        try:
+            for mode in ["kv", "durable"]:
+                # Lifecycle events off (as deployed by default): each would add a fetch.
+                variables = {"CONSISTENCY": mode, "IP_HOURLY_CAP": "1000000", "NUMBER_BLOCK_HOURLY_CAP": "100000",
+                             "RESEND_COOLDOWN": "0", "EVENTS_URL": ""}
+                client, stop = start_worker(f"bench-{mode}", capture, variables)
+                try:
+                    results[mode] = run_cycles(client, capture, mode)
+                    if mode == "kv":
+                        healthz, noop_cpu, ratio = healthz_beside_noop(client, noop)
+                finally:
+                    stop()
+        finally:
+            stop_noop()
         startup, noop_startup = cold_starts(capture)
     finally:
         capture.stop()
-    results["noop_request_cpu_ms"] = round(noop * 1000, 3)
-    results["healthz_vs_noop_request"] = round(results["healthz_cpu_ms"] / (noop * 1000), 2) if noop else None
+    results["healthz_cpu_ms"] = round(healthz * 1000, 3)
+    results["noop_request_cpu_ms"] = round(noop_cpu * 1000, 3)
+    results["healthz_vs_noop_request"] = round(ratio, 2) if ratio else None
     results["startup_cpu_ms"] = round(startup * 1000, 1)
     results["noop_startup_cpu_ms"] = round(noop_startup * 1000, 1)
     for mode in ["kv", "durable"]:
         cycle = results[mode]["workerd_cpu_ms_per_cycle"] / 1000
         # A cycle is two requests; the ratio compares it with one no-op request.
-        results[mode]["cpu_per_cycle_vs_noop_request"] = round(cycle / noop, 2) if noop else None
+        results[mode]["cpu_per_cycle_vs_noop_request"] = round(cycle / noop_cpu, 2) if noop_cpu else None
     (ARTIFACTS / "bench.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
