@@ -141,6 +141,22 @@ fn only_the_glue_touches_the_platform() {
     }
 }
 
+/// The module is built with `-Zfmt-debug=none` (scripts/build): `{:?}` writes
+/// nothing there, so the code that runs in it must not format with `Debug` (tests
+/// may: they run natively).
+#[test]
+fn the_module_formats_nothing_with_debug() {
+    for source in all_sources() {
+        for pattern in [":?}", ":#?}", "dbg!("] {
+            assert!(
+                !source.code.contains(pattern),
+                "src/{} formats with Debug ({pattern}): the module prints nothing for it",
+                source.module.join("/")
+            );
+        }
+    }
+}
+
 #[test]
 fn no_import_circles() {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -119,7 +119,7 @@ fn auth_sources(r: &Reader) -> Result<Vec<AuthSource>, ConfigError> {
             parsed.ok_or_else(|| {
                 fail(
                     "CIAM_AUTH_SOURCES",
-                    &format!("{entry:?} is not id:length(6-10):seconds"),
+                    &format!("{} is not id:length(6-10):seconds", quoted(entry)),
                 )
             })
         })
@@ -252,6 +252,12 @@ impl Reader<'_> {
         }
         Ok(())
     }
+}
+
+/// A value as an error message shows it. Not `{:?}`: the module is built without
+/// `Debug` formatting (`-Zfmt-debug=none`), and the log line escapes it anyway.
+pub(crate) fn quoted(value: &str) -> String {
+    format!("\"{value}\"")
 }
 
 fn fail(variable: &'static str, problem: &str) -> ConfigError {
@@ -466,7 +472,7 @@ fn providers(
                 ));
             }
             let provider = provider(r, name, webhook)
-                .ok_or_else(|| fail(variable, &format!("unknown provider {name:?}")))??;
+                .ok_or_else(|| fail(variable, &format!("unknown provider {}", quoted(name))))??;
             match provider.channel() {
                 Some(carries) if carries != channel => Err(fail(
                     variable,
@@ -532,7 +538,12 @@ fn dialects(r: &Reader) -> Result<Vec<String>, ConfigError> {
         match name {
             "all" => served.extend(DIALECT_NAMES.iter().map(|n| n.to_string())),
             n if DIALECT_NAMES.contains(&n) => served.push(n.to_owned()),
-            other => return Err(fail("DIALECTS", &format!("unknown dialect {other:?}"))),
+            other => {
+                return Err(fail(
+                    "DIALECTS",
+                    &format!("unknown dialect {}", quoted(other)),
+                ))
+            }
         }
     }
     Ok(served)
@@ -606,7 +617,7 @@ impl Config {
         .map_err(|e| {
             fail(
                 "OTP_KEYS",
-                &format!("{e:?} (format: kid=<base64url of >= 32 bytes>,...)"),
+                &format!("{e} (format: kid=<base64url of >= 32 bytes>,...)"),
             )
         })?;
         r.check_all()?;
@@ -759,7 +770,7 @@ impl Config {
             cors: Cors::parse(r.raw("CORS_ALLOWED_ORIGINS").as_deref()).map_err(|bad| {
                 fail(
                     "CORS_ALLOWED_ORIGINS",
-                    &format!("{bad:?} is not an origin or *"),
+                    &format!("{} is not an origin or *", quoted(&bad)),
                 )
             })?,
             failure_budget: FailureBudget {
@@ -774,7 +785,7 @@ impl Config {
             .map_err(|bad| {
                 fail(
                     "ALLOWED_CALLING_CODES/DENIED_CALLING_CODES",
-                    &format!("{bad:?} is not a calling code"),
+                    &format!("{} is not a calling code", quoted(&bad)),
                 )
             })?,
             spend: SpendCaps {

@@ -239,7 +239,7 @@ pub fn check(var: &Var, value: &str) -> Result<(), String> {
         if var.secret {
             "the value".to_owned()
         } else {
-            format!("{value:?}")
+            super::quoted(value)
         }
     };
     match var.kind {

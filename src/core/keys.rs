@@ -68,6 +68,16 @@ pub enum KeyRingError {
     DuplicateKid(usize),
 }
 
+impl std::fmt::Display for KeyRingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyRingError::Empty => f.write_str("no key"),
+            KeyRingError::BadEntry(n) => write!(f, "entry {n} is malformed"),
+            KeyRingError::DuplicateKid(n) => write!(f, "entry {n} repeats a kid"),
+        }
+    }
+}
+
 fn kid_ok(kid: &str) -> bool {
     (1..=32).contains(&kid.len())
         && kid

@@ -52,8 +52,16 @@ impl WorkersKv {
     }
 }
 
+/// What a call threw, as text: an `Error`'s `name: message`, or a thrown string.
+fn thrown(error: &JsValue) -> String {
+    match error.dyn_ref::<worker::js_sys::Error>() {
+        Some(error) => String::from(error.to_string()),
+        None => error.as_string().unwrap_or_default(),
+    }
+}
+
 fn classify(error: JsValue) -> StoreError {
-    let text = format!("js error: {error:?}");
+    let text = format!("js error: {}", thrown(&error));
     if text.contains("429") || text.to_ascii_lowercase().contains("too many requests") {
         StoreError::Busy
     } else {
