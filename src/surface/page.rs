@@ -35,9 +35,7 @@ pub fn render(
     let site_key = page.turnstile_site_key.as_deref().unwrap_or("");
     let texts = locale.texts();
     // JSON inside <script>: no "<" may close the element early.
-    let strings = serde_json::to_string(&texts.page)
-        .unwrap_or_default()
-        .replace('<', "\\u003c");
+    let strings = texts.page.json().replace('<', "\\u003c");
     let html = TEMPLATE
         .replace("{{LANG}}", locale.as_str())
         .replace("{{DIR}}", if texts.rtl { "rtl" } else { "ltr" })
@@ -142,7 +140,7 @@ mod tests {
     /// Every text the page's markup and script ask for is one the locales have.
     #[test]
     fn every_text_the_page_uses_exists() {
-        let keys = match serde_json::to_value(&Locale::EnUs.texts().page).unwrap() {
+        let keys = match serde_json::from_str(&Locale::EnUs.texts().page.json()).unwrap() {
             serde_json::Value::Object(map) => map,
             other => panic!("{other}"),
         };

@@ -1,6 +1,6 @@
 //! العربية, written right to left: the HTML email and the page say `dir="rtl"`.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "ar",
@@ -17,7 +17,7 @@ pub const TEXTS: Texts = Texts {
     email: "رمز {purpose} في {app} هو {code}.\n\n\
             الرمز صالح لمدة {time}. لا تشاركه مع أحد، فلن يطلبه منك {app} أبدًا.\n\n\
             إذا لم تطلب هذا الرمز، يمكنك تجاهل هذه الرسالة.",
-    page: Page {
+    page: page! {
         lead: "سجّل الدخول برمز لمرة واحدة.",
         to: "البريد الإلكتروني أو رقم الهاتف",
         hint: "تبدأ أرقام الهواتف بـ + ورمز الدولة.",

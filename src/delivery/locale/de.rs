@@ -1,6 +1,6 @@
 //! Deutsch. The SMS keeps to the GSM alphabet (ä, ö, ü and ß are in it).
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "de",
@@ -17,7 +17,7 @@ pub const TEXTS: Texts = Texts {
     email: "Ihr {app}-Code für die {purpose} lautet {code}.\n\n\
             Er läuft in {time} ab. Geben Sie ihn nicht weiter: {app} wird Sie nie danach fragen.\n\n\
             Wenn Sie diesen Code nicht angefordert haben, können Sie diese E-Mail ignorieren.",
-    page: Page {
+    page: page! {
         lead: "Mit einem Einmalcode anmelden.",
         to: "E-Mail-Adresse oder Telefonnummer",
         hint: "Telefonnummern beginnen mit + und der Ländervorwahl.",

@@ -1,6 +1,6 @@
 //! English (United States); also the language of any `en` request.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "en-US",
@@ -12,7 +12,7 @@ pub const TEXTS: Texts = Texts {
     email: "Your {app} {purpose} code is {code}.\n\n\
             It expires in {time}. Do not share it with anyone: {app} will never ask you for it.\n\n\
             If you did not request this code, you can ignore this email.",
-    page: Page {
+    page: page! {
         lead: "Sign in with a one-time code.",
         to: "Email or phone number",
         hint: "Phone numbers start with + and the country code.",

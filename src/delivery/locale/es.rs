@@ -1,7 +1,7 @@
 //! Español. The SMS keeps to the GSM alphabet ("clave", no accents outside it) so
 //! that it fits one 160-character segment.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "es",
@@ -18,7 +18,7 @@ pub const TEXTS: Texts = Texts {
     email: "Tu código de {purpose} de {app} es {code}.\n\n\
             Vence en {time}. No lo compartas con nadie: {app} nunca te lo pedirá.\n\n\
             Si no solicitaste este código, puedes ignorar este correo.",
-    page: Page {
+    page: page! {
         lead: "Inicia sesión con un código de un solo uso.",
         to: "Correo electrónico o número de teléfono",
         hint: "Los números de teléfono empiezan con + y el código del país.",

@@ -1,6 +1,6 @@
 //! Français. The SMS keeps to the GSM alphabet (é, è and à are in it).
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "fr",
@@ -17,7 +17,7 @@ pub const TEXTS: Texts = Texts {
     email: "Votre code de {purpose} {app} est {code}.\n\n\
             Il expire dans {time}. Ne le partagez avec personne : {app} ne vous le demandera jamais.\n\n\
             Si vous n’avez pas demandé ce code, vous pouvez ignorer cet e-mail.",
-    page: Page {
+    page: page! {
         lead: "Connectez-vous avec un code à usage unique.",
         to: "Adresse e-mail ou numéro de téléphone",
         hint: "Les numéros de téléphone commencent par + et l’indicatif du pays.",

@@ -1,6 +1,6 @@
 //! हिन्दी.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "hi",
@@ -12,7 +12,7 @@ pub const TEXTS: Texts = Texts {
     email: "आपका {app} {purpose} कोड {code} है।\n\n\
             यह {time} तक मान्य है। इसे किसी से साझा न करें: {app} आपसे यह कोड कभी नहीं माँगेगा।\n\n\
             अगर आपने यह कोड नहीं माँगा था, तो इस ईमेल को अनदेखा करें।",
-    page: Page {
+    page: page! {
         lead: "एक बार इस्तेमाल होने वाले कोड से साइन इन करें।",
         to: "ईमेल या फ़ोन नंबर",
         hint: "फ़ोन नंबर + और देश के कोड से शुरू होते हैं।",

@@ -1,7 +1,7 @@
 //! Bahasa Indonesia (also asked for as the withdrawn tag `in`). The SMS keeps to
 //! the GSM alphabet.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "id",
@@ -13,7 +13,7 @@ pub const TEXTS: Texts = Texts {
     email: "Kode {purpose} {app} Anda adalah {code}.\n\n\
             Kode berlaku {time}. Jangan berikan kepada siapa pun: {app} tidak akan pernah memintanya.\n\n\
             Jika Anda tidak meminta kode ini, abaikan email ini.",
-    page: Page {
+    page: page! {
         lead: "Masuk dengan kode sekali pakai.",
         to: "Email atau nomor telepon",
         hint: "Nomor telepon diawali + dan kode negara.",

@@ -1,6 +1,6 @@
 //! 日本語.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "ja",
@@ -12,7 +12,7 @@ pub const TEXTS: Texts = Texts {
     email: "{app}の{purpose}確認コードは{code}です。\n\n\
             有効期限は{time}です。このコードは他人に教えないでください。{app}がコードをお尋ねすることはありません。\n\n\
             お心当たりのない場合は、このメールを破棄してください。",
-    page: Page {
+    page: page! {
         lead: "ワンタイムコードでログインします。",
         to: "メールアドレスまたは電話番号",
         hint: "電話番号は + と国番号から入力してください。",

@@ -1,6 +1,6 @@
 //! 한국어.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "ko",
@@ -12,7 +12,7 @@ pub const TEXTS: Texts = Texts {
     email: "{app} {purpose} 인증번호는 {code}입니다.\n\n\
             {time} 동안 유효합니다. 타인에게 알려주지 마세요. {app}에서는 절대 인증번호를 묻지 않습니다.\n\n\
             본인이 요청하지 않았다면 이 이메일을 무시하셔도 됩니다.",
-    page: Page {
+    page: page! {
         lead: "일회용 인증번호로 로그인하세요.",
         to: "이메일 또는 전화번호",
         hint: "전화번호는 +와 국가 번호로 시작합니다.",

@@ -4,8 +4,20 @@
 //!
 //! Texts are data: each is a template with `{app}`, `{code}`, `{purpose}` and
 //! `{time}` (the validity, "10 minutes", in the locale's plural forms). The compiler
-//! makes every locale fill every field; the tests check that each text carries the
-//! same placeholders as English and that the SMS texts fit one segment.
+//! makes every locale fill every message field; the tests check that each locale
+//! names the page's texts as [`PAGE_TEXTS`] does, that each text carries the same
+//! placeholders as English and that the SMS texts fit one segment.
+
+/// A locale's login page texts (see [`Page`]), written as `name: "text",` in the
+/// order of [`PAGE_TEXTS`].
+macro_rules! page {
+    ($($field:ident: $text:literal),* $(,)?) => {
+        super::Page {
+            texts: concat!($($text, "\u{1f}",)*),
+            names: if cfg!(test) { concat!($(stringify!($field), ",",)*) } else { "" },
+        }
+    };
+}
 
 mod ar;
 mod de;
@@ -126,57 +138,91 @@ pub struct Texts {
     pub page: Page,
 }
 
-/// The login page's texts, sent to the page as JSON. The error texts are named
-/// after the API's error codes; `{n}`, `{s}` and `{to}` are filled in by the page.
-#[derive(Serialize)]
+/// The names of the login page's texts, in the order every locale writes them. The
+/// error texts are named after the API's error codes; `{n}` (tries left), `{s}`
+/// (seconds) and `{to}` are filled in by the page.
+pub const PAGE_TEXTS: [&str; 43] = [
+    "lead",
+    "to",
+    "hint",
+    "send",
+    "code",
+    "verify",
+    "change",
+    "verified",
+    "claims",
+    "again",
+    "sending",
+    "checking",
+    "sent",
+    "resend",
+    "resend_in",
+    "empty",
+    "empty_code",
+    "invalid_code",
+    "invalid_phone_number",
+    "invalid_email",
+    "invalid_request",
+    "captcha_required",
+    "captcha_invalid",
+    "destination_not_allowed",
+    "rate_limited",
+    "delivery_unavailable",
+    "service_unavailable",
+    "invalid_verification",
+    "expired",
+    "already_used",
+    "too_many_attempts",
+    "unauthorized",
+    "user_exists",
+    "user_not_found",
+    "network",
+    "other",
+    "sub",
+    "purpose",
+    "channel",
+    "iss",
+    "aud",
+    "iat",
+    "exp",
+];
+
+/// One locale's login page texts: one string, each text ended by U+001F, rather
+/// than a table of 43 pointers.
 pub struct Page {
-    pub lead: &'static str,
-    pub to: &'static str,
-    pub hint: &'static str,
-    pub send: &'static str,
-    pub code: &'static str,
-    pub verify: &'static str,
-    pub change: &'static str,
-    pub verified: &'static str,
-    pub claims: &'static str,
-    pub again: &'static str,
-    pub sending: &'static str,
-    pub checking: &'static str,
-    /// `{to}`
-    pub sent: &'static str,
-    pub resend: &'static str,
-    /// `{s}`
-    pub resend_in: &'static str,
-    pub empty: &'static str,
-    pub empty_code: &'static str,
-    /// `{n}`
-    pub invalid_code: &'static str,
-    pub invalid_phone_number: &'static str,
-    pub invalid_email: &'static str,
-    pub invalid_request: &'static str,
-    pub captcha_required: &'static str,
-    pub captcha_invalid: &'static str,
-    pub destination_not_allowed: &'static str,
-    /// `{s}`
-    pub rate_limited: &'static str,
-    pub delivery_unavailable: &'static str,
-    pub service_unavailable: &'static str,
-    pub invalid_verification: &'static str,
-    pub expired: &'static str,
-    pub already_used: &'static str,
-    pub too_many_attempts: &'static str,
-    pub unauthorized: &'static str,
-    pub user_exists: &'static str,
-    pub user_not_found: &'static str,
-    pub network: &'static str,
-    pub other: &'static str,
-    pub sub: &'static str,
-    pub purpose: &'static str,
-    pub channel: &'static str,
-    pub iss: &'static str,
-    pub aud: &'static str,
-    pub iat: &'static str,
-    pub exp: &'static str,
+    texts: &'static str,
+    /// The names as the locale wrote them, `lead,to,…,`: kept in tests, which hold
+    /// them to [`PAGE_TEXTS`]; empty in the module.
+    #[cfg_attr(not(test), allow(dead_code))]
+    names: &'static str,
+}
+
+impl Page {
+    /// The texts as the JSON object the page reads: `{"lead":"…",…}`.
+    pub fn json(&self) -> String {
+        let mut json = String::from("{");
+        for (name, text) in PAGE_TEXTS.iter().zip(self.texts.split('\u{1f}')) {
+            if json.len() > 1 {
+                json.push(',');
+            }
+            json.push('"');
+            json.push_str(name);
+            json.push_str("\":");
+            json.push_str(&serde_json::to_string(text).unwrap_or_default());
+        }
+        json.push('}');
+        json
+    }
+
+    #[cfg(test)]
+    pub fn names(&self) -> &'static str {
+        self.names
+    }
+
+    #[cfg(test)]
+    pub fn texts(&self) -> &'static str {
+        self.texts
+    }
 }
 
 impl Serialize for Locale {

@@ -2,7 +2,7 @@
 //! letters outside the GSM alphabet, so the SMS is UCS-2 (70 characters) and kept
 //! short.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "pt-BR",
@@ -14,7 +14,7 @@ pub const TEXTS: Texts = Texts {
     email: "Seu código de {purpose} no {app} é {code}.\n\n\
             Ele vale por {time}. Não compartilhe com ninguém: o {app} nunca vai pedir este código.\n\n\
             Se você não pediu este código, ignore este e-mail.",
-    page: Page {
+    page: page! {
         lead: "Entre com um código de uso único.",
         to: "E-mail ou número de telefone",
         hint: "Números de telefone começam com + e o código do país.",

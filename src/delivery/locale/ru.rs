@@ -1,7 +1,7 @@
 //! Русский. Minutes take Russian's three plural forms ("1 минуту", "3 минуты",
 //! "10 минут").
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "ru",
@@ -13,7 +13,7 @@ pub const TEXTS: Texts = Texts {
     email: "Ваш код {purpose} в {app}: {code}.\n\n\
             Код действует {time}. Никому его не сообщайте: {app} никогда не спросит его у вас.\n\n\
             Если вы не запрашивали этот код, просто проигнорируйте это письмо.",
-    page: Page {
+    page: page! {
         lead: "Вход по одноразовому коду.",
         to: "Электронная почта или номер телефона",
         hint: "Номер телефона начинается с + и кода страны.",

@@ -16,9 +16,23 @@ fn placeholders(text: &str) -> Vec<String> {
 }
 
 fn page_texts(locale: Locale) -> serde_json::Map<String, Value> {
-    match serde_json::to_value(&locale.texts().page).unwrap() {
+    match serde_json::from_str(&locale.texts().page.json()).unwrap() {
         Value::Object(map) => map,
         other => panic!("{other}"),
+    }
+}
+
+/// Every locale writes the page's texts under the names of `PAGE_TEXTS`, in its
+/// order (the page's JSON pairs them by position), and no text holds the separator.
+#[test]
+fn every_locale_names_the_page_texts_in_order() {
+    let names: String = PAGE_TEXTS.iter().map(|name| format!("{name},")).collect();
+    for locale in ALL {
+        let page = &locale.texts().page;
+        assert_eq!(page.names(), names, "{}", locale.as_str());
+        let texts: Vec<&str> = page.texts().split('\u{1f}').collect();
+        assert_eq!(texts.len(), PAGE_TEXTS.len() + 1, "{}", locale.as_str());
+        assert_eq!(texts.last(), Some(&""), "{}", locale.as_str());
     }
 }
 

@@ -1,6 +1,6 @@
 //! Türkçe.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "tr",
@@ -12,7 +12,7 @@ pub const TEXTS: Texts = Texts {
     email: "{app} {purpose} kodunuz: {code}\n\n\
             Kod {time} geçerlidir. Kimseyle paylaşmayın: {app} bu kodu sizden asla istemez.\n\n\
             Bu kodu siz istemediyseniz bu e-postayı yok sayabilirsiniz.",
-    page: Page {
+    page: page! {
         lead: "Tek kullanımlık kodla giriş yapın.",
         to: "E-posta veya telefon numarası",
         hint: "Telefon numaraları + ve ülke koduyla başlar.",

@@ -1,6 +1,6 @@
 //! Tiếng Việt.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "vi",
@@ -12,7 +12,7 @@ pub const TEXTS: Texts = Texts {
     email: "Mã {purpose} {app} của bạn là {code}.\n\n\
             Mã có hiệu lực trong {time}. Không chia sẻ mã này với bất kỳ ai: {app} sẽ không bao giờ hỏi mã của bạn.\n\n\
             Nếu bạn không yêu cầu mã này, hãy bỏ qua email này.",
-    page: Page {
+    page: page! {
         lead: "Đăng nhập bằng mã dùng một lần.",
         to: "Email hoặc số điện thoại",
         hint: "Số điện thoại bắt đầu bằng + và mã quốc gia.",

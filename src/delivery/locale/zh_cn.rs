@@ -1,6 +1,6 @@
 //! 简体中文; also the language of any `zh` request.
 
-use super::{Count, Page, Texts};
+use super::{Count, Texts};
 
 pub const TEXTS: Texts = Texts {
     tag: "zh-CN",
@@ -12,7 +12,7 @@ pub const TEXTS: Texts = Texts {
     email: "您的{app}{purpose}验证码是{code}。\n\n\
             {time}内有效。请勿泄露给他人，{app}不会向您索要验证码。\n\n\
             如果这不是您本人的操作，请忽略此邮件。",
-    page: Page {
+    page: page! {
         lead: "使用一次性验证码登录。",
         to: "邮箱或手机号",
         hint: "手机号以 + 和国家代码开头。",
