@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Gives the module's imports from its JS shim short names, in the module and in
+the shim alike: wasm-bindgen names each one after its JS function and a 16-digit
+hash (`__wbg_get_a3378cb3100de566`), which the module carries for all of them and
+gzip cannot shrink. They become `_0`, `_1`, … An import is renamed only when its
+name appears exactly once in the shim, as a key of the imports object; a shim
+that calls it anything else leaves it as it is. A name the two files do not agree
+on fails the module's instantiation at the first request, which every end-to-end
+test makes.
+
+usage: short-imports.py MODULE SHIM   (both rewritten in place)"""
+
+import re
+import sys
+
+SHIM_MODULE = b"./index_bg.js"
+
+
+def leb(data, i):
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def uleb(value):
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def descriptor_end(body, j):
+    """The end of an import's descriptor (its kind byte at `j`)."""
+    kind, j = body[j], j + 1
+    if kind == 0:  # function: type index
+        return leb(body, j)[1]
+    if kind == 1:  # table: reference type, limits
+        j += 1
+    if kind in (1, 2):  # limits: flags, minimum, maximum when flagged
+        flags, j = body[j], j + 1
+        j = leb(body, j)[1]
+        return leb(body, j)[1] if flags & 1 else j
+    if kind == 3:  # global: value type, mutability
+        return j + 2
+    if kind == 4:  # tag: attribute, type index
+        return leb(body, j + 1)[1]
+    raise ValueError(f"import kind {kind}")
+
+
+def main(module_path, shim_path):
+    data = open(module_path, "rb").read()
+    shim = open(shim_path, encoding="utf-8").read()
+    out, i, renamed = bytearray(data[:8]), 8, 0
+    while i < len(data):
+        section = data[i]
+        size, start = leb(data, i + 1)
+        body, i = data[start:start + size], start + size
+        if section == 2:  # imports
+            count, j = leb(body, 0)
+            entries = []
+            for _ in range(count):
+                length, j = leb(body, j)
+                module = body[j:j + length]
+                j += length
+                length, j = leb(body, j)
+                name = body[j:j + length].decode()
+                j += length
+                end = descriptor_end(body, j)
+                descriptor, j = body[j:end], end
+                key = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?=:)")
+                if module == SHIM_MODULE and shim.count(name) == 1 and len(key.findall(shim)) == 1:
+                    short = f"_{renamed}"
+                    shim = key.sub(short, shim)
+                    name, renamed = short, renamed + 1
+                encoded = name.encode()
+                entries.append(uleb(len(module)) + module + uleb(len(encoded)) + encoded + descriptor)
+            body = uleb(count) + b"".join(entries)
+        out += bytes([section]) + uleb(len(body)) + body
+    open(module_path, "wb").write(out)
+    open(shim_path, "w", encoding="utf-8").write(shim)
+    print(f"short-imports: {renamed} imports renamed", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
