@@ -13,27 +13,9 @@ usage: short-imports.py MODULE SHIM   (both rewritten in place)"""
 import re
 import sys
 
+from wasm_module import leb, rewrite, uleb
+
 SHIM_MODULE = b"./index_bg.js"
-
-
-def leb(data, i):
-    value = shift = 0
-    while True:
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
-
-
-def uleb(value):
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 def descriptor_end(body, j):
@@ -55,35 +37,33 @@ def descriptor_end(body, j):
 
 
 def main(module_path, shim_path):
-    data = open(module_path, "rb").read()
     shim = open(shim_path, encoding="utf-8").read()
-    out, i, renamed = bytearray(data[:8]), 8, 0
-    while i < len(data):
-        section = data[i]
-        size, start = leb(data, i + 1)
-        body, i = data[start:start + size], start + size
-        if section == 2:  # imports
-            count, j = leb(body, 0)
-            entries = []
-            for _ in range(count):
-                length, j = leb(body, j)
-                module = body[j:j + length]
-                j += length
-                length, j = leb(body, j)
-                name = body[j:j + length].decode()
-                j += length
-                end = descriptor_end(body, j)
-                descriptor, j = body[j:end], end
-                key = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?=:)")
-                if module == SHIM_MODULE and shim.count(name) == 1 and len(key.findall(shim)) == 1:
-                    short = f"_{renamed}"
-                    shim = key.sub(short, shim)
-                    name, renamed = short, renamed + 1
-                encoded = name.encode()
-                entries.append(uleb(len(module)) + module + uleb(len(encoded)) + encoded + descriptor)
-            body = uleb(count) + b"".join(entries)
-        out += bytes([section]) + uleb(len(body)) + body
-    open(module_path, "wb").write(out)
+    renamed = 0
+
+    def shorten(body):
+        nonlocal shim, renamed
+        count, j = leb(body, 0)
+        entries = []
+        for _ in range(count):
+            length, j = leb(body, j)
+            module = body[j:j + length]
+            j += length
+            length, j = leb(body, j)
+            name = body[j:j + length].decode()
+            j += length
+            end = descriptor_end(body, j)
+            descriptor, j = body[j:end], end
+            key = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?=:)")
+            if module == SHIM_MODULE and shim.count(name) == 1 and len(key.findall(shim)) == 1:
+                short = f"_{renamed}"
+                shim = key.sub(short, shim)
+                name, renamed = short, renamed + 1
+            encoded = name.encode()
+            entries.append(uleb(len(module)) + module + uleb(len(encoded)) + encoded + descriptor)
+        return uleb(count) + b"".join(entries)
+
+    data = rewrite(open(module_path, "rb").read(), 2, shorten)
+    open(module_path, "wb").write(data)
     open(shim_path, "w", encoding="utf-8").write(shim)
     print(f"short-imports: {renamed} imports renamed", file=sys.stderr)
 

@@ -11,6 +11,8 @@ usage: strip-exports.py IN OUT"""
 import re
 import sys
 
+from wasm_module import leb, rewrite, uleb
+
 UNUSED = re.compile(
     r"^(__wbg_(get_|set_)?)?"
     r"(containerstartupoptions|minifyconfig|r2range|intounderlying(bytesource|sink|source))_"
@@ -18,49 +20,26 @@ UNUSED = re.compile(
 )
 
 
-def leb(data, i):
-    value = shift = 0
-    while True:
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, i
-
-
-def uleb(value):
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def main(source, target):
-    data = open(source, "rb").read()
-    out, i, dropped = bytearray(data[:8]), 8, []
-    while i < len(data):
-        section = data[i]
-        size, start = leb(data, i + 1)
-        body, i = data[start:start + size], start + size
-        if section == 7:  # exports
-            count, j = leb(body, 0)
-            kept = []
-            for _ in range(count):
-                begin = j
-                length, j = leb(body, j)
-                name = body[j:j + length].decode()
-                kind = body[j + length]
-                _, j = leb(body, j + length + 1)
-                if kind == 0 and UNUSED.search(name):
-                    dropped.append(name)
-                else:
-                    kept.append(body[begin:j])
-            body = uleb(len(kept)) + b"".join(kept)
-        out += bytes([section]) + uleb(len(body)) + body
-    open(target, "wb").write(out)
+    dropped = []
+
+    def keep_used(body):
+        count, j = leb(body, 0)
+        kept = []
+        for _ in range(count):
+            begin = j
+            length, j = leb(body, j)
+            name = body[j:j + length].decode()
+            kind = body[j + length]
+            _, j = leb(body, j + length + 1)
+            if kind == 0 and UNUSED.search(name):
+                dropped.append(name)
+            else:
+                kept.append(body[begin:j])
+        return uleb(len(kept)) + b"".join(kept)
+
+    data = rewrite(open(source, "rb").read(), 7, keep_used)
+    open(target, "wb").write(data)
     print(f"strip-exports: {len(dropped)} unused exports dropped", file=sys.stderr)
 
 
