@@ -8,7 +8,6 @@ use crate::ports::kv::{Kv, StoreError, MIN_TTL};
 use std::rc::Rc;
 use worker::js_sys::{futures::JsFuture, Object, Promise, Reflect};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
-use worker::Env;
 
 #[wasm_bindgen]
 extern "C" {
@@ -31,12 +30,6 @@ extern "C" {
 
     #[wasm_bindgen(method, catch)]
     fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
-}
-
-/// The KV namespace bound as `binding`, if there is one.
-pub fn namespace(env: &Env, binding: &str) -> Option<KvNamespace> {
-    let value = Reflect::get(env, &JsValue::from_str(binding)).ok()?;
-    (!value.is_undefined() && !value.is_null()).then(|| value.unchecked_into())
 }
 
 #[derive(Clone)]

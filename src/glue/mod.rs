@@ -6,6 +6,7 @@
 
 mod durable;
 mod kv;
+mod queue;
 mod transport;
 
 use crate::config::{Config, ConfigError, Consistency};
@@ -29,10 +30,9 @@ use serde::Serialize;
 use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
-use worker::{
-    event, js_sys, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, MessageBatch,
-    MessageExt, QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder, Request,
-};
+use worker::js_sys::{self, Reflect};
+use worker::wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
+use worker::{event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, Request};
 
 /// The KV namespace binding of `wrangler.toml`.
 const KV_BINDING: &str = "OTP_KV";
@@ -105,6 +105,12 @@ impl Kv for Records<'_> {
             Records::Object(kv) => kv.delete(key).await,
         }
     }
+}
+
+/// The binding `name` of `env`, as the runtime defines it, if there is one.
+fn binding<T: JsCast>(env: &Env, name: &str) -> Option<T> {
+    let value = Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    (!value.is_undefined() && !value.is_null()).then(|| value.unchecked_into())
 }
 
 fn misconfigured(detail: &str) -> ApiError {
@@ -227,7 +233,7 @@ async fn serve(
     if let Some(reply) = api::static_reply(route, head, &config, &GetRandom) {
         return reply;
     }
-    let kv = kv::namespace(env, KV_BINDING)
+    let kv = binding(env, KV_BINDING)
         .map(|store| kv::WorkersKv::new(store, counts.clone()))
         .ok_or_else(|| misconfigured("KV binding OTP_KV missing"))?;
     let objects = env
@@ -241,7 +247,7 @@ async fn serve(
     };
     let user_directory = match config.directory.as_ref().map(|d| &d.source) {
         Some(Source::Kv) => Some(
-            kv::namespace(env, DIRECTORY_BINDING)
+            binding(env, DIRECTORY_BINDING)
                 .map(|store| kv::WorkersKv::new(store, counts.clone()))
                 .ok_or_else(|| {
                     misconfigured("KV binding USER_DIRECTORY missing while DIRECTORY is kv")
@@ -286,20 +292,17 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
             ..event
         })
         .collect();
-    if let Ok(queue) = env.queue(EVENTS_QUEUE_BINDING) {
+    if let Some(queue) = binding::<queue::Producer>(env, EVENTS_QUEUE_BINDING) {
         // Each event as the JS object of its JSON (serde_json writes it; the
         // runtime parses it), so no second serializer comes into the module.
-        let messages: Vec<_> = events
+        let bodies: Vec<JsValue> = events
             .iter()
             .filter_map(|event| serde_json::to_string(event).ok())
             .filter_map(|text| js_sys::JSON::parse(&text).ok())
-            .map(|object| {
-                RawMessageBuilder::new(object).build_with_content_type(QueueContentType::Json)
-            })
             .collect();
         ctx.wait_until(async move {
-            let count = messages.len();
-            if queue.send_raw_batch(messages).await.is_err() {
+            let count = bodies.len();
+            if queue.send_json(bodies).await.is_err() {
                 log(&json!({"level": "warn", "event": "events", "detail": "the events queue refused a batch", "count": count}));
             }
         });
@@ -379,29 +382,31 @@ fn event_id() -> String {
 /// The consumer of `EVENTS_QUEUE` (when `wrangler.toml` makes this worker one):
 /// posts each event to `EVENTS_URL`, signed; a 2xx acknowledges it, anything else
 /// (and every event while `EVENTS_URL` is unset) retries it after
-/// [`events::retry_delay`] until the queue's `max_retries`.
-#[event(queue)]
-async fn consume_events(
-    batch: MessageBatch<wasm_bindgen::JsValue>,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<()> {
-    let config = config(&env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+/// [`events::retry_delay`] until the queue's `max_retries`. The runtime calls it as
+/// the worker's `queue` handler; a broken configuration rejects the batch, which
+/// the queue then delivers again.
+#[wasm_bindgen(
+    js_name = queue,
+    wasm_bindgen = worker::wasm_bindgen,
+    wasm_bindgen_futures = worker::wasm_bindgen_futures,
+    js_sys = worker::js_sys
+)]
+pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Result<(), JsValue> {
+    let config = config(&env).map_err(|e| {
+        misconfigured(&e.to_string());
+        JsValue::from_str("configuration")
+    })?;
     let Some((url, secret)) = config.events.clone() else {
         // Kept, not dropped: they wait on the queue (then its dead-letter queue)
         // until EVENTS_URL is set or another consumer takes them.
         log(
             &json!({"level": "warn", "event": "events", "detail": "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events retried in 10 minutes"}),
         );
-        batch.retry_all_with_options(
-            &QueueRetryOptionsBuilder::new()
-                .with_delay_seconds(events::retry_delay(u64::MAX))
-                .build(),
-        );
+        batch.retry_all(events::retry_delay(u64::MAX));
         return Ok(());
     };
     let transport = outbound(&config.user_agent);
-    for message in batch.raw_iter() {
+    for message in batch.messages() {
         let now = Date::now().as_millis();
         let body = js_sys::JSON::stringify(&message.body())
             .ok()
@@ -411,13 +416,9 @@ async fn consume_events(
         match transport.fetch(&request, 3000).await {
             Ok(reply) if reply.succeeded() => message.ack(),
             failed => {
-                let age = now.saturating_sub(message.timestamp().as_millis()) / 1000;
+                let age = now.saturating_sub(message.sent_at()) / 1000;
                 let delay = events::retry_delay(age);
-                message.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(delay)
-                        .build(),
-                );
+                message.retry(delay);
                 log(
                     &json!({"level": "warn", "event": "events", "detail": "event not accepted; retried",
                            "status": failed.ok().map(|r| r.status), "delay_s": delay}),
