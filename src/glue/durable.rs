@@ -14,7 +14,9 @@ use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{from_json, Kv, StoreError};
 use std::cell::Cell;
 use std::rc::Rc;
+use worker::js_sys::futures::JsFuture;
 use worker::wasm_bindgen::JsValue;
+use worker::worker_sys::DurableObjectStorage;
 use worker::{
     durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Storage,
 };
@@ -68,16 +70,42 @@ impl State for DurableState {
     }
 }
 
+/// A value of the object's storage as JS holds it (`undefined` when absent), read
+/// from the runtime's storage: worker's `Storage::get` would pass it through
+/// serde-wasm-bindgen's deserializer.
+async fn stored(raw: &DurableObjectStorage, key: &str) -> Result<JsValue, JsValue> {
+    JsFuture::from(raw.get(key)?).await
+}
+
+/// The latest expiry the object has written, Unix seconds (0: none).
+async fn stored_expiry(raw: &DurableObjectStorage) -> worker::Result<u64> {
+    let value = stored(raw, EXPIRES_KEY).await?;
+    if value.is_undefined() {
+        return Ok(0);
+    }
+    value
+        .as_f64()
+        .map(|seconds| seconds as u64)
+        .ok_or_else(|| worker::Error::RustError("the stored expiry is not a number".into()))
+}
+
 /// The object's storage behind the [`Kv`] port; remembers the latest expiry.
 pub struct ObjectKv {
     storage: Storage,
+    /// The same storage, for reads.
+    raw: DurableObjectStorage,
     now: u64,
     latest_expiry: Cell<u64>,
 }
 
 impl Kv for ObjectKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.storage.get::<String>(key).await.map_err(unavailable)
+        let value = stored(&self.raw, key).await.map_err(unavailable)?;
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        // Records are written as strings; anything else is not one of ours.
+        value.as_string().map(Some).ok_or(StoreError::Unavailable)
     }
 
     async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
@@ -111,9 +139,10 @@ pub struct VerificationState {
 
 impl VerificationState {
     /// Pushes the clean-up alarm out to the latest expiry written so far.
-    async fn extend_expiry(&self, storage: &Storage, expiry: u64) -> worker::Result<()> {
-        let known: u64 = storage.get(EXPIRES_KEY).await?.unwrap_or(0);
+    async fn extend_expiry(&self, kv: &ObjectKv, expiry: u64) -> worker::Result<()> {
+        let known = stored_expiry(&kv.raw).await?;
         if expiry > known {
+            let storage = &kv.storage;
             // A number, as `put` would store it (exact: expiries are far below 2^53).
             storage
                 .put_raw(EXPIRES_KEY, JsValue::from_f64(expiry as f64))
@@ -141,13 +170,13 @@ impl DurableObject for VerificationState {
         };
         let kv = ObjectKv {
             storage: self.state.storage(),
+            raw: self.state.as_raw().storage()?,
             now: now_seconds(),
             latest_expiry: Cell::new(0),
         };
         match apply(&Records::Object(&kv), &op).await {
             Ok(reply) => {
-                self.extend_expiry(&kv.storage, kv.latest_expiry.get())
-                    .await?;
+                self.extend_expiry(&kv, kv.latest_expiry.get()).await?;
                 Response::ok(serde_json::to_string(&reply)?)
             }
             Err(StoreError::Busy) => Response::error("busy", 429),
@@ -157,7 +186,7 @@ impl DurableObject for VerificationState {
 
     async fn alarm(&self) -> worker::Result<Response> {
         let storage = self.state.storage();
-        let expiry: u64 = storage.get(EXPIRES_KEY).await?.unwrap_or(0);
+        let expiry = stored_expiry(&self.state.as_raw().storage()?).await?;
         if now_seconds() >= expiry {
             storage.delete_all().await?;
         } else {
