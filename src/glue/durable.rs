@@ -8,18 +8,17 @@
 //! Storage has no TTL: the object remembers the latest expiry it has written and
 //! an alarm deletes everything once that instant has passed.
 
+use super::settled;
 use super::OpCounts;
 use super::Records;
 use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{from_json, Kv, StoreError};
 use std::cell::Cell;
 use std::rc::Rc;
-use worker::js_sys::futures::JsFuture;
-use worker::wasm_bindgen::JsValue;
+use worker::js_sys;
+use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::DurableObjectStorage;
-use worker::{
-    durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response, Storage,
-};
+use worker::{durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response};
 
 /// The binding of `wrangler.toml` (`class_name = "VerificationState"`).
 pub const BINDING: &str = "VERIFICATION_STATE";
@@ -70,16 +69,9 @@ impl State for DurableState {
     }
 }
 
-/// A value of the object's storage as JS holds it (`undefined` when absent), read
-/// from the runtime's storage: worker's `Storage::get` would pass it through
-/// serde-wasm-bindgen's deserializer.
-async fn stored(raw: &DurableObjectStorage, key: &str) -> Result<JsValue, JsValue> {
-    JsFuture::from(raw.get(key)?).await
-}
-
 /// The latest expiry the object has written, Unix seconds (0: none).
-async fn stored_expiry(raw: &DurableObjectStorage) -> worker::Result<u64> {
-    let value = stored(raw, EXPIRES_KEY).await?;
+async fn stored_expiry(storage: &DurableObjectStorage) -> worker::Result<u64> {
+    let value = settled(storage.get(EXPIRES_KEY)).await?;
     if value.is_undefined() {
         return Ok(0);
     }
@@ -90,17 +82,17 @@ async fn stored_expiry(raw: &DurableObjectStorage) -> worker::Result<u64> {
 }
 
 /// The object's storage behind the [`Kv`] port; remembers the latest expiry.
+/// Called as the runtime defines it: worker's `Storage` passes what it reads and
+/// writes through serde-wasm-bindgen.
 pub struct ObjectKv {
-    storage: Storage,
-    /// The same storage, for reads.
-    raw: DurableObjectStorage,
+    storage: DurableObjectStorage,
     now: u64,
     latest_expiry: Cell<u64>,
 }
 
 impl Kv for ObjectKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let value = stored(&self.raw, key).await.map_err(unavailable)?;
+        let value = settled(self.storage.get(key)).await.map_err(unavailable)?;
         if value.is_undefined() {
             return Ok(None);
         }
@@ -111,21 +103,29 @@ impl Kv for ObjectKv {
     async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
         self.latest_expiry
             .set(self.latest_expiry.get().max(self.now + ttl));
-        // The string as a JS string (put_raw): `put` would pass it through
-        // serde-wasm-bindgen's serializer.
-        self.storage
-            .put_raw(key, JsValue::from_str(value))
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.storage
-            .delete(key)
+        settled(self.storage.put(key, JsValue::from_str(value)))
             .await
             .map(|_| ())
             .map_err(unavailable)
     }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        // The runtime answers whether the key was there: a boolean.
+        let existed = settled(self.storage.delete(key))
+            .await
+            .map_err(unavailable)?;
+        existed.as_bool().map(|_| ()).ok_or(StoreError::Unavailable)
+    }
+}
+
+/// Sets the object's alarm `delay_ms` from now (no options, as worker's
+/// `Storage::set_alarm` called it).
+async fn set_alarm(storage: &DurableObjectStorage, delay_ms: u64) -> worker::Result<()> {
+    let at = js_sys::Date::new(&JsValue::from_f64(
+        (Date::now().as_millis() + delay_ms) as f64,
+    ));
+    settled(storage.set_alarm(at, JsValue::NULL.unchecked_into())).await?;
+    Ok(())
 }
 
 fn now_seconds() -> u64 {
@@ -139,16 +139,17 @@ pub struct VerificationState {
 
 impl VerificationState {
     /// Pushes the clean-up alarm out to the latest expiry written so far.
-    async fn extend_expiry(&self, kv: &ObjectKv, expiry: u64) -> worker::Result<()> {
-        let known = stored_expiry(&kv.raw).await?;
+    async fn extend_expiry(
+        &self,
+        storage: &DurableObjectStorage,
+        expiry: u64,
+    ) -> worker::Result<()> {
+        let known = stored_expiry(storage).await?;
         if expiry > known {
-            let storage = &kv.storage;
-            // A number, as `put` would store it (exact: expiries are far below 2^53).
-            storage
-                .put_raw(EXPIRES_KEY, JsValue::from_f64(expiry as f64))
-                .await?;
+            // A number (exact: expiries are far below 2^53).
+            settled(storage.put(EXPIRES_KEY, JsValue::from_f64(expiry as f64))).await?;
             let delay_ms = (expiry.saturating_sub(now_seconds()) + 1) * 1000;
-            storage.set_alarm(delay_ms as i64).await?;
+            set_alarm(storage, delay_ms).await?;
         }
         Ok(())
     }
@@ -169,14 +170,14 @@ impl DurableObject for VerificationState {
             return Response::error("bad op", 400);
         };
         let kv = ObjectKv {
-            storage: self.state.storage(),
-            raw: self.state.as_raw().storage()?,
+            storage: self.state.as_raw().storage()?,
             now: now_seconds(),
             latest_expiry: Cell::new(0),
         };
         match apply(&Records::Object(&kv), &op).await {
             Ok(reply) => {
-                self.extend_expiry(&kv, kv.latest_expiry.get()).await?;
+                self.extend_expiry(&kv.storage, kv.latest_expiry.get())
+                    .await?;
                 Response::ok(serde_json::to_string(&reply)?)
             }
             Err(StoreError::Busy) => Response::error("busy", 429),
@@ -185,14 +186,12 @@ impl DurableObject for VerificationState {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        let storage = self.state.storage();
-        let expiry = stored_expiry(&self.state.as_raw().storage()?).await?;
+        let storage = self.state.as_raw().storage()?;
+        let expiry = stored_expiry(&storage).await?;
         if now_seconds() >= expiry {
-            storage.delete_all().await?;
+            settled(storage.delete_all()).await?;
         } else {
-            storage
-                .set_alarm(((expiry - now_seconds() + 1) * 1000) as i64)
-                .await?;
+            set_alarm(&storage, (expiry - now_seconds() + 1) * 1000).await?;
         }
         Response::ok("")
     }

@@ -4,9 +4,10 @@
 //! key to [`StoreError::Busy`].
 
 use super::OpCounts;
+use super::{options, settled};
 use crate::ports::kv::{Kv, StoreError, MIN_TTL};
 use std::rc::Rc;
-use worker::js_sys::{futures::JsFuture, Object, Promise, Reflect};
+use worker::js_sys::{Object, Promise};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 
 #[wasm_bindgen]
@@ -63,11 +64,9 @@ fn classify(error: JsValue) -> StoreError {
     }
 }
 
-/// The settled value of a call's promise (a call that throws is an error too).
+/// The settled value of a call's promise, its error classified.
 async fn settle(call: Result<Promise, JsValue>) -> Result<JsValue, StoreError> {
-    JsFuture::from(call.map_err(classify)?)
-        .await
-        .map_err(classify)
+    settled(call).await.map_err(classify)
 }
 
 impl Kv for WorkersKv {
@@ -78,9 +77,8 @@ impl Kv for WorkersKv {
 
     async fn put(&self, key: &str, value: &str, ttl: u64) -> Result<(), StoreError> {
         self.counts.kv_writes.set(self.counts.kv_writes.get() + 1);
-        let options = Object::new();
         let ttl = JsValue::from_f64(ttl.max(MIN_TTL) as f64);
-        Reflect::set(&options, &JsValue::from_str("expirationTtl"), &ttl).map_err(classify)?;
+        let options = options(&[("expirationTtl", ttl)]);
         settle(self.store.put(key, value, &options))
             .await
             .map(|_| ())

@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
-use worker::js_sys::{self, Reflect};
+use worker::js_sys::{self, futures::JsFuture, Object, Promise, Reflect};
 use worker::wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use worker::{event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, Request};
 
@@ -111,6 +111,22 @@ impl Kv for Records<'_> {
 fn binding<T: JsCast>(env: &Env, name: &str) -> Option<T> {
     let value = Reflect::get(env, &JsValue::from_str(name)).ok()?;
     (!value.is_undefined() && !value.is_null()).then(|| value.unchecked_into())
+}
+
+/// An options object for a runtime call: `{name: value, …}`.
+fn options(members: &[(&str, JsValue)]) -> Object {
+    let object = Object::new();
+    for (name, value) in members {
+        // Setting a member of a fresh plain object does not throw.
+        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+    }
+    object
+}
+
+/// The settled value of a runtime call's promise; a call that throws is an error
+/// like a promise that rejects.
+async fn settled(call: Result<Promise, JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(call?).await
 }
 
 fn misconfigured(detail: &str) -> ApiError {

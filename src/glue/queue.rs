@@ -3,7 +3,8 @@
 //! types build each call's options (`{delaySeconds}`, `{contentType}`) through
 //! serde-wasm-bindgen's serializer; these calls set them on a plain object.
 
-use worker::js_sys::{futures::JsFuture, Array, Date, Object, Promise, Reflect};
+use super::{options, settled};
+use worker::js_sys::{Array, Date, Object, Promise};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
 
 #[wasm_bindgen]
@@ -39,16 +40,6 @@ extern "C" {
     fn retry_with(this: &Message, options: &Object);
 }
 
-/// An options object: `{name: value, …}`.
-fn options(members: &[(&str, JsValue)]) -> Object {
-    let object = Object::new();
-    for (name, value) in members {
-        // Setting a member of a fresh plain object does not throw.
-        let _ = Reflect::set(&object, &JsValue::from_str(name), value);
-    }
-    object
-}
-
 impl Producer {
     /// Sends each JSON value of `bodies` as a message of one batch.
     pub async fn send_json(&self, bodies: Vec<JsValue>) -> Result<(), JsValue> {
@@ -59,9 +50,7 @@ impl Producer {
                 ("contentType", JsValue::from_str("json")),
             ]));
         }
-        JsFuture::from(self.send_batch(&messages)?)
-            .await
-            .map(|_| ())
+        settled(self.send_batch(&messages)).await.map(|_| ())
     }
 }
 
