@@ -132,7 +132,7 @@ fn now_seconds() -> u64 {
     Date::now().as_millis() / 1000
 }
 
-#[durable_object]
+#[durable_object(alarm)]
 pub struct VerificationState {
     state: worker::State,
 }
