@@ -8,17 +8,16 @@
 //! Storage has no TTL: the object remembers the latest expiry it has written and
 //! an alarm deletes everything once that instant has passed.
 
-use super::settled;
-use super::OpCounts;
-use super::Records;
+use super::{http, settled, OpCounts, Records};
 use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{from_json, Kv, StoreError};
 use std::cell::Cell;
 use std::rc::Rc;
 use worker::js_sys;
-use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::worker_sys::DurableObjectStorage;
-use worker::{durable_object, Date, DurableObject, Env, ObjectNamespace, Request, Response};
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
+use worker::web_sys;
+use worker::worker_sys::{DurableObjectNamespace, DurableObjectState, DurableObjectStorage};
+use worker::Date;
 
 /// The binding of `wrangler.toml` (`class_name = "VerificationState"`).
 pub const BINDING: &str = "VERIFICATION_STATE";
@@ -26,13 +25,13 @@ const EXPIRES_KEY: &str = "__expires_at";
 
 /// Client side: sends each op to its object.
 pub struct DurableState {
-    namespace: ObjectNamespace,
+    namespace: DurableObjectNamespace,
     /// This request's object calls, for the request log line.
     counts: Rc<OpCounts>,
 }
 
 impl DurableState {
-    pub fn new(namespace: ObjectNamespace, counts: Rc<OpCounts>) -> Self {
+    pub fn new(namespace: DurableObjectNamespace, counts: Rc<OpCounts>) -> Self {
         DurableState { namespace, counts }
     }
 }
@@ -47,20 +46,20 @@ impl State for DurableState {
         let stub = self
             .namespace
             .id_from_name(&op.routing_key())
-            .and_then(|id| id.get_stub())
+            .and_then(|id| self.namespace.get(&id))
             .map_err(unavailable)?;
         let body = serde_json::to_string(&op).map_err(unavailable)?;
         let request =
             super::transport::request("POST", "https://verification-state/op", &[], &body)
-                .map_err(|_| StoreError::Unavailable)?;
-        let mut response = stub
-            .fetch_with_request(request)
+                .map_err(unavailable)?;
+        let response: web_sys::Response = settled(stub.fetch_with_request(&request))
             .await
-            .map_err(unavailable)?;
+            .map_err(unavailable)?
+            .unchecked_into();
         // JSON text both ways, read by serde_json: one deserializer per message type.
-        match response.status_code() {
+        match response.status() {
             200 => {
-                let text = response.text().await.map_err(unavailable)?;
+                let text = http::text(&response).await.map_err(unavailable)?;
                 from_json::<StateReply>(&text).ok_or(StoreError::Unavailable)
             }
             429 => Err(StoreError::Busy),
@@ -70,7 +69,7 @@ impl State for DurableState {
 }
 
 /// The latest expiry the object has written, Unix seconds (0: none).
-async fn stored_expiry(storage: &DurableObjectStorage) -> worker::Result<u64> {
+async fn stored_expiry(storage: &DurableObjectStorage) -> Result<u64, JsValue> {
     let value = settled(storage.get(EXPIRES_KEY)).await?;
     if value.is_undefined() {
         return Ok(0);
@@ -78,7 +77,7 @@ async fn stored_expiry(storage: &DurableObjectStorage) -> worker::Result<u64> {
     value
         .as_f64()
         .map(|seconds| seconds as u64)
-        .ok_or_else(|| worker::Error::RustError("the stored expiry is not a number".into()))
+        .ok_or_else(|| JsValue::from_str("the stored expiry is not a number"))
 }
 
 /// The object's storage behind the [`Kv`] port; remembers the latest expiry.
@@ -120,7 +119,7 @@ impl Kv for ObjectKv {
 
 /// Sets the object's alarm `delay_ms` from now (no options, as worker's
 /// `Storage::set_alarm` called it).
-async fn set_alarm(storage: &DurableObjectStorage, delay_ms: u64) -> worker::Result<()> {
+async fn set_alarm(storage: &DurableObjectStorage, delay_ms: u64) -> Result<(), JsValue> {
     let at = js_sys::Date::new(&JsValue::from_f64(
         (Date::now().as_millis() + delay_ms) as f64,
     ));
@@ -132,18 +131,10 @@ fn now_seconds() -> u64 {
     Date::now().as_millis() / 1000
 }
 
-#[durable_object(alarm)]
-pub struct VerificationState {
-    state: worker::State,
-}
-
 impl VerificationState {
     /// Pushes the clean-up alarm out to the latest expiry written so far.
-    async fn extend_expiry(
-        &self,
-        storage: &DurableObjectStorage,
-        expiry: u64,
-    ) -> worker::Result<()> {
+    async fn extend_expiry(&self, expiry: u64) -> Result<(), JsValue> {
+        let storage = &self.storage;
         let known = stored_expiry(storage).await?;
         if expiry > known {
             // A number (exact: expiries are far below 2^53).
@@ -155,44 +146,66 @@ impl VerificationState {
     }
 }
 
-impl DurableObject for VerificationState {
-    fn new(state: worker::State, _env: Env) -> Self {
-        VerificationState { state }
+/// The object's answer: `status` with `text`.
+fn reply(status: u16, text: &str) -> Result<web_sys::Response, JsValue> {
+    web_sys::Response::new_with_opt_str_and_init(Some(text), &http::init(status, &[])?)
+}
+
+/// The object class of `wrangler.toml`, exported as the runtime calls it (worker's
+/// `#[durable_object]` passes each call through its `Request` and `Response`).
+#[wasm_bindgen(wasm_bindgen = worker::wasm_bindgen)]
+pub struct VerificationState {
+    storage: DurableObjectStorage,
+}
+
+#[wasm_bindgen(
+    wasm_bindgen = worker::wasm_bindgen,
+    wasm_bindgen_futures = worker::wasm_bindgen_futures,
+    js_sys = worker::js_sys
+)]
+impl VerificationState {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: DurableObjectState, _env: JsValue) -> Result<VerificationState, JsValue> {
+        Ok(VerificationState {
+            storage: state.storage()?,
+        })
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let Some(op) = req
-            .text()
+    /// One state op, its JSON the request's body; the reply's JSON the answer's.
+    pub async fn fetch(&self, req: web_sys::Request) -> Result<web_sys::Response, JsValue> {
+        let Some(op) = http::text_of(&req)
             .await
             .ok()
-            .and_then(|text| from_json::<StateOp>(&text))
+            .and_then(|text: String| from_json::<StateOp>(&text))
         else {
-            return Response::error("bad op", 400);
+            return reply(400, "bad op");
         };
         let kv = ObjectKv {
-            storage: self.state.as_raw().storage()?,
+            storage: self.storage.clone().unchecked_into(),
             now: now_seconds(),
             latest_expiry: Cell::new(0),
         };
         match apply(&Records::Object(&kv), &op).await {
-            Ok(reply) => {
-                self.extend_expiry(&kv.storage, kv.latest_expiry.get())
-                    .await?;
-                Response::ok(serde_json::to_string(&reply)?)
+            Ok(answer) => {
+                self.extend_expiry(kv.latest_expiry.get()).await?;
+                let text = serde_json::to_string(&answer)
+                    .map_err(|_| JsValue::from_str("the reply did not serialize"))?;
+                reply(200, &text)
             }
-            Err(StoreError::Busy) => Response::error("busy", 429),
-            Err(StoreError::Unavailable) => Response::error("unavailable", 503),
+            Err(StoreError::Busy) => reply(429, "busy"),
+            Err(StoreError::Unavailable) => reply(503, "unavailable"),
         }
     }
 
-    async fn alarm(&self) -> worker::Result<Response> {
-        let storage = self.state.as_raw().storage()?;
-        let expiry = stored_expiry(&storage).await?;
+    /// Deletes everything once the latest expiry has passed, else waits for it.
+    pub async fn alarm(&self) -> Result<JsValue, JsValue> {
+        let storage = &self.storage;
+        let expiry = stored_expiry(storage).await?;
         if now_seconds() >= expiry {
             settled(storage.delete_all()).await?;
         } else {
-            set_alarm(&storage, (expiry - now_seconds() + 1) * 1000).await?;
+            set_alarm(storage, (expiry - now_seconds() + 1) * 1000).await?;
         }
-        Response::ok("")
+        Ok(JsValue::UNDEFINED)
     }
 }

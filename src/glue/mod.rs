@@ -1,10 +1,11 @@
 //! The edge glue: the only code that touches `worker`, the clock, `getrandom`, KV
-//! and `fetch`. It turns a `worker::Request` into a neutral [`RequestHead`] and body,
-//! hands them to the native API with the Workers implementations of the ports, and
-//! turns the result back into a `worker::Response`. It always answers in the
-//! documented JSON shape and writes one log line per request.
+//! and `fetch`. It turns the runtime's `Request` into a neutral [`RequestHead`] and
+//! body, hands them to the native API with the Workers implementations of the
+//! ports, and turns the result back into the runtime's `Response`. It always
+//! answers in the documented JSON shape and writes one log line per request.
 
 mod durable;
+mod http;
 mod kv;
 mod queue;
 mod transport;
@@ -23,16 +24,15 @@ use crate::service::events::{self, Event};
 use crate::service::Deps;
 use crate::surface::api::{self, Route};
 use crate::surface::cors::CorsHeaders;
-use crate::surface::http::{request_id, RequestHead, Response, MAX_BODY};
+use crate::surface::http::{request_id, RequestHead};
 use crate::surface::reply::{reply_response, Reply};
-use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use worker::js_sys::{self, futures::JsFuture, Object, Promise, Reflect};
 use worker::wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
-use worker::{event, AnalyticsEngineDataPointBuilder, Context, Date, Env, Headers, Request};
+use worker::{web_sys, AnalyticsEngineDataPointBuilder, Context, Date, Env};
 
 /// The KV namespace binding of `wrangler.toml`.
 const KV_BINDING: &str = "OTP_KV";
@@ -134,9 +134,6 @@ fn misconfigured(detail: &str) -> ApiError {
     ApiError::Internal
 }
 
-/// How much of an oversize body is read and thrown away (see [`drain`]).
-const DRAIN_LIMIT: usize = 1 << 20;
-
 struct GetRandom;
 
 impl Entropy for GetRandom {
@@ -171,68 +168,8 @@ fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
     })
 }
 
-/// The path and query of a request URL (`https://host/path?query#fragment`), read
-/// from the runtime's string: the `url` crate's parser would bring its IDNA tables
-/// into the module for nothing (the runtime has already parsed the URL).
-fn path_and_query(url: &str) -> (String, String) {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let target = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
-    let target = target.split('#').next().unwrap_or("/");
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    (path.to_owned(), query.to_owned())
-}
-
-fn head_of(req: &Request) -> RequestHead {
-    let (path, query) = path_and_query(&req.inner().url());
-    RequestHead {
-        // The raw method: worker::Method folds methods it does not know into GET.
-        method: req.inner().method(),
-        path,
-        query,
-        headers: req
-            .headers()
-            .entries()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value))
-            .collect(),
-    }
-}
-
-/// Reads at most [`MAX_BODY`] bytes; a longer body is refused without reading on.
-async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let mut body = Vec::new();
-    let Ok(mut stream) = req.stream() else {
-        return Ok(body);
-    };
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::InvalidRequest {
-            field: None,
-            message: "The request body could not be read.",
-        })?;
-        if body.len() + chunk.len() > MAX_BODY {
-            drain(stream).await;
-            return Err(ApiError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// Discards what is left of an oversize body, up to [`DRAIN_LIMIT`] bytes, without
-/// keeping it. Answering before a chunked body has been read leaves wrangler dev's
-/// local proxy with a broken connection (the next request gets a 503 or hangs);
-/// past the limit the stream is cancelled and the client is on its own.
-async fn drain(mut stream: worker::ByteStream) {
-    let mut discarded = 0usize;
-    while let Some(Ok(chunk)) = stream.next().await {
-        discarded += chunk.len();
-        if discarded > DRAIN_LIMIT {
-            return;
-        }
-    }
-}
-
 async fn serve(
-    req: &mut Request,
+    req: &web_sys::Request,
     env: &Env,
     head: &RequestHead,
     counts: &Rc<OpCounts>,
@@ -241,7 +178,7 @@ async fn serve(
     let route = Route::resolve(&head.method, &head.path)?;
     let body = if route.takes_body() {
         route.accept_body(head)?;
-        read_body(req).await?
+        http::read_body(req).await?
     } else {
         Vec::new()
     };
@@ -252,10 +189,9 @@ async fn serve(
     let kv = binding(env, KV_BINDING)
         .map(|store| kv::WorkersKv::new(store, counts.clone()))
         .ok_or_else(|| misconfigured("KV binding OTP_KV missing"))?;
-    let objects = env
-        .durable_object(durable::BINDING)
+    let objects = binding(env, durable::BINDING)
         .map(|namespace| durable::DurableState::new(namespace, counts.clone()))
-        .map_err(|_| misconfigured("Durable Object binding VERIFICATION_STATE missing"))?;
+        .ok_or_else(|| misconfigured("Durable Object binding VERIFICATION_STATE missing"))?;
     let state = EdgeState {
         kv: kv.clone(),
         objects,
@@ -445,24 +381,27 @@ pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Res
     Ok(())
 }
 
-fn into_worker(response: Response) -> worker::Result<worker::Response> {
-    let headers = Headers::new();
-    for (name, value) in &response.headers {
-        headers.set(name, value)?;
-    }
-    Ok(worker::Response::from_bytes(response.body.into_bytes())?
-        .with_status(response.status)
-        .with_headers(headers))
-}
-
-#[event(fetch)]
-async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
+/// The worker's `fetch` handler, exported as the runtime calls it: worker's
+/// `#[event(fetch)]` passes the request and the answer through its own `Request`
+/// and `Response` (10 KB gzipped of a hello-world module).
+#[wasm_bindgen(
+    js_name = fetch,
+    wasm_bindgen = worker::wasm_bindgen,
+    wasm_bindgen_futures = worker::wasm_bindgen_futures,
+    js_sys = worker::js_sys
+)]
+pub async fn handle_fetch(
+    req: web_sys::Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> Result<web_sys::Response, JsValue> {
+    let ctx = Context::new(ctx);
     let started = Date::now().as_millis();
-    let head = head_of(&req);
+    let head = http::head_of(&req);
     let request_id = request_id(head.header("x-request-id"), &GetRandom);
     let counts = Rc::new(OpCounts::default());
     let events = RefCell::new(Vec::new());
-    let result = serve(&mut req, &env, &head, &counts, &events).await;
+    let result = serve(&req, &env, &head, &counts, &events).await;
     // The request's latency, read once: its events, its log line and its data point.
     let latency = Date::now().as_millis().saturating_sub(started);
     post_events(&ctx, &env, events.into_inner(), latency);
@@ -529,5 +468,5 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<worke
             .doubles([latency as f64])
             .write_to(&dataset);
     }
-    into_worker(response)
+    http::into_runtime(response)
 }

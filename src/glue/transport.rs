@@ -1,20 +1,74 @@
-//! Provider requests through Workers `fetch`, raced against a timer: a provider
-//! that does not answer (headers and body) within its timeout is aborted.
+//! Provider requests through the runtime's `fetch`, raced against a timer: a
+//! provider that does not answer (headers and body) within its timeout is aborted.
+//! Called as the runtime defines them: worker's `Fetch` and `Delay` wrap the same
+//! calls in its `Request`, `Response` and error types.
 
+use super::{http, options, settled};
 use crate::ports::OutboundRequest;
 use crate::ports::{HttpReply, Transport, TransportError};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
-use std::time::Duration;
-use worker::{web_sys, AbortController, Delay, Fetch, Request};
+use worker::js_sys::{Function, Object, Promise};
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys;
 
-pub struct WorkersTransport;
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn runtime_fetch(request: &web_sys::Request, init: &Object) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: u32) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// A timer that settles `ms` from now; dropped early, it is cleared.
+struct Timer {
+    id: JsValue,
+    settled: JsFuture,
+}
+
+impl Timer {
+    fn new(ms: u32) -> Timer {
+        let mut id = JsValue::UNDEFINED;
+        let promise = Promise::new(&mut |resolve, _| id = set_timeout(&resolve, ms));
+        Timer {
+            id,
+            settled: JsFuture::from(promise),
+        }
+    }
+}
+
+impl Future for Timer {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context) -> Poll<()> {
+        match std::pin::Pin::new(&mut self.settled).poll(cx) {
+            Poll::Ready(_) => {
+                self.id = JsValue::UNDEFINED;
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if !self.id.is_undefined() {
+            clear_timeout(&self.id);
+        }
+    }
+}
 
 /// `Some(output)` if `future` finishes within `ms`, else `None`.
 async fn within<F: Future>(future: F, ms: u32) -> Option<F::Output> {
     let mut future = pin!(future);
-    let mut timer = pin!(Delay::from(Duration::from_millis(u64::from(ms))));
+    let mut timer = pin!(Timer::new(ms));
     poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
@@ -27,14 +81,14 @@ async fn within<F: Future>(future: F, ms: u32) -> Option<F::Output> {
     .await
 }
 
-/// A request built on the runtime's own `Request`: `worker`'s `RequestInit` carries
-/// a `cf` object whose conversion alone is ~11 KB of wasm.
+/// A request as the runtime's `Request` (worker's `RequestInit` carries a `cf`
+/// object whose conversion alone is ~11 KB of wasm).
 pub fn request(
     method: &str,
     url: &str,
     headers: &[(String, String)],
     body: &str,
-) -> Result<Request, wasm_bindgen::JsValue> {
+) -> Result<web_sys::Request, JsValue> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     if !headers.is_empty() {
@@ -45,10 +99,12 @@ pub fn request(
         init.set_headers(&list);
     }
     if !body.is_empty() {
-        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+        init.set_body(&JsValue::from_str(body));
     }
-    web_sys::Request::new_with_str_and_init(url, &init).map(Request::from)
+    web_sys::Request::new_with_str_and_init(url, &init)
 }
+
+pub struct WorkersTransport;
 
 impl Transport for WorkersTransport {
     async fn fetch(
@@ -63,13 +119,15 @@ impl Transport for WorkersTransport {
             &request.body,
         )
         .map_err(|_| TransportError::Network)?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
+        let controller = web_sys::AbortController::new().map_err(|_| TransportError::Network)?;
         let exchange = async {
-            let mut response = Fetch::Request(outbound).send_with_signal(&signal).await?;
-            let body = response.text().await?;
-            Ok::<_, worker::Error>(HttpReply {
-                status: response.status_code(),
+            let init = options(&[("signal", controller.signal().into())]);
+            let response: web_sys::Response = settled(runtime_fetch(&outbound, &init))
+                .await?
+                .unchecked_into();
+            let body = http::text(&response).await?;
+            Ok::<_, JsValue>(HttpReply {
+                status: response.status(),
                 body,
             })
         };
@@ -92,6 +150,6 @@ impl Transport for WorkersTransport {
     }
 
     async fn sleep(&self, ms: u32) {
-        Delay::from(Duration::from_millis(u64::from(ms))).await;
+        Timer::new(ms).await;
     }
 }
