@@ -186,6 +186,20 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// The first failure of a configuration read whole (see [`Config::from_env`]).
+#[derive(Default)]
+struct FirstError(Option<ConfigError>);
+
+impl FirstError {
+    /// The value read, or a stand-in once its failure is recorded.
+    fn take<T: Default>(&mut self, read: Result<T, ConfigError>) -> T {
+        read.unwrap_or_else(|error| {
+            self.0.get_or_insert(error);
+            T::default()
+        })
+    }
+}
+
 struct Reader<'a> {
     get: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -658,68 +672,73 @@ impl Config {
                 timeout_ms: r.number("WEBHOOK_TIMEOUT_MS")?,
             })
         };
-        Ok(Config {
-            app_name: r.text("APP_NAME")?,
-            user_agent: r.text("USER_AGENT")?,
-            issuer: r.text("JWT_ISSUER")?,
-            audience: r.text("JWT_AUDIENCE")?,
-            signing: match r.raw("SIGNING_KEYS") {
-                None => SigningRing::derived(&keys),
-                Some(spec) => SigningRing::parse(&spec).map_err(|n| {
-                    fail(
-                        "SIGNING_KEYS",
-                        &format!("entry {n} is not kid=<base64url of 32 bytes>"),
-                    )
-                })?,
-            },
-            hs256: r.choice("JWT_ALG")? == "HS256",
-            dialects: dialects(&r)?,
-            test_destinations: test_destinations(&r)?,
-            events: match r.raw("EVENTS_URL") {
-                None => None,
-                Some(url) => Some((
-                    url,
-                    r.raw("EVENTS_SECRET")
-                        .filter(|s| s.len() >= 16)
-                        .ok_or_else(|| {
-                            fail(
-                                "EVENTS_SECRET",
-                                "missing or under 16 characters while EVENTS_URL is set",
-                            )
-                        })?
-                        .into_bytes(),
-                )),
-            },
+        // The signing ring first: the one value below that has no stand-in.
+        let signing = match r.raw("SIGNING_KEYS") {
+            None => SigningRing::derived(&keys),
+            Some(spec) => SigningRing::parse(&spec).map_err(|n| {
+                fail(
+                    "SIGNING_KEYS",
+                    &format!("entry {n} is not kid=<base64url of 32 bytes>"),
+                )
+            })?,
+        };
+        // Every other value is read in turn, a failure recorded and a stand-in
+        // used, so that the first failure is reported as an early return would
+        // report it, and the half-read configuration is dropped in one place
+        // (not once per `?`: 5 KB of wasm).
+        let mut first = FirstError::default();
+        let config = Config {
+            app_name: first.take(r.text("APP_NAME")),
+            user_agent: first.take(r.text("USER_AGENT")),
+            issuer: first.take(r.text("JWT_ISSUER")),
+            audience: first.take(r.text("JWT_AUDIENCE")),
+            signing,
+            hs256: first.take(r.choice("JWT_ALG")) == "HS256",
+            dialects: first.take(dialects(&r)),
+            test_destinations: first.take(test_destinations(&r)),
+            events: first.take(match r.raw("EVENTS_URL") {
+                None => Ok(None),
+                Some(url) => r
+                    .raw("EVENTS_SECRET")
+                    .filter(|s| s.len() >= 16)
+                    .map(|secret| Some((url, secret.into_bytes())))
+                    .ok_or_else(|| {
+                        fail(
+                            "EVENTS_SECRET",
+                            "missing or under 16 characters while EVENTS_URL is set",
+                        )
+                    }),
+            }),
             keys,
-            code_length: r.number("CODE_LENGTH")?,
+            code_length: first.take(r.number("CODE_LENGTH")),
             ttl_default,
             ttl_min,
             ttl_max,
-            max_attempts: r.number("MAX_ATTEMPTS")?,
-            verified_token_ttl: r.number("VERIFIED_TOKEN_TTL")?,
-            default_locale: match r.raw("DEFAULT_LOCALE") {
-                None => Locale::EnUs,
+            max_attempts: first.take(r.number("MAX_ATTEMPTS")),
+            verified_token_ttl: first.take(r.number("VERIFIED_TOKEN_TTL")),
+            default_locale: first.take(match r.raw("DEFAULT_LOCALE") {
+                None => Ok(Locale::EnUs),
                 Some(v) => Locale::parse(&v).ok_or_else(|| {
                     fail(
                         "DEFAULT_LOCALE",
                         concat!("must be one of ", crate::locale_tags!()),
                     )
-                })?,
-            },
+                }),
+            }),
             limits: SendLimits {
-                cooldown: r.number("RESEND_COOLDOWN")?,
-                destination_per_hour: r.number("DESTINATION_HOURLY_CAP")?,
-                destination_per_day: r.number("DESTINATION_DAILY_CAP")?,
-                ip_per_hour: r.number("IP_HOURLY_CAP")?,
-                client_per_hour: r.number("CLIENT_HOURLY_CAP")?,
+                cooldown: first.take(r.number("RESEND_COOLDOWN")),
+                destination_per_hour: first.take(r.number("DESTINATION_HOURLY_CAP")),
+                destination_per_day: first.take(r.number("DESTINATION_DAILY_CAP")),
+                ip_per_hour: first.take(r.number("IP_HOURLY_CAP")),
+                client_per_hour: first.take(r.number("CLIENT_HOURLY_CAP")),
             },
-            sms_providers: providers(&r, "SMS_PROVIDERS", Channel::Sms, &webhook)?,
-            email_providers: providers(&r, "EMAIL_PROVIDERS", Channel::Email, &webhook)?,
-            delivery_retry_after: r.number("DELIVERY_RETRY_AFTER")?,
-            delivery_budget_ms: r.number("DELIVERY_BUDGET_MS")?,
-            templates: templates(&r)?,
-            auth_sources: auth_sources(&r)?,
-            bss_tokens: {
+            sms_providers: first.take(providers(&r, "SMS_PROVIDERS", Channel::Sms, &webhook)),
+            email_providers: first.take(providers(&r, "EMAIL_PROVIDERS", Channel::Email, &webhook)),
+            delivery_retry_after: first.take(r.number("DELIVERY_RETRY_AFTER")),
+            delivery_budget_ms: first.take(r.number("DELIVERY_BUDGET_MS")),
+            templates: first.take(templates(&r)),
+            auth_sources: first.take(auth_sources(&r)),
+            bss_tokens: first.take({
                 let tokens = r.raw("BSS_AUTH_TOKENS").unwrap_or_default();
                 let entries: Vec<String> = tokens
                     .split(',')
@@ -733,21 +752,21 @@ impl Config {
                         "BSS_AUTH_TOKENS",
                         &format!("token {n} is too short (12 characters at least)"),
                     )
-                })?
-            },
-            bss_access_keys: AccessKeys::parse(r.raw("BSS_ACCESS_KEYS").as_deref()).map_err(
-                |n| {
+                })
+            }),
+            bss_access_keys: first.take(
+                AccessKeys::parse(r.raw("BSS_ACCESS_KEYS").as_deref()).map_err(|n| {
                     fail(
                         "BSS_ACCESS_KEYS",
                         &format!("entry {n} is not AK:SK (SK of 16+ characters)"),
                     )
-                },
-            )?,
+                }),
+            ),
             breaker: BreakerPolicy {
-                failures: r.number("PROVIDER_BREAKER_FAILURES")?,
-                open_seconds: r.number("PROVIDER_BREAKER_SECONDS")?,
+                failures: first.take(r.number("PROVIDER_BREAKER_FAILURES")),
+                open_seconds: first.take(r.number("PROVIDER_BREAKER_SECONDS")),
             },
-            webotp_domain: match r.raw("WEBOTP_DOMAIN") {
+            webotp_domain: first.take(match r.raw("WEBOTP_DOMAIN") {
                 Some(host)
                     if host.len() <= 253
                         && host.contains('.')
@@ -755,57 +774,65 @@ impl Config {
                             b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
                         }) =>
                 {
-                    Some(host)
+                    Ok(Some(host))
                 }
-                Some(_) => {
-                    return Err(fail(
-                        "WEBOTP_DOMAIN",
-                        "must be a lower-case host name, e.g. login.example.com",
-                    ))
-                }
-                None => None,
-            },
-            clients: Clients::parse(r.raw("CLIENTS").as_deref())
-                .map_err(|entry| fail("CLIENTS", &format!("entry {entry} is not id:secret")))?,
-            cors: Cors::parse(r.raw("CORS_ALLOWED_ORIGINS").as_deref()).map_err(|bad| {
-                fail(
-                    "CORS_ALLOWED_ORIGINS",
-                    &format!("{} is not an origin or *", quoted(&bad)),
-                )
-            })?,
+                Some(_) => Err(fail(
+                    "WEBOTP_DOMAIN",
+                    "must be a lower-case host name, e.g. login.example.com",
+                )),
+                None => Ok(None),
+            }),
+            clients: first.take(
+                Clients::parse(r.raw("CLIENTS").as_deref())
+                    .map_err(|entry| fail("CLIENTS", &format!("entry {entry} is not id:secret"))),
+            ),
+            cors: first.take(
+                Cors::parse(r.raw("CORS_ALLOWED_ORIGINS").as_deref()).map_err(|bad| {
+                    fail(
+                        "CORS_ALLOWED_ORIGINS",
+                        &format!("{} is not an origin or *", quoted(&bad)),
+                    )
+                }),
+            ),
             failure_budget: FailureBudget {
-                limit: r.number("FAILURE_BUDGET")?,
-                window: r.number("FAILURE_WINDOW")?,
+                limit: first.take(r.number("FAILURE_BUDGET")),
+                window: first.take(r.number("FAILURE_WINDOW")),
             },
-            captcha: captcha_config(&r)?,
-            countries: CountryRules::parse(
-                r.raw("ALLOWED_CALLING_CODES").as_deref(),
-                r.raw("DENIED_CALLING_CODES").as_deref(),
-            )
-            .map_err(|bad| {
-                fail(
-                    "ALLOWED_CALLING_CODES/DENIED_CALLING_CODES",
-                    &format!("{} is not a calling code", quoted(&bad)),
+            captcha: first.take(captcha_config(&r)),
+            countries: first.take(
+                CountryRules::parse(
+                    r.raw("ALLOWED_CALLING_CODES").as_deref(),
+                    r.raw("DENIED_CALLING_CODES").as_deref(),
                 )
-            })?,
+                .map_err(|bad| {
+                    fail(
+                        "ALLOWED_CALLING_CODES/DENIED_CALLING_CODES",
+                        &format!("{} is not a calling code", quoted(&bad)),
+                    )
+                }),
+            ),
             spend: SpendCaps {
-                calling_code_per_hour: r.number("CALLING_CODE_HOURLY_CAP")?,
-                prefix_per_hour: r.number("NUMBER_BLOCK_HOURLY_CAP")?,
-                sms_per_day: r.number("SMS_DAILY_CAP")?,
-                email_per_day: r.number("EMAIL_DAILY_CAP")?,
+                calling_code_per_hour: first.take(r.number("CALLING_CODE_HOURLY_CAP")),
+                prefix_per_hour: first.take(r.number("NUMBER_BLOCK_HOURLY_CAP")),
+                sms_per_day: first.take(r.number("SMS_DAILY_CAP")),
+                email_per_day: first.take(r.number("EMAIL_DAILY_CAP")),
             },
-            consistency: if r.choice("CONSISTENCY")? == "durable" {
+            consistency: if first.take(r.choice("CONSISTENCY")) == "durable" {
                 Consistency::Durable
             } else {
                 Consistency::Kv
             },
-            directory: directory_config(&r)?,
-            page: PageConfig::parse(
+            directory: first.take(directory_config(&r)),
+            page: first.take(PageConfig::parse(
                 r.raw("LOGIN_PAGE").as_deref(),
                 r.raw("ACCENT_COLOR").as_deref(),
                 r.raw("TURNSTILE_SITE_KEY").as_deref(),
-            )?,
-        })
+            )),
+        };
+        match first.0 {
+            Some(error) => Err(error),
+            None => Ok(config),
+        }
     }
 }
 
@@ -886,6 +913,24 @@ mod tests {
                 "DEFAULT_LOCALE",
             ),
             (&[("OTP_KEYS", KEY), ("CLIENTS", "nocolon")], "CLIENTS"),
+            // Several failures: the first in reading order is the one reported.
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("CORS_ALLOWED_ORIGINS", "not an origin"),
+                    ("DIALECTS", "klingon"),
+                    ("CLIENTS", "nocolon"),
+                ],
+                "DIALECTS",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("CORS_ALLOWED_ORIGINS", "not an origin"),
+                    ("CLIENTS", "nocolon"),
+                ],
+                "CLIENTS",
+            ),
             (
                 &[
                     ("OTP_KEYS", KEY),

@@ -5,7 +5,7 @@
 use super::ConfigError;
 
 /// The page's settings: `LOGIN_PAGE`, `ACCENT_COLOR`, `TURNSTILE_SITE_KEY`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageConfig {
     pub enabled: bool,
     /// A CSS hex colour, `#rgb` or `#rrggbb`.
@@ -54,6 +54,7 @@ impl PageConfig {
 }
 
 /// `CORS_ALLOWED_ORIGINS`: exact origins, or `*` for any.
+#[derive(Default)]
 pub struct Cors {
     any: bool,
     origins: Vec<String>,

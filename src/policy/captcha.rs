@@ -11,11 +11,14 @@ use crate::ports::OutboundRequest;
 
 pub const SITEVERIFY_URL: &str = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum CaptchaMode {
+    #[default]
     Off,
     Always,
-    Adaptive { threshold: u32 },
+    Adaptive {
+        threshold: u32,
+    },
 }
 
 #[derive(Clone)]
@@ -29,7 +32,7 @@ pub struct Turnstile {
     pub action: Option<String>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Captcha {
     pub mode: CaptchaMode,
     /// Present whenever `mode` is not `Off` (the configuration checks it).

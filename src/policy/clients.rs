@@ -19,6 +19,7 @@ struct Client {
     audience: Option<String>,
 }
 
+#[derive(Default)]
 pub struct Clients {
     entries: Vec<Client>,
 }

@@ -36,8 +36,9 @@ mod zh_cn;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Locale {
+    #[default]
     EnUs,
     ZhCn,
     Es,
