@@ -32,6 +32,7 @@ use crate::policy::directory::{Directory, Source};
 use crate::policy::limits::DestinationPolicy;
 use crate::policy::pumping::{CountryRules, SpendCaps};
 use settings::{Cors, PageConfig};
+use std::cell::Cell;
 use std::fmt;
 
 pub struct Config {
@@ -186,17 +187,26 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// The first failure of a configuration read whole (see [`Config::from_env`]).
+/// The first failure of a value read whole (see [`Config::from_env`]).
 #[derive(Default)]
-struct FirstError(Option<ConfigError>);
+struct FirstError(Cell<Option<ConfigError>>);
 
 impl FirstError {
     /// The value read, or a stand-in once its failure is recorded.
-    fn take<T: Default>(&mut self, read: Result<T, ConfigError>) -> T {
+    fn take<T: Default>(&self, read: Result<T, ConfigError>) -> T {
         read.unwrap_or_else(|error| {
-            self.0.get_or_insert(error);
+            let first = self.0.take().unwrap_or(error);
+            self.0.set(Some(first));
             T::default()
         })
+    }
+
+    /// `value`, unless a failure was recorded while reading it.
+    fn or<T>(self, value: T) -> Result<T, ConfigError> {
+        match self.0.into_inner() {
+            Some(error) => Err(error),
+            None => Ok(value),
+        }
     }
 }
 
@@ -306,82 +316,71 @@ fn provider(
     name: &str,
     webhook: &dyn Fn() -> Result<Webhook, ConfigError>,
 ) -> Option<Result<Provider, ConfigError>> {
-    let timeout = || r.number::<u32>("PROVIDER_TIMEOUT_MS");
+    // Read whole like `Config::from_env`: the first failure is reported, and the
+    // half-read provider dropped in one place.
+    let first = FirstError::default();
+    let need = |variable: &'static str| first.take(required(r, variable, name));
+    let timeout = || first.take(r.number::<u32>("PROVIDER_TIMEOUT_MS"));
     let built = match name {
-        "log" => Ok(Provider::Log),
-        "webhook" => webhook().map(Provider::Webhook),
-        "twilio" => (|| {
-            Ok(Provider::Twilio(Twilio {
-                base_url: base_url(r, "TWILIO_BASE_URL", None),
-                account_sid: required(r, "TWILIO_ACCOUNT_SID", "twilio")?,
-                auth_token: required(r, "TWILIO_AUTH_TOKEN", "twilio")?,
-                sender: required(r, "TWILIO_FROM", "twilio")?,
-                timeout_ms: timeout()?,
-            }))
-        })(),
-        "vonage" => (|| {
-            Ok(Provider::Vonage(Vonage {
-                base_url: base_url(r, "VONAGE_BASE_URL", None),
-                api_key: required(r, "VONAGE_API_KEY", "vonage")?,
-                api_secret: required(r, "VONAGE_API_SECRET", "vonage")?,
-                from: required(r, "VONAGE_FROM", "vonage")?,
-                timeout_ms: timeout()?,
-            }))
-        })(),
-        "tencent" => (|| {
+        "log" => return Some(Ok(Provider::Log)),
+        "webhook" => return Some(webhook().map(Provider::Webhook)),
+        "resend" | "sendgrid" | "postmark" | "mailgun" | "ses" => {
+            return Some(email_vendor(r, name))
+        }
+        "twilio" => Provider::Twilio(Twilio {
+            base_url: base_url(r, "TWILIO_BASE_URL", None),
+            account_sid: need("TWILIO_ACCOUNT_SID"),
+            auth_token: need("TWILIO_AUTH_TOKEN"),
+            sender: need("TWILIO_FROM"),
+            timeout_ms: timeout(),
+        }),
+        "vonage" => Provider::Vonage(Vonage {
+            base_url: base_url(r, "VONAGE_BASE_URL", None),
+            api_key: need("VONAGE_API_KEY"),
+            api_secret: need("VONAGE_API_SECRET"),
+            from: need("VONAGE_FROM"),
+            timeout_ms: timeout(),
+        }),
+        "tencent" => {
             let params = r.value("TENCENT_SMS_TEMPLATE_PARAMS").unwrap_or_default();
-            Ok(Provider::Tencent(TencentSms {
+            Provider::Tencent(TencentSms {
                 base_url: base_url(r, "TENCENT_SMS_BASE_URL", None),
-                secret_id: required(r, "TENCENT_SECRET_ID", "tencent")?,
-                secret_key: required(r, "TENCENT_SECRET_KEY", "tencent")?,
+                secret_id: need("TENCENT_SECRET_ID"),
+                secret_key: need("TENCENT_SECRET_KEY"),
                 region: r.value("TENCENT_SMS_REGION").unwrap_or_default(),
-                sdk_app_id: required(r, "TENCENT_SMS_APP_ID", "tencent")?,
-                sign_name: required(r, "TENCENT_SMS_SIGN_NAME", "tencent")?,
-                template_id: required(r, "TENCENT_SMS_TEMPLATE_ID", "tencent")?,
-                template_params: TemplateParam::parse_list(&params).ok_or_else(|| {
+                sdk_app_id: need("TENCENT_SMS_APP_ID"),
+                sign_name: need("TENCENT_SMS_SIGN_NAME"),
+                template_id: need("TENCENT_SMS_TEMPLATE_ID"),
+                template_params: first.take(TemplateParam::parse_list(&params).ok_or_else(|| {
                     fail(
                         "TENCENT_SMS_TEMPLATE_PARAMS",
                         "must list code and/or minutes, e.g. code,minutes",
                     )
-                })?,
-                timeout_ms: timeout()?,
-            }))
-        })(),
-        "alibaba" => (|| {
-            Ok(Provider::Alibaba(AlibabaSms {
-                base_url: base_url(r, "ALIBABA_SMS_BASE_URL", None),
-                access_key_id: required(r, "ALIBABA_ACCESS_KEY_ID", "alibaba")?,
-                access_key_secret: required(r, "ALIBABA_ACCESS_KEY_SECRET", "alibaba")?,
-                sign_name: required(r, "ALIBABA_SMS_SIGN_NAME", "alibaba")?,
-                template_code: required(r, "ALIBABA_SMS_TEMPLATE_CODE", "alibaba")?,
-                code_variable: r.value("ALIBABA_SMS_CODE_VARIABLE").unwrap_or_default(),
-                timeout_ms: timeout()?,
-            }))
-        })(),
-        "huawei" => (|| {
-            Ok(Provider::Huawei(HuaweiSms {
-                base_url: r
-                    .raw("HUAWEI_SMS_URL")
-                    .ok_or_else(|| {
-                        fail(
-                            "HUAWEI_SMS_URL",
-                            "missing while huawei is in a provider chain",
-                        )
-                    })?
-                    .trim_end_matches('/')
-                    .to_owned(),
-                app_key: required(r, "HUAWEI_SMS_APP_KEY", "huawei")?,
-                app_secret: required(r, "HUAWEI_SMS_APP_SECRET", "huawei")?,
-                sender: required(r, "HUAWEI_SMS_SENDER", "huawei")?,
-                template_id: required(r, "HUAWEI_SMS_TEMPLATE_ID", "huawei")?,
-                signature: r.raw("HUAWEI_SMS_SIGNATURE"),
-                timeout_ms: timeout()?,
-            }))
-        })(),
-        "resend" | "sendgrid" | "postmark" | "mailgun" | "ses" => email_vendor(r, name),
+                })),
+                timeout_ms: timeout(),
+            })
+        }
+        "alibaba" => Provider::Alibaba(AlibabaSms {
+            base_url: base_url(r, "ALIBABA_SMS_BASE_URL", None),
+            access_key_id: need("ALIBABA_ACCESS_KEY_ID"),
+            access_key_secret: need("ALIBABA_ACCESS_KEY_SECRET"),
+            sign_name: need("ALIBABA_SMS_SIGN_NAME"),
+            template_code: need("ALIBABA_SMS_TEMPLATE_CODE"),
+            code_variable: r.value("ALIBABA_SMS_CODE_VARIABLE").unwrap_or_default(),
+            timeout_ms: timeout(),
+        }),
+        "huawei" => Provider::Huawei(HuaweiSms {
+            base_url: need("HUAWEI_SMS_URL").trim_end_matches('/').to_owned(),
+            app_key: need("HUAWEI_SMS_APP_KEY"),
+            app_secret: need("HUAWEI_SMS_APP_SECRET"),
+            sender: need("HUAWEI_SMS_SENDER"),
+            template_id: need("HUAWEI_SMS_TEMPLATE_ID"),
+            signature: r.raw("HUAWEI_SMS_SIGNATURE"),
+            timeout_ms: timeout(),
+        }),
         _ => return None,
     };
-    Some(built)
+    Some(first.or(built))
 }
 
 fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
@@ -391,17 +390,19 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             "must be an address or \"Name <address>\", without quotes",
         )
     })?;
-    let eu =
-        |variable: &'static str| -> Result<bool, ConfigError> { Ok(r.choice(variable)? == "eu") };
+    // Read whole like `Config::from_env` (see there).
+    let first = FirstError::default();
+    let need = |variable: &'static str| first.take(required(r, variable, name));
+    let eu = |variable: &'static str| first.take(r.choice(variable)) == "eu";
     let (kind, base, credential, account) = match name {
         "resend" => (
             EmailKind::Resend,
             base_url(r, "RESEND_BASE_URL", None),
-            required(r, "RESEND_API_KEY", "resend")?,
+            need("RESEND_API_KEY"),
             String::new(),
         ),
         "sendgrid" => {
-            let default = if eu("SENDGRID_REGION")? {
+            let default = if eu("SENDGRID_REGION") {
                 email::sendgrid::EU_BASE_URL
             } else {
                 email::sendgrid::BASE_URL
@@ -409,36 +410,36 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             (
                 EmailKind::SendGrid,
                 base_url(r, "SENDGRID_BASE_URL", Some(default)),
-                required(r, "SENDGRID_API_KEY", "sendgrid")?,
+                need("SENDGRID_API_KEY"),
                 String::new(),
             )
         }
         "postmark" => (
             EmailKind::Postmark,
             base_url(r, "POSTMARK_BASE_URL", None),
-            required(r, "POSTMARK_SERVER_TOKEN", "postmark")?,
+            need("POSTMARK_SERVER_TOKEN"),
             r.value("POSTMARK_MESSAGE_STREAM").unwrap_or_default(),
         ),
         "ses" => {
-            let region = required(r, "SES_REGION", "ses")?;
+            let region = need("SES_REGION");
             if !region
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             {
-                return Err(fail(
+                first.take::<()>(Err(fail(
                     "SES_REGION",
                     "must be an AWS region such as us-east-1",
-                ));
+                )));
             }
             (
                 EmailKind::Ses,
                 base_url(r, "SES_BASE_URL", Some(&email::ses::base_url(&region))),
-                required(r, "SES_SECRET_ACCESS_KEY", "ses")?,
+                need("SES_SECRET_ACCESS_KEY"),
                 region,
             )
         }
         _ => {
-            let default = if eu("MAILGUN_REGION")? {
+            let default = if eu("MAILGUN_REGION") {
                 email::mailgun::EU_BASE_URL
             } else {
                 email::mailgun::BASE_URL
@@ -446,24 +447,25 @@ fn email_vendor(r: &Reader, name: &str) -> Result<Provider, ConfigError> {
             (
                 EmailKind::Mailgun,
                 base_url(r, "MAILGUN_BASE_URL", Some(default)),
-                required(r, "MAILGUN_API_KEY", "mailgun")?,
-                required(r, "MAILGUN_DOMAIN", "mailgun")?,
+                need("MAILGUN_API_KEY"),
+                need("MAILGUN_DOMAIN"),
             )
         }
     };
     let key_id = match kind {
-        EmailKind::Ses => required(r, "SES_ACCESS_KEY_ID", "ses")?,
+        EmailKind::Ses => need("SES_ACCESS_KEY_ID"),
         _ => String::new(),
     };
-    Ok(Provider::Email(EmailVendor {
+    let vendor = EmailVendor {
         kind,
         base_url: base,
         credential,
         key_id,
         from,
         account,
-        timeout_ms: r.number("PROVIDER_TIMEOUT_MS")?,
-    }))
+        timeout_ms: first.take(r.number("PROVIDER_TIMEOUT_MS")),
+    };
+    first.or(Provider::Email(vendor))
 }
 
 fn providers(
@@ -686,7 +688,7 @@ impl Config {
         // used, so that the first failure is reported as an early return would
         // report it, and the half-read configuration is dropped in one place
         // (not once per `?`: 5 KB of wasm).
-        let mut first = FirstError::default();
+        let first = FirstError::default();
         let config = Config {
             app_name: first.take(r.text("APP_NAME")),
             user_agent: first.take(r.text("USER_AGENT")),
@@ -829,10 +831,7 @@ impl Config {
                 r.raw("TURNSTILE_SITE_KEY").as_deref(),
             )),
         };
-        match first.0 {
-            Some(error) => Err(error),
-            None => Ok(config),
-        }
+        first.or(config)
     }
 }
 
@@ -914,6 +913,27 @@ mod tests {
             ),
             (&[("OTP_KEYS", KEY), ("CLIENTS", "nocolon")], "CLIENTS"),
             // Several failures: the first in reading order is the one reported.
+            (
+                &[("OTP_KEYS", KEY), ("SMS_PROVIDERS", "twilio")],
+                "TWILIO_ACCOUNT_SID",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("SMS_PROVIDERS", "twilio"),
+                    ("TWILIO_ACCOUNT_SID", "AC1"),
+                ],
+                "TWILIO_AUTH_TOKEN",
+            ),
+            (
+                &[
+                    ("OTP_KEYS", KEY),
+                    ("EMAIL_PROVIDERS", "ses"),
+                    ("EMAIL_FROM", "a@example.com"),
+                    ("SES_REGION", "US East"),
+                ],
+                "SES_REGION",
+            ),
             (
                 &[
                     ("OTP_KEYS", KEY),
