@@ -9,7 +9,6 @@ use crate::core::base64url;
 use crate::core::destination::Channel;
 use crate::core::keys::{HmacSha256, KeySet};
 use crate::core::purpose::Purpose;
-use crate::core::signing::Signing;
 use hmac::Mac;
 use serde::Serialize;
 
@@ -49,18 +48,8 @@ pub fn amr(channel: Channel) -> Vec<&'static str> {
     }
 }
 
-/// What signs a verified token.
-pub enum Signer<'a> {
-    EdDsa(&'a Signing),
-    Hs256(&'a KeySet),
-}
-
-/// `base64url(header) . base64url(claims) . base64url(signature)`.
-pub fn sign(signer: Signer, claims: &VerifiedClaims) -> String {
-    let (alg, kid) = match &signer {
-        Signer::EdDsa(key) => ("EdDSA", key.kid()),
-        Signer::Hs256(keys) => ("HS256", keys.kid()),
-    };
+/// `base64url(header) . base64url(claims)`: what the signature covers.
+pub fn signing_input(alg: &'static str, kid: &str, claims: &VerifiedClaims) -> String {
     let header = Header {
         alg,
         kid,
@@ -69,20 +58,28 @@ pub fn sign(signer: Signer, claims: &VerifiedClaims) -> String {
     // Serialising these plain structs cannot fail.
     let header = serde_json::to_vec(&header).unwrap_or_default();
     let payload = serde_json::to_vec(claims).unwrap_or_default();
-    let signing_input = format!(
+    format!(
         "{}.{}",
         base64url::encode(&header),
         base64url::encode(&payload)
-    );
-    let signature = match signer {
-        Signer::EdDsa(key) => base64url::encode(&key.sign(signing_input.as_bytes())),
-        Signer::Hs256(keys) => {
-            let mut mac = HmacSha256::new_from_slice(&keys.jwt).expect("any key length");
-            mac.update(signing_input.as_bytes());
-            base64url::encode(&mac.finalize().into_bytes())
-        }
-    };
-    format!("{signing_input}.{signature}")
+    )
+}
+
+/// The token: `signing_input . base64url(signature)`. An EdDSA signature comes from
+/// the [`crate::ports::Ed25519`] port over [`signing_input`] with alg `EdDSA`.
+pub fn assemble(signing_input: String, signature: &[u8]) -> String {
+    let mut token = signing_input;
+    token.push('.');
+    token.push_str(&base64url::encode(signature));
+    token
+}
+
+/// An HS256 token under the `jwt` sub-key of `keys`.
+pub fn sign_hs256(keys: &KeySet, claims: &VerifiedClaims) -> String {
+    let input = signing_input("HS256", keys.kid(), claims);
+    let mut mac = HmacSha256::new_from_slice(&keys.jwt).expect("any key length");
+    mac.update(input.as_bytes());
+    assemble(input, &mac.finalize().into_bytes())
 }
 
 #[cfg(test)]
@@ -108,7 +105,7 @@ mod tests {
         };
         // Pinned against a token produced independently by PyJWT with the derived key.
         assert_eq!(
-            sign(Signer::Hs256(ring.active()), &claims),
+            sign_hs256(ring.active(), &claims),
             include_str!("../../tests/vectors/verified-jwt.txt").trim()
         );
     }

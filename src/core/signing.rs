@@ -10,12 +10,13 @@
 
 use crate::core::base64url;
 use crate::core::keys::KeyRing;
-use ed25519_compact::{KeyPair, Seed};
 use serde_json::{json, Value};
 
+/// A signing key: its kid and its 32-byte seed. The public key and signatures are
+/// computed through the [`crate::ports::Ed25519`] port.
 pub struct Signing {
     kid: String,
-    key: KeyPair,
+    seed: [u8; 32],
 }
 
 impl Signing {
@@ -23,17 +24,16 @@ impl Signing {
         &self.kid
     }
 
-    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-        // Deterministic (RFC 8032): no noise.
-        *self.key.sk.sign(message, None)
+    pub fn seed(&self) -> &[u8; 32] {
+        &self.seed
     }
 
-    /// The public key as a JWK (RFC 8037).
-    pub fn jwk(&self) -> Value {
+    /// The public key `public` of this key as a JWK (RFC 8037).
+    pub fn jwk(&self, public: &[u8; 32]) -> Value {
         json!({
             "kty": "OKP",
             "crv": "Ed25519",
-            "x": base64url::encode(&*self.key.pk),
+            "x": base64url::encode(public),
             "kid": self.kid,
             "alg": "EdDSA",
             "use": "sig",
@@ -57,7 +57,7 @@ impl SigningRing {
                     !kid.is_empty() && kid.len() <= 32 && !keys.iter().any(|k| k.kid == kid);
                 fresh.then(|| Signing {
                     kid: kid.to_owned(),
-                    key: KeyPair::from_seed(Seed::new(seed)),
+                    seed,
                 })
             });
             keys.push(parsed.ok_or(i + 1)?);
@@ -73,7 +73,7 @@ impl SigningRing {
                 .iter()
                 .map(|set| Signing {
                     kid: format!("otp-{}", set.kid()),
-                    key: KeyPair::from_seed(Seed::new(set.ed25519_seed)),
+                    seed: set.ed25519_seed,
                 })
                 .collect(),
         }
@@ -84,15 +84,17 @@ impl SigningRing {
         &self.keys[0]
     }
 
-    /// `{"keys": [...]}`: every public key of the ring.
-    pub fn jwks(&self) -> Value {
-        json!({"keys": self.keys.iter().map(Signing::jwk).collect::<Vec<_>>()})
+    /// Every key of the ring, the one that signs first.
+    pub fn keys(&self) -> &[Signing] {
+        &self.keys
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::ed25519::{Compact, Ed25519};
+    use crate::ports::kv::memory::block_on;
     use ed25519_dalek::{Signature, Verifier};
 
     /// RFC 8032 section 7.1, test 1: the seed, its public key, and the signature of
@@ -101,14 +103,15 @@ mod tests {
     fn rfc8032_test_1() {
         let seed = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
         let ring = SigningRing::parse(&format!("s1={seed}")).unwrap();
-        let jwk = ring.active().jwk();
+        let public = block_on(Compact.public_key(ring.active().seed())).unwrap();
+        let jwk = ring.active().jwk(&public);
         assert_eq!(jwk["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
-        let signature = ring.active().sign(b"");
+        let signature = block_on(Compact.sign(ring.active().seed(), b"")).unwrap();
         assert_eq!(
             crate::delivery::provider::webhook::hex(&signature),
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
         );
-        let public = ed25519_dalek::VerifyingKey::from_bytes(&ring.keys[0].key.pk).unwrap();
+        let public = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap();
         assert!(public
             .verify(b"", &Signature::from_bytes(&signature))
             .is_ok());
@@ -120,12 +123,7 @@ mod tests {
         let b = base64url::encode(&[2u8; 32]);
         let ring = SigningRing::parse(&format!("next={b},old={a}")).unwrap();
         assert_eq!(ring.active().kid(), "next");
-        let kids: Vec<_> = ring.jwks()["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kid"].clone())
-            .collect();
+        let kids: Vec<_> = ring.keys().iter().map(Signing::kid).collect();
         assert_eq!(kids, ["next", "old"]);
         for bad in [
             "nokey",

@@ -9,6 +9,7 @@ mod http;
 mod kv;
 mod queue;
 mod transport;
+mod webcrypto;
 
 use crate::config::{Config, ConfigError, Consistency};
 use crate::core::destination::Channel;
@@ -216,6 +217,7 @@ async fn serve(
         state: &state,
         transport: &transport,
         entropy: &GetRandom,
+        ed25519: &webcrypto::WebCrypto,
         user_directory: user_directory.as_ref(),
         breaker: &breaker,
         leases: &leases,

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::core::base64url;
 use crate::core::code;
 use crate::core::destination::{Channel, Destination, DestinationError};
-use crate::core::jwt::{self, Signer, VerifiedClaims};
+use crate::core::jwt::{self, VerifiedClaims};
 use crate::core::keys::KeySet;
 use crate::core::purpose::Purpose;
 use crate::core::token::{self, UntrustedToken, VerificationClaims};
@@ -30,7 +30,7 @@ use crate::policy::limits::{Gate, DAY, HOUR};
 use crate::policy::pumping::number_block;
 use crate::policy::state::{State, StateOp};
 use crate::ports::kv::{join, Kv, StoreError};
-use crate::ports::{Entropy, Transport};
+use crate::ports::{Ed25519, Entropy, Transport};
 use crate::service::error::ApiError;
 use events::Event;
 use std::cell::RefCell;
@@ -43,6 +43,7 @@ pub trait Platform {
     type State: State;
     type Transport: Transport;
     type Entropy: Entropy;
+    type Ed25519: Ed25519;
 
     fn config(&self) -> &Config;
     /// Workers KV: idempotency records and the latest pending verification.
@@ -51,6 +52,8 @@ pub trait Platform {
     fn state(&self) -> &Self::State;
     fn transport(&self) -> &Self::Transport;
     fn entropy(&self) -> &Self::Entropy;
+    /// Signs verified tokens (EdDSA) and gives their public keys.
+    fn ed25519(&self) -> &Self::Ed25519;
     /// The `USER_DIRECTORY` namespace, when `DIRECTORY = "kv"`.
     fn user_directory(&self) -> Option<&Self::Kv>;
     /// Providers that keep failing, remembered across requests of one isolate.
@@ -62,23 +65,25 @@ pub trait Platform {
 }
 
 /// The [`Platform`] of borrowed parts: what the glue and the tests assemble.
-pub struct Deps<'a, K, S, T, E> {
+pub struct Deps<'a, K, S, T, E, C> {
     pub config: &'a Config,
     pub kv: &'a K,
     pub state: &'a S,
     pub transport: &'a T,
     pub entropy: &'a E,
+    pub ed25519: &'a C,
     pub user_directory: Option<&'a K>,
     pub breaker: &'a RefCell<Breaker>,
     pub leases: &'a RefCell<LeaseBook>,
     pub events: &'a RefCell<Vec<Event>>,
 }
 
-impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E> {
+impl<K: Kv, S: State, T: Transport, E: Entropy, C: Ed25519> Platform for Deps<'_, K, S, T, E, C> {
     type Kv = K;
     type State = S;
     type Transport = T;
     type Entropy = E;
+    type Ed25519 = C;
 
     fn config(&self) -> &Config {
         self.config
@@ -94,6 +99,9 @@ impl<K: Kv, S: State, T: Transport, E: Entropy> Platform for Deps<'_, K, S, T, E
     }
     fn entropy(&self) -> &E {
         self.entropy
+    }
+    fn ed25519(&self) -> &C {
+        self.ed25519
     }
     fn user_directory(&self) -> Option<&K> {
         self.user_directory
@@ -864,11 +872,6 @@ async fn check(
         // A canceled code answers like an expired one: it is over.
         CheckRecord::Canceled => return Err(ApiError::Expired),
     }
-    let signer = if config.hs256 {
-        Signer::Hs256(config.keys.active())
-    } else {
-        Signer::EdDsa(config.signing.active())
-    };
     let verified = VerifiedClaims {
         iss: config.issuer.clone(),
         aud: config
@@ -886,12 +889,45 @@ async fn check(
         exp: now + token_ttl,
         jti,
     };
+    let verified_token = if config.hs256 {
+        jwt::sign_hs256(config.keys.active(), &verified)
+    } else {
+        // The code is consumed by now: a signature the runtime refuses is a 500,
+        // and the code stays used (fail closed: no token without its marker, and
+        // no second approval).
+        let key = config.signing.active();
+        let input = jwt::signing_input("EdDSA", key.kid(), &verified);
+        let signature = deps
+            .ed25519()
+            .sign(key.seed(), input.as_bytes())
+            .await
+            .map_err(|_| ApiError::Internal)?;
+        jwt::assemble(input, &signature)
+    };
     Ok(CheckOutcome {
-        verified_token: jwt::sign(signer, &verified),
+        verified_token,
         expires_in: token_ttl,
         destination,
         purpose: claims.purpose,
     })
+}
+
+/// `{"keys": [...]}`: the public key of every signing key (none with HS256, whose
+/// key is secret).
+pub async fn jwks(deps: &impl Platform) -> Result<serde_json::Value, ApiError> {
+    let config = deps.config();
+    let mut keys = Vec::new();
+    if !config.hs256 {
+        for key in config.signing.keys() {
+            let public = deps
+                .ed25519()
+                .public_key(key.seed())
+                .await
+                .map_err(|_| ApiError::Internal)?;
+            keys.push(key.jwk(&public));
+        }
+    }
+    Ok(serde_json::json!({ "keys": keys }))
 }
 
 #[cfg(test)]

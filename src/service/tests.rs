@@ -3,6 +3,7 @@
 //! replays scripted answers.
 
 use super::*;
+use crate::ports::ed25519::{Compact, Ed25519Error};
 use crate::ports::kv::memory::{block_on, MemoryKv};
 use crate::ports::OutboundRequest;
 use crate::ports::{EntropyError, HttpReply, TransportError};
@@ -131,13 +132,14 @@ impl World {
             events: RefCell::default(),
         }
     }
-    pub(crate) fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter> {
+    pub(crate) fn deps(&self) -> Deps<'_, MemoryKv, MemoryKv, Recorder, Counter, Compact> {
         Deps {
             config: &self.config,
             kv: &self.kv,
             state: &self.kv,
             transport: &self.transport,
             entropy: &self.entropy,
+            ed25519: &Compact,
             user_directory: None,
             breaker: &self.breaker,
             leases: &self.leases,
@@ -353,6 +355,85 @@ fn rotation_keeps_pending_codes_valid_and_signs_with_the_new_key() {
 }
 
 #[test]
+fn verified_tokens_verify_with_the_published_keys_alone() {
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let approved = w.check(&sent.verification_id, &w.transport.last_code(), T0 + 1);
+    let token = approved.unwrap().verified_token;
+    let jwks = block_on(crate::service::jwks(&w.deps())).unwrap();
+    let x = jwks["keys"][0]["x"].as_str().unwrap();
+    let public: [u8; 32] = crate::core::base64url::decode(x)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let signature: [u8; 64] = crate::core::base64url::decode(signature)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = VerifyingKey::from_bytes(&public).unwrap();
+    assert!(key
+        .verify(input.as_bytes(), &Signature::from_bytes(&signature))
+        .is_ok());
+    let hs256 = World::new(&[("JWT_ALG", "HS256")]);
+    let none = block_on(crate::service::jwks(&hs256.deps())).unwrap();
+    assert_eq!(none, serde_json::json!({"keys": []}));
+}
+
+/// A signer the runtime refuses.
+struct Refusing;
+
+impl Ed25519 for Refusing {
+    async fn public_key(&self, _: &[u8; 32]) -> Result<[u8; 32], Ed25519Error> {
+        Err(Ed25519Error)
+    }
+    async fn sign(&self, _: &[u8; 32], _: &[u8]) -> Result<[u8; 64], Ed25519Error> {
+        Err(Ed25519Error)
+    }
+}
+
+#[test]
+fn an_unsigned_approval_is_an_error_and_the_code_stays_used() {
+    let w = World::new(&[]);
+    let sent = w.send("a@example.com", T0).unwrap();
+    let code = w.transport.last_code();
+    let deps = Deps {
+        config: &w.config,
+        kv: &w.kv,
+        state: &w.kv,
+        transport: &w.transport,
+        entropy: &w.entropy,
+        ed25519: &Refusing,
+        user_directory: None,
+        breaker: &w.breaker,
+        leases: &w.leases,
+        events: &w.events,
+    };
+    let command = |code: &str| CheckCommand {
+        verification_id: sent.verification_id.clone(),
+        code: code.into(),
+        to: None,
+        purpose: None,
+        token_ttl: None,
+        client: String::new(),
+    };
+    assert_eq!(
+        block_on(check_code(&deps, command(&code), T0 + 1)),
+        Err(ApiError::Internal)
+    );
+    assert_eq!(
+        block_on(crate::service::jwks(&deps)),
+        Err(ApiError::Internal)
+    );
+    assert_eq!(
+        w.check(&sent.verification_id, &code, T0 + 2),
+        Err(ApiError::AlreadyUsed),
+        "no second approval of a consumed code"
+    );
+}
+
+#[test]
 fn channel_must_match_destination() {
     let w = World::new(&[]);
     let command = SendCommand {
@@ -510,6 +591,7 @@ fn no_randomness_no_code() {
         state: &w.kv,
         transport: &w.transport,
         entropy: &Broken,
+        ed25519: &Compact,
         user_directory: None,
         breaker: &w.breaker,
         leases: &w.leases,

@@ -8,6 +8,7 @@ use crate::delivery::message::Locale;
 use crate::policy::idempotency::{self, Claim, Stored};
 use crate::policy::state::{State, StateOp};
 use crate::ports::{Entropy, Transport};
+use crate::service;
 use crate::service::error::ApiError;
 use crate::service::{
     check_code, send_code, verification_status, CheckCommand, Platform, SendCommand,
@@ -311,14 +312,6 @@ pub fn static_reply(
         )),
         // The CORS headers themselves are added by the glue, from the configuration.
         Route::Preflight { .. } => Ok(plain(204, Value::Null, "preflight")),
-        Route::Jwks => {
-            let keys = if config.hs256 {
-                json!({"keys": []})
-            } else {
-                config.signing.jwks()
-            };
-            Ok(plain(200, keys, "ok"))
-        }
         _ => return None,
     })
 }
@@ -341,7 +334,9 @@ pub async fn handle(
         }
         Route::Dialect(route) => return Ok(dialect::handle(route, head, body, deps, now).await),
         // Answered by `static_reply` above.
-        Route::Page | Route::OpenApi | Route::Health | Route::Jwks | Route::Preflight { .. } => {
+        // The public keys come from the Ed25519 port (on Workers, WebCrypto).
+        Route::Jwks => return Ok(plain(200, service::jwks(deps).await?, "ok")),
+        Route::Page | Route::OpenApi | Route::Health | Route::Preflight { .. } => {
             return Err(ApiError::Internal)
         }
         Route::Send | Route::Check | Route::Status | Route::Cancel => {}
