@@ -73,7 +73,7 @@ fn main() {
     });
     let signing = SigningRing::derived(&ring);
     // Natively, with the Ed25519 port's Rust twin (on Workers, WebCrypto signs).
-    bench("verified JWT sign (EdDSA)", 20_000, || {
+    bench("verified JWT sign (EdDSA, Rust twin)", 20_000, || {
         let key = signing.active();
         let input = jwt::signing_input("EdDSA", key.kid(), black_box(&verified));
         let signature = ready(Compact.sign(key.seed(), input.as_bytes())).expect("signs");
