@@ -287,8 +287,9 @@ fn page(head: &RequestHead, config: &Config, entropy: &impl Entropy) -> Result<R
     })
 }
 
-/// The answer of a route that touches no store (the page, the document, health,
-/// the JWKS, preflights): the glue serves these without opening any binding.
+/// The answer of a route that touches no store and no port but entropy (the page,
+/// the document, health, preflights): the glue serves these without opening any
+/// binding. The JWKS needs the Ed25519 port and is answered by [`handle`].
 pub fn static_reply(
     route: Route,
     head: &RequestHead,
