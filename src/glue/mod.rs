@@ -31,9 +31,10 @@ use serde::Serialize;
 use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
-use worker::js_sys::{self, futures::JsFuture, Object, Promise, Reflect};
+use worker::js_sys::{self, futures::JsFuture, Array, Object, Promise, Reflect};
 use worker::wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
-use worker::{web_sys, AnalyticsEngineDataPointBuilder, Context, Date, Env};
+use worker::worker_sys::AnalyticsEngineDataset;
+use worker::{web_sys, Context, Date, Env};
 
 /// The KV namespace binding of `wrangler.toml`.
 const KV_BINDING: &str = "OTP_KV";
@@ -157,11 +158,12 @@ thread_local! {
 fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
     CONFIG.with(|cell| {
         cell.get_or_init(|| {
+            // Vars and secrets are both strings on `env`; anything else (a JSON
+            // var) is not one of ours.
             let lookup = |name: &str| {
-                env.secret(name)
-                    .map(|s| s.to_string())
-                    .or_else(|_| env.var(name).map(|v| v.to_string()))
+                Reflect::get(env, &JsValue::from_str(name))
                     .ok()
+                    .and_then(|value| value.as_string())
             };
             Config::from_env(&lookup).map(Rc::new)
         })
@@ -450,7 +452,7 @@ pub async fn handle_fetch(
         };
         console(&serde_json::to_string(&line).unwrap_or_default());
     }
-    if let Ok(dataset) = env.analytics_engine(ANALYTICS_BINDING) {
+    if let Some(dataset) = binding::<AnalyticsEngineDataset>(&env, ANALYTICS_BINDING) {
         let channel = reply
             .as_ref()
             .and_then(|r| r.channel)
@@ -459,16 +461,22 @@ pub async fn handle_fetch(
             .as_ref()
             .and_then(|r| r.calling_code.clone())
             .unwrap_or_default();
-        let _ = AnalyticsEngineDataPointBuilder::new()
-            .indexes([outcome])
-            .blobs([
-                route.map_or("-", Route::name),
-                outcome,
-                channel,
-                calling_code.as_str(),
-            ])
-            .doubles([latency as f64])
-            .write_to(&dataset);
+        let blobs = [
+            route.map_or("-", Route::name),
+            outcome,
+            channel,
+            &calling_code,
+        ];
+        let blobs: Array = blobs.iter().map(|blob| JsValue::from_str(blob)).collect();
+        let index = Array::of1(&JsValue::from_str(outcome));
+        let doubles = Array::of1(&JsValue::from_f64(latency as f64));
+        let point = options(&[
+            ("indexes", index.into()),
+            ("blobs", blobs.into()),
+            ("doubles", doubles.into()),
+        ]);
+        // A data point the runtime refuses is only a missing sample.
+        let _ = dataset.write_data_point(point.into());
     }
     http::into_runtime(response)
 }

@@ -253,11 +253,14 @@ def queue_worker(capture):
 @pytest.fixture(scope="session")
 def directory_worker(capture):
     """A KV user directory with enumeration protection off, and a tiny SMS spend
-    ceiling."""
+    ceiling; with an Analytics Engine dataset bound, so that every request also
+    writes its data point (a no-op store locally: what it proves is that writing
+    one never breaks a request)."""
     client, stop = start_worker(
         "directory", capture,
         {"DIRECTORY": "kv", "ENUMERATION_PROTECTION": "off", "SMS_DAILY_CAP": "3"},
-        extra_toml='[[kv_namespaces]]\nbinding = "USER_DIRECTORY"\n',
+        extra_toml='[[kv_namespaces]]\nbinding = "USER_DIRECTORY"\n\n'
+                   '[[analytics_engine_datasets]]\nbinding = "ANALYTICS"\ndataset = "edge_otp_e2e"\n',
         seed=[("USER_DIRECTORY", user) for user in DIRECTORY_USERS],
     )
     yield client
