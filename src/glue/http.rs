@@ -95,6 +95,20 @@ pub(super) async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, ApiErro
     Ok(body)
 }
 
+/// `headers` as the runtime's `Headers`; `None` for none.
+pub(super) fn header_list(
+    headers: &[(String, String)],
+) -> Result<Option<web_sys::Headers>, JsValue> {
+    if headers.is_empty() {
+        return Ok(None);
+    }
+    let list = web_sys::Headers::new()?;
+    for (name, value) in headers {
+        list.set(name, value)?;
+    }
+    Ok(Some(list))
+}
+
 /// `status` and `headers` as the runtime's `ResponseInit`.
 pub(super) fn init(
     status: u16,
@@ -102,11 +116,7 @@ pub(super) fn init(
 ) -> Result<web_sys::ResponseInit, JsValue> {
     let init = web_sys::ResponseInit::new();
     init.set_status(status);
-    if !headers.is_empty() {
-        let list = web_sys::Headers::new()?;
-        for (name, value) in headers {
-            list.set(name, value)?;
-        }
+    if let Some(list) = header_list(headers)? {
         init.set_headers(&list);
     }
     Ok(init)

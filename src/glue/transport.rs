@@ -91,11 +91,7 @@ pub fn request(
 ) -> Result<web_sys::Request, JsValue> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
-    if !headers.is_empty() {
-        let list = web_sys::Headers::new()?;
-        for (name, value) in headers {
-            list.set(name, value)?;
-        }
+    if let Some(list) = http::header_list(headers)? {
         init.set_headers(&list);
     }
     if !body.is_empty() {
