@@ -59,7 +59,7 @@ impl State for DurableState {
         // JSON text both ways, read by serde_json: one deserializer per message type.
         match response.status() {
             200 => {
-                let text = http::text(&response).await.map_err(unavailable)?;
+                let text = http::text(response.text()).await.map_err(unavailable)?;
                 from_json::<StateReply>(&text).ok_or(StoreError::Unavailable)
             }
             429 => Err(StoreError::Busy),
@@ -83,13 +83,13 @@ async fn stored_expiry(storage: &DurableObjectStorage) -> Result<u64, JsValue> {
 /// The object's storage behind the [`Kv`] port; remembers the latest expiry.
 /// Called as the runtime defines it: worker's `Storage` passes what it reads and
 /// writes through serde-wasm-bindgen.
-pub struct ObjectKv {
-    storage: DurableObjectStorage,
+pub struct ObjectKv<'a> {
+    storage: &'a DurableObjectStorage,
     now: u64,
     latest_expiry: Cell<u64>,
 }
 
-impl Kv for ObjectKv {
+impl Kv for ObjectKv<'_> {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let value = settled(self.storage.get(key)).await.map_err(unavailable)?;
         if value.is_undefined() {
@@ -117,9 +117,10 @@ impl Kv for ObjectKv {
     }
 }
 
-/// Sets the object's alarm `delay_ms` from now (no options, as worker's
-/// `Storage::set_alarm` called it).
-async fn set_alarm(storage: &DurableObjectStorage, delay_ms: u64) -> Result<(), JsValue> {
+/// Sets the object's alarm a second past `expiry` (Unix seconds; no options, as
+/// worker's `Storage::set_alarm` called it).
+async fn set_alarm(storage: &DurableObjectStorage, expiry: u64) -> Result<(), JsValue> {
+    let delay_ms = (expiry.saturating_sub(now_seconds()) + 1) * 1000;
     let at = js_sys::Date::new(&JsValue::from_f64(
         (Date::now().as_millis() + delay_ms) as f64,
     ));
@@ -139,8 +140,7 @@ impl VerificationState {
         if expiry > known {
             // A number (exact: expiries are far below 2^53).
             settled(storage.put(EXPIRES_KEY, JsValue::from_f64(expiry as f64))).await?;
-            let delay_ms = (expiry.saturating_sub(now_seconds()) + 1) * 1000;
-            set_alarm(storage, delay_ms).await?;
+            set_alarm(storage, expiry).await?;
         }
         Ok(())
     }
@@ -173,7 +173,7 @@ impl VerificationState {
 
     /// One state op, its JSON the request's body; the reply's JSON the answer's.
     pub async fn fetch(&self, req: web_sys::Request) -> Result<web_sys::Response, JsValue> {
-        let Some(op) = http::text_of(&req)
+        let Some(op) = http::text(req.text())
             .await
             .ok()
             .and_then(|text: String| from_json::<StateOp>(&text))
@@ -181,7 +181,7 @@ impl VerificationState {
             return reply(400, "bad op");
         };
         let kv = ObjectKv {
-            storage: self.storage.clone().unchecked_into(),
+            storage: &self.storage,
             now: now_seconds(),
             latest_expiry: Cell::new(0),
         };
@@ -204,7 +204,7 @@ impl VerificationState {
         if now_seconds() >= expiry {
             settled(storage.delete_all()).await?;
         } else {
-            set_alarm(storage, (expiry - now_seconds() + 1) * 1000).await?;
+            set_alarm(storage, expiry).await?;
         }
         Ok(JsValue::UNDEFINED)
     }

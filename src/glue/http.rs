@@ -7,7 +7,7 @@
 use super::settled;
 use crate::service::error::ApiError;
 use crate::surface::http::{RequestHead, Response, MAX_BODY};
-use worker::js_sys::{Array, Reflect, Uint8Array};
+use worker::js_sys::{Array, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys;
 
@@ -30,7 +30,8 @@ pub(super) fn path_and_query(url: &str) -> (String, String) {
 pub(super) fn head_of(req: &web_sys::Request) -> RequestHead {
     let (path, query) = path_and_query(&req.url());
     let mut headers = Vec::new();
-    // `Headers` iterates as [name, value] pairs; names come lower-cased already.
+    // `Headers` iterates as [name, value] pairs, names lower-cased by the runtime;
+    // they are lower-cased here too, as the core's header lookups require.
     if let Ok(Some(entries)) = worker::js_sys::try_iter(&req.headers()) {
         for entry in entries.flatten() {
             let pair: Array = entry.unchecked_into();
@@ -130,17 +131,10 @@ pub(super) fn into_runtime(response: Response) -> Result<web_sys::Response, JsVa
     web_sys::Response::new_with_opt_u8_array_and_init(body, &init)
 }
 
-/// The text of a response's body (fetch's, or a Durable Object's).
-pub(super) async fn text(response: &web_sys::Response) -> Result<String, JsValue> {
-    settled(response.text())
-        .await?
-        .as_string()
-        .ok_or_else(|| JsValue::from_str("the body is not text"))
-}
-
-/// The text of an incoming request's body (a state op sent to the object).
-pub(super) async fn text_of(request: &web_sys::Request) -> Result<String, JsValue> {
-    settled(request.text())
+/// The text a body's `text()` call settles to: `http::text(response.text())` for
+/// fetch's and the object's answers, `http::text(request.text())` for a state op.
+pub(super) async fn text(call: Result<Promise, JsValue>) -> Result<String, JsValue> {
+    settled(call)
         .await?
         .as_string()
         .ok_or_else(|| JsValue::from_str("the body is not text"))

@@ -83,7 +83,7 @@ impl State for EdgeState {
 /// once per store (7 KB less wasm).
 pub(crate) enum Records<'a> {
     Kv(&'a kv::WorkersKv),
-    Object(&'a durable::ObjectKv),
+    Object(&'a durable::ObjectKv<'a>),
 }
 
 impl Kv for Records<'_> {
@@ -160,11 +160,7 @@ fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
         cell.get_or_init(|| {
             // Vars and secrets are both strings on `env`; anything else (a JSON
             // var) is not one of ours.
-            let lookup = |name: &str| {
-                Reflect::get(env, &JsValue::from_str(name))
-                    .ok()
-                    .and_then(|value| value.as_string())
-            };
+            let lookup = |name: &str| binding::<JsValue>(env, name)?.as_string();
             Config::from_env(&lookup).map(Rc::new)
         })
         .clone()

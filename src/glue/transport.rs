@@ -121,7 +121,7 @@ impl Transport for WorkersTransport {
             let response: web_sys::Response = settled(runtime_fetch(&outbound, &init))
                 .await?
                 .unchecked_into();
-            let body = http::text(&response).await?;
+            let body = http::text(response.text()).await?;
             Ok::<_, JsValue>(HttpReply {
                 status: response.status(),
                 body,
