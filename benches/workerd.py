@@ -96,6 +96,7 @@ def run_cycles(client, capture, mode):
     pgid = client.process.pid
     for i in range(5):  # warm-up: the first requests compile and start the isolate
         client.send(f"warm{i}.{mode}@bench.example", "192.0.2.1")
+    time.sleep(0.5)  # the warm-up's log lines land before the count starts
     start = client.log_path.stat().st_size
     cpu0 = workerd_cpu(pgid)
     walls = []
