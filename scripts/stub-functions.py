@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Replaces with a trap the bodies of functions that nothing can call but that the
+module still holds, so that wasm-opt removes the code behind them.
+
+They are held by the function table, through vtables in the data, which wasm-opt
+cannot see into. Only functions in the table are made traps, and only these
+(their names say which; a function they call goes with them, one called from
+elsewhere stays):
+- the `worker` crate's panic hook, with std's default hook inside it: the build's
+  `-Cpanic=immediate-abort` traps at the panic and calls no hook;
+- the futures of wasm-streams' adapters (a Rust stream handed to JS), made only
+  by the methods whose exports strip-exports.py drops.
+A call would trap at once, as a panic does.
+
+usage: stub-functions.py IN OUT"""
+
+import os
+import re
+import sys
+
+from wasm_module import leb, rewrite, uleb
+
+HASH = r"(\[[0-9a-f]+\])?"
+DEAD = re.compile(
+    rf"^<std{HASH}::panicking::default_hook as "
+    rf"|^<worker{HASH}::init::init::\{{closure#0\}} as "
+    rf"|wasm_streams{HASH}::(readable|writable)::into_underlying_(byte_source|source|sink)::IntoUnderlying"
+)
+VERBOSE = bool(os.environ.get("STUB_FUNCTIONS_VERBOSE"))
+TRAP = bytes([0x00, 0x00, 0x0B])  # no locals; unreachable; end
+
+
+def sections(data):
+    i = 8
+    while i < len(data):
+        size, start = leb(data, i + 1)
+        yield data[i], data[start:start + size]
+        i = start + size
+
+
+def imported_functions(body):
+    count, i = leb(body, 0)
+    functions = 0
+    for _ in range(count):
+        for _ in range(2):
+            length, i = leb(body, i)
+            i += length
+        kind = body[i]
+        i += 1
+        if kind == 0:
+            functions += 1
+            _, i = leb(body, i)
+        elif kind in (1, 2):  # table (reftype first), memory: limits
+            i += kind == 1
+            flags, i = leb(body, i)
+            _, i = leb(body, i)
+            if flags & 1:
+                _, i = leb(body, i)
+        elif kind == 3:
+            i += 2
+        else:
+            _, i = leb(body, i + 1)
+    return functions
+
+
+def table_functions(body):
+    """The function indices the element section puts in a table."""
+    count, i = leb(body, 0)
+    held = set()
+    for _ in range(count):
+        flags, i = leb(body, i)
+        if flags not in (0, 2):
+            raise SystemExit(f"stub-functions: element segment kind {flags} not read")
+        if flags == 2:
+            _, i = leb(body, i)  # table
+        while body[i] != 0x0B:  # the offset expression (i32.const N)
+            i += 1
+        i += 1
+        if flags == 2:
+            i += 1  # element kind: functions
+        n, i = leb(body, i)
+        for _ in range(n):
+            index, i = leb(body, i)
+            held.add(index)
+    return held
+
+
+def function_names(data):
+    names = {}
+    for kind, body in sections(data):
+        length, i = leb(body, 0) if kind == 0 else (0, 0)
+        if kind != 0 or body[i:i + length] != b"name":
+            continue
+        i += length
+        while i < len(body):
+            sub = body[i]
+            size, start = leb(body, i + 1)
+            if sub == 1:
+                count, j = leb(body, start)
+                for _ in range(count):
+                    index, j = leb(body, j)
+                    length, j = leb(body, j)
+                    names[index] = body[j:j + length].decode(errors="replace")
+                    j += length
+            i = start + size
+    return names
+
+
+def main(source, target):
+    data = open(source, "rb").read()
+    names = function_names(data)
+    imported = next(imported_functions(body) for kind, body in sections(data) if kind == 2)
+    held = table_functions(next(body for kind, body in sections(data) if kind == 9))
+    stubbed = []
+
+    def stub(body):
+        count, i = leb(body, 0)
+        out = [uleb(count)]
+        for n in range(count):
+            size, start = leb(body, i)
+            name = names.get(imported + n, "")
+            if imported + n in held and DEAD.search(name):
+                stubbed.append(name)
+                if VERBOSE:
+                    print(f"stub-functions: {name}", file=sys.stderr)
+                out.append(uleb(len(TRAP)) + TRAP)
+            else:
+                out.append(body[i:start + size])
+            i = start + size
+        return b"".join(out)
+
+    open(target, "wb").write(rewrite(data, 10, stub))
+    print(f"stub-functions: {len(stubbed)} functions only the table held made traps", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
