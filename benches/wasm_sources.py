@@ -7,8 +7,8 @@ The final module's function names say where code ended up, not where it came
 from: wasm-opt inlines every function that has one caller, so the whole request
 handler (router, dialects, page) sits in one `js_sys::future_to_promise` closure.
 The DWARF line tables with their inlining records do say, so this reads a build
-with them (`scripts/build --line-tables`), before wasm-opt, which takes off about a
-tenth overall.
+with them (`scripts/build --line-tables`), before wasm-opt (which takes off about a
+tenth overall) and before scripts/stub-functions.py.
 
 Usage: llvm-objdump -d -l -C --debug-inlined-funcs=limits-only MODULE | python3 benches/wasm_sources.py
 """
@@ -88,7 +88,7 @@ def attribute(lines):
             # state machine's own moves, the standard library's helpers) is that
             # function's: its module's path.
             name = OURS.match(start.group(1))
-            function = "src" + name.group(1).replace("::", "/") + ":" if name else None
+            function = "src" + name.group(1).replace("::", "/") + " (function)" if name else None
             continue
         instruction = INSTRUCTION.match(line)
         if not instruction:
@@ -129,7 +129,7 @@ def main():
     print()
     table("code only these features use", features, total, len(FEATURES))
     print()
-    table("lines of ours with the most code (serde derives count at the derive)",
+    table("lines (or functions) of ours with the most code (a serde derive counts at the derive)",
           collections.Counter({k: v for k, v in lines.items() if k.startswith("src/")}), total, 15)
 
 

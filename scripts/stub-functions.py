@@ -23,7 +23,7 @@ from wasm_module import leb, rewrite, uleb
 HASH = r"(\[[0-9a-f]+\])?"
 DEAD = re.compile(
     rf"^<std{HASH}::panicking::default_hook as "
-    rf"|^<worker{HASH}::init::init::\{{closure#0\}} as "
+    rf"|^<?worker{HASH}::init::init::\{{closure#0\}}( as |$)"
     rf"|wasm_streams{HASH}::(readable|writable)::into_underlying_(byte_source|source|sink)::IntoUnderlying"
 )
 VERBOSE = bool(os.environ.get("STUB_FUNCTIONS_VERBOSE"))
