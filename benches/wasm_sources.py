@@ -1,43 +1,51 @@
-"""Where the module's code comes from, by source: each instruction's bytes counted
-against the innermost line of ours it was inlined into, else the function of ours
-it is in, else the innermost line it has (the crate or the standard library whose
-function it is); then summed per module of ours, per crate and per feature.
+"""Where the module's code comes from, by source: each byte of a function counted
+against the innermost line of ours that put it there (the line itself, else the
+innermost call of ours it was inlined at, else the function of ours it is in), or
+else against the crate or the standard library whose line it is; then summed per
+module of ours, per crate and per feature.
 
 The final module's function names say where code ended up, not where it came
 from: wasm-opt inlines every function that has one caller, so the whole request
 handler (router, dialects, page) sits in one `js_sys::future_to_promise` closure.
-The DWARF line tables with their inlining records do say, so this reads a build
-with them (`scripts/build --line-tables`), before wasm-opt (which takes off about a
-tenth overall) and before scripts/stub-functions.py.
+DWARF says where it came from: `scripts/build --line-tables` builds the same code
+with line tables and inlining records, through wasm-bindgen (which keeps them and
+moves them with the code), and this reads them with pyelftools. That is before
+wasm-opt, which takes off about a tenth overall, and before stub-functions.py.
+(llvm-objdump's `-l` reads a wasm module's line tables at the wrong offsets.)
 
-Usage: llvm-objdump -d -l -C --debug-inlined-funcs=limits-only MODULE | python3 benches/wasm_sources.py
+Usage: python3 benches/wasm_sources.py target/line-tables/bindgen/index_bg.wasm
 """
 
+import bisect
 import collections
+import io
+import pathlib
 import re
 import sys
 
-INSTRUCTION = re.compile(r"^\s+[0-9a-f]+:((?: [0-9a-f]{2})+)")
-FUNCTION = re.compile(r"^[0-9a-f]{8} <(.*)>:$")
-# A function of ours, by its demangled name (`llvm-objdump -C`): its module path.
-OURS = re.compile(r"^<?edge_otp\[[0-9a-f]+\]((?:::[a-z_][a-z0-9_]*)+)")
-# `; FILE:LINE:COLUMN: [end of ]CALLEE inlined into CALLER`: where an inlined call
-# starts or ends; FILE:LINE is the call site, in the caller.
-INLINED = re.compile(r"^; (\S+?):(\d+):\d+: (end of )?(.*) inlined into ")
-LINE = re.compile(r"^; (\S+):(\d+)$")
+from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DWARFInfo, DwarfConfig
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
+from wasm_module import leb, sections  # noqa: E402
 
 # The features a deployment could leave out, by the sources that only they use.
 FEATURES = {
-    "dialects (Huawei, CloudBase, CIAM)": ("src/surface/dialect", "src/policy/apig"),
-    "providers (eleven, with their signatures)": ("src/delivery/provider",),
-    "message locales (fourteen languages)": ("src/delivery/locale",),
-    "login page (code; its HTML is data)": ("src/surface/page",),
-    "Durable Object (strict mode, leases)": ("src/glue/durable",),
+    "dialects (Huawei, CloudBase, CIAM)": ("src/surface/dialect/", "src/policy/apig.rs"),
+    "providers (eleven, with their signatures)": ("src/delivery/provider/",),
+    "message locales (fourteen languages)": ("src/delivery/locale/",),
+    "login page (code; its HTML is data)": ("src/surface/page.rs",),
+    "Durable Object (strict mode, leases)": ("src/glue/durable.rs",),
 }
+DEBUG_SECTIONS = (
+    ".debug_info", ".debug_aranges", ".debug_abbrev", ".debug_frame", None, ".debug_str",
+    ".debug_loc", ".debug_ranges", ".debug_line", ".debug_pubtypes", ".debug_pubnames",
+    ".debug_addr", ".debug_str_offsets", ".debug_line_str", ".debug_loclists",
+    ".debug_rnglists", None, None, None,
+)
 
 
 def source(path):
-    """A path as the groups name it: `src/…` for ours, `crate` or `std:core/…`."""
+    """A path as the groups name it: `src/…` for ours, a crate, or `std:core`."""
     path = path.removeprefix("./")
     if path.startswith("src/"):
         return path
@@ -59,49 +67,132 @@ def module(path):
     return parts[1]
 
 
-def attribute(lines):
-    """Bytes per source path (ours: `src/…:LINE`)."""
+def custom_sections(module_bytes):
+    out = {}
+    for kind, body in sections(module_bytes):
+        if kind == 0:
+            length, at = leb(body, 0)
+            out[body[at:at + length].decode()] = body[at + length:]
+    return out
+
+
+def function_ranges(module_bytes):
+    """(start, end) of each function body, as offsets in the code section (DWARF's
+    addresses in wasm)."""
+    code, out = dict(sections(module_bytes))[10], []
+    count, i = leb(code, 0)
+    for _ in range(count):
+        size, start = leb(code, i)
+        out.append((start, start + size))
+        i = start + size
+    return out
+
+
+def file_names(lineprogram, compilation_dir):
+    """The line program's file table as paths (DWARF 4: file and directory 1 are
+    the first; directory 0 and relative ones are the compilation directory's)."""
+    dirs = [compilation_dir] + [
+        d if d.startswith(b"/") else compilation_dir + b"/" + d for d in lineprogram["include_directory"]
+    ]
+    out = [None]
+    for entry in lineprogram["file_entry"]:
+        directory = dirs[entry.dir_index] if entry.dir_index < len(dirs) else compilation_dir
+        path = entry.name if entry.name.startswith(b"/") else directory + b"/" + entry.name
+        out.append(path.decode(errors="replace"))
+    return out
+
+
+def die_ranges(dwarf, cu, die):
+    attributes = die.attributes
+    if "DW_AT_low_pc" in attributes and "DW_AT_high_pc" in attributes:
+        low = attributes["DW_AT_low_pc"].value
+        high = attributes["DW_AT_high_pc"]
+        return [(low, low + high.value if high.form != "DW_FORM_addr" else high.value)]
+    if "DW_AT_ranges" in attributes:
+        ranges = dwarf.range_lists().get_range_list_at_offset(attributes["DW_AT_ranges"].value, cu=cu)
+        return [(r.begin_offset, r.end_offset) for r in ranges if hasattr(r, "begin_offset")]
+    return []
+
+
+def read_dwarf(module_bytes):
+    """Line rows [(address, path)] and scopes [(low, high, depth, place)]: a
+    function's own code (place: its declaring file) and each inlined call (place:
+    the call's `path:line`)."""
+    debug = custom_sections(module_bytes)
+
+    def descriptor(name):
+        body = debug.get(name) if name else None
+        return DebugSectionDescriptor(io.BytesIO(body), name, 0, len(body), 0) if body else None
+
+    dwarf = DWARFInfo(DwarfConfig(True, "wasm", 4), *map(descriptor, DEBUG_SECTIONS))
+    rows, scopes = [], []
+    for cu in dwarf.iter_CUs():
+        lineprogram = dwarf.line_program_for_CU(cu)
+        if lineprogram is None:
+            continue
+        top = cu.get_top_DIE()
+        compilation_dir = top.attributes["DW_AT_comp_dir"].value if "DW_AT_comp_dir" in top.attributes else b"."
+        files = file_names(lineprogram, compilation_dir)
+        for entry in lineprogram.get_entries():
+            state = entry.state
+            if state is not None:
+                path = files[state.file] if state.file < len(files) and state.line else None
+                rows.append((state.address, f"{source(path)}:{state.line}" if path else "(no line)"))
+
+        def walk(die, depth):
+            for child in die.iter_children():
+                place = None
+                if child.tag == "DW_TAG_inlined_subroutine":
+                    call = child.attributes
+                    if "DW_AT_call_file" in call:
+                        path = source(files[call["DW_AT_call_file"].value])
+                        place = f"{path}:{call['DW_AT_call_line'].value if 'DW_AT_call_line' in call else 0}"
+                elif child.tag == "DW_TAG_subprogram" and "DW_AT_decl_file" in child.attributes:
+                    place = source(files[child.attributes["DW_AT_decl_file"].value]) + ":0"
+                if place:
+                    for low, high in die_ranges(dwarf, cu, child):
+                        if high > low:
+                            scopes.append((low, high, depth, place))
+                if child.has_children:
+                    walk(child, depth + 1)
+
+        walk(top, 0)
+    rows.sort()
+    return rows, scopes
+
+
+def attribute(module_bytes):
+    """Bytes of code per place (ours: `src/…:LINE`)."""
+    rows, scopes = read_dwarf(module_bytes)
+    row_starts = [address for address, _ in rows]
+    # Cut every function at each line row and scope edge; each piece takes the
+    # place of its first byte.
+    edges = collections.defaultdict(list)
+    for scope in scopes:
+        edges[scope[0]].append(("open", scope))
+        edges[scope[1]].append(("close", scope))
+    cuts = set(row_starts) | set(edges)
     sums = collections.Counter()
-    inlined = []  # the open inlined calls: (call site, callee)
-    here, function = "(no line)", None
-    for line in lines:
-        if line.startswith("; "):
-            call = INLINED.match(line)
-            if call:
-                path, number, end, callee = call.groups()
-                if end:
-                    for i in range(len(inlined) - 1, -1, -1):
-                        if inlined[i][1] == callee:
-                            del inlined[i]
-                            break
-                else:
-                    inlined.append((f"{source(path)}:{number}", callee))
-                continue
-            at = LINE.match(line)
-            if at:
-                here = f"{source(at.group(1))}:{at.group(2)}"
-            continue
-        start = FUNCTION.match(line)
-        if start:
-            inlined, here = [], "(no line)"
-            # Code in a function of ours without a line of ours (drop glue, the
-            # state machine's own moves, the standard library's helpers) is that
-            # function's: its module's path.
-            name = OURS.match(start.group(1))
-            function = "src" + name.group(1).replace("::", "/") + " (function)" if name else None
-            continue
-        instruction = INSTRUCTION.match(line)
-        if not instruction:
-            continue
-        frames = [site for site, _ in inlined] + [here]
-        ours = [frame for frame in frames if frame.startswith("src/")]
-        if ours:
-            frame = ours[-1]
-        elif function and not here.startswith(("src/", "std:", "(")):
-            frame = here  # a crate's code (sha2, serde_json) stays the crate's
-        else:
-            frame = function or here
-        sums[frame] += len(instruction.group(1).split())
+    active = set()
+    points = sorted(cuts)
+    point = 0
+    for start, end in function_ranges(module_bytes):
+        pieces = [start] + [c for c in points[bisect.bisect_right(points, start):bisect.bisect_left(points, end)]] + [end]
+        for low, high in zip(pieces, pieces[1:]):
+            while point < len(points) and points[point] <= low:
+                for kind, scope in edges.get(points[point], ()):
+                    (active.add if kind == "open" else active.discard)(scope)
+                point += 1
+            row = bisect.bisect_right(row_starts, low) - 1
+            here = rows[row][1] if row >= 0 else "(no line)"
+            ours = sorted((s for s in active if s[3].startswith("src/")), key=lambda s: s[2])
+            if here.startswith("src/"):
+                place = here
+            elif ours:
+                place = ours[-1][3]
+            else:
+                place = here
+            sums[place] += high - low
     return sums
 
 
@@ -112,7 +203,7 @@ def table(title, sums, total, rows):
 
 
 def main():
-    lines = attribute(sys.stdin)
+    lines = attribute(pathlib.Path(sys.argv[1]).read_bytes())
     total = sum(lines.values())
     files = collections.Counter()
     for key, size in lines.items():
@@ -129,7 +220,8 @@ def main():
     print()
     table("code only these features use", features, total, len(FEATURES))
     print()
-    table("lines (or functions) of ours with the most code (a serde derive counts at the derive)",
+    table("lines of ours with the most code (a serde derive counts at the derive; "
+          ":0, the function's own code)",
           collections.Counter({k: v for k, v in lines.items() if k.startswith("src/")}), total, 15)
 
 

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 
-from wasm_module import leb, rewrite, uleb
+from wasm_module import function_names, imported_functions, leb, rewrite, sections, uleb
 
 HASH = r"(\[[0-9a-f]+\])?"
 DEAD = re.compile(
@@ -28,39 +28,6 @@ DEAD = re.compile(
 )
 VERBOSE = bool(os.environ.get("STUB_FUNCTIONS_VERBOSE"))
 TRAP = bytes([0x00, 0x00, 0x0B])  # no locals; unreachable; end
-
-
-def sections(data):
-    i = 8
-    while i < len(data):
-        size, start = leb(data, i + 1)
-        yield data[i], data[start:start + size]
-        i = start + size
-
-
-def imported_functions(body):
-    count, i = leb(body, 0)
-    functions = 0
-    for _ in range(count):
-        for _ in range(2):
-            length, i = leb(body, i)
-            i += length
-        kind = body[i]
-        i += 1
-        if kind == 0:
-            functions += 1
-            _, i = leb(body, i)
-        elif kind in (1, 2):  # table (reftype first), memory: limits
-            i += kind == 1
-            flags, i = leb(body, i)
-            _, i = leb(body, i)
-            if flags & 1:
-                _, i = leb(body, i)
-        elif kind == 3:
-            i += 2
-        else:
-            _, i = leb(body, i + 1)
-    return functions
 
 
 def table_functions(body):
@@ -83,27 +50,6 @@ def table_functions(body):
             index, i = leb(body, i)
             held.add(index)
     return held
-
-
-def function_names(data):
-    names = {}
-    for kind, body in sections(data):
-        length, i = leb(body, 0) if kind == 0 else (0, 0)
-        if kind != 0 or body[i:i + length] != b"name":
-            continue
-        i += length
-        while i < len(body):
-            sub = body[i]
-            size, start = leb(body, i + 1)
-            if sub == 1:
-                count, j = leb(body, start)
-                for _ in range(count):
-                    index, j = leb(body, j)
-                    length, j = leb(body, j)
-                    names[index] = body[j:j + length].decode(errors="replace")
-                    j += length
-            i = start + size
-    return names
 
 
 def main(source, target):

@@ -1,5 +1,6 @@
 """A wasm module's sections, read and rewritten: for the build's steps after the
-link (strip-exports.py, short-imports.py)."""
+link (strip-exports.py, stub-functions.py, short-imports.py), and by the
+bench's breakdown (benches/wasm_breakdown.py)."""
 
 
 def leb(data, i):
@@ -36,3 +37,62 @@ def rewrite(data, section, change):
             body = change(body)
         out += bytes([kind]) + uleb(len(body)) + body
     return bytes(out)
+
+
+def sections(data):
+    """(id, body) of each section, in order; a custom section's body starts with
+    its name."""
+    i = 8
+    while i < len(data):
+        size, start = leb(data, i + 1)
+        yield data[i], data[start:start + size]
+        i = start + size
+
+
+def imported_functions(body):
+    """How many functions the import section (`body`) imports: the index of the
+    first function with a body."""
+    count, i = leb(body, 0)
+    functions = 0
+    for _ in range(count):
+        for _ in range(2):  # module, field
+            length, i = leb(body, i)
+            i += length
+        kind = body[i]
+        i += 1
+        if kind == 0:  # function: type index
+            functions += 1
+            _, i = leb(body, i)
+        elif kind in (1, 2):  # table (reference type first), memory: limits
+            i += kind == 1
+            flags, i = leb(body, i)
+            _, i = leb(body, i)
+            if flags & 1:
+                _, i = leb(body, i)
+        elif kind == 3:  # global: type, mutability
+            i += 2
+        else:  # tag: attribute, type index
+            _, i = leb(body, i + 1)
+    return functions
+
+
+def function_names(data):
+    """Function index → name, from the module's `name` section (none: empty)."""
+    names = {}
+    for kind, body in sections(data):
+        length, i = leb(body, 0) if kind == 0 else (0, 0)
+        if kind != 0 or body[i:i + length] != b"name":
+            continue
+        i += length
+        while i < len(body):
+            sub = body[i]
+            size, start = leb(body, i + 1)
+            if sub == 1:  # function names
+                count, j = leb(body, start)
+                for _ in range(count):
+                    index, j = leb(body, j)
+                    length, j = leb(body, j)
+                    names[index] = body[j:j + length].decode(errors="replace")
+                    j += length
+            i = start + size
+    return names
