@@ -194,11 +194,21 @@ struct FirstError(Cell<Option<ConfigError>>);
 impl FirstError {
     /// The value read, or a stand-in once its failure is recorded.
     fn take<T: Default>(&self, read: Result<T, ConfigError>) -> T {
-        read.unwrap_or_else(|error| {
-            let first = self.0.take().unwrap_or(error);
-            self.0.set(Some(first));
-            T::default()
-        })
+        match read {
+            Ok(value) => value,
+            Err(error) => {
+                self.record(error);
+                T::default()
+            }
+        }
+    }
+
+    /// Keeps the first failure. Out of line: `take` has a copy per value type,
+    /// and this part needs none (1 KB of wasm).
+    #[inline(never)]
+    fn record(&self, error: ConfigError) {
+        let first = self.0.take().unwrap_or(error);
+        self.0.set(Some(first));
     }
 
     /// `value`, unless a failure was recorded while reading it.
