@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
-from wasm_module import function_names, imported_functions, leb, sections  # noqa: E402
+from wasm_module import custom, function_bodies, function_names, imported_functions, sections  # noqa: E402
 
 SECTIONS = {1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
             7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "data count",
@@ -28,14 +28,8 @@ TEXTS = {
 
 def named_sections(module):
     """(name, body) of each section; a custom section's name is its own."""
-    out = []
-    for kind, body in sections(module):
-        if kind == 0:
-            length, at = leb(body, 0)
-            out.append((body[at:at + length].decode(), body[at + length:]))
-        else:
-            out.append((SECTIONS.get(kind, str(kind)), body))
-    return out
+    return [custom(body) if kind == 0 else (SECTIONS.get(kind, str(kind)), body)
+            for kind, body in sections(module)]
 
 
 def gz(data):
@@ -48,13 +42,8 @@ def functions(module):
     names = function_names(module)
     bodies = dict(sections(module))
     imported = imported_functions(bodies[2])
-    code, sizes = bodies[10], []
-    count, i = leb(code, 0)
-    for n in range(count):
-        size, start = leb(code, i)
-        sizes.append((start + size - i, names.get(imported + n, f"function {imported + n}")))
-        i = start + size
-    return sizes
+    return [(end - entry, names.get(imported + n, f"function {imported + n}"))
+            for n, (entry, _, end) in enumerate(function_bodies(bodies[10]))]
 
 
 def texts(data):

@@ -26,7 +26,7 @@ import sys
 from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DWARFInfo, DwarfConfig
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
-from wasm_module import leb, sections  # noqa: E402
+from wasm_module import custom, function_bodies, sections  # noqa: E402
 
 # The features a deployment could leave out, by the sources that only they use.
 FEATURES = {
@@ -67,27 +67,6 @@ def module(path):
     return parts[1]
 
 
-def custom_sections(module_bytes):
-    out = {}
-    for kind, body in sections(module_bytes):
-        if kind == 0:
-            length, at = leb(body, 0)
-            out[body[at:at + length].decode()] = body[at + length:]
-    return out
-
-
-def function_ranges(module_bytes):
-    """(start, end) of each function body, as offsets in the code section (DWARF's
-    addresses in wasm)."""
-    code, out = dict(sections(module_bytes))[10], []
-    count, i = leb(code, 0)
-    for _ in range(count):
-        size, start = leb(code, i)
-        out.append((start, start + size))
-        i = start + size
-    return out
-
-
 def file_names(lineprogram, compilation_dir):
     """The line program's file table as paths (DWARF 4: file and directory 1 are
     the first; directory 0 and relative ones are the compilation directory's)."""
@@ -118,7 +97,7 @@ def read_dwarf(module_bytes):
     """Line rows [(address, path)] and scopes [(low, high, depth, place)]: a
     function's own code (place: its declaring file) and each inlined call (place:
     the call's `path:line`)."""
-    debug = custom_sections(module_bytes)
+    debug = dict(custom(body) for kind, body in sections(module_bytes) if kind == 0)
 
     def descriptor(name):
         body = debug.get(name) if name else None
@@ -176,7 +155,8 @@ def attribute(module_bytes):
     active = set()
     points = sorted(cuts)
     point = 0
-    for start, end in function_ranges(module_bytes):
+    # Function bodies as offsets in the code section: DWARF's addresses in wasm.
+    for _, start, end in function_bodies(dict(sections(module_bytes))[10]):
         pieces = [start] + [c for c in points[bisect.bisect_right(points, start):bisect.bisect_left(points, end)]] + [end]
         for low, high in zip(pieces, pieces[1:]):
             while point < len(points) and points[point] <= low:

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 
-from wasm_module import function_names, imported_functions, leb, rewrite, sections, uleb
+from wasm_module import function_bodies, function_names, imported_functions, leb, rewrite, sections, uleb
 
 HASH = r"(\[[0-9a-f]+\])?"
 DEAD = re.compile(
@@ -55,15 +55,15 @@ def table_functions(body):
 def main(source, target):
     data = open(source, "rb").read()
     names = function_names(data)
-    imported = next(imported_functions(body) for kind, body in sections(data) if kind == 2)
-    held = table_functions(next(body for kind, body in sections(data) if kind == 9))
+    bodies = dict(sections(data))
+    imported = imported_functions(bodies[2])
+    held = table_functions(bodies[9])
     stubbed = []
 
-    def stub(body):
-        count, i = leb(body, 0)
-        out = [uleb(count)]
-        for n in range(count):
-            size, start = leb(body, i)
+    def stub(code):
+        functions = function_bodies(code)
+        out = [uleb(len(functions))]
+        for n, (entry, _, end) in enumerate(functions):
             name = names.get(imported + n, "")
             if imported + n in held and DEAD.search(name):
                 stubbed.append(name)
@@ -71,8 +71,7 @@ def main(source, target):
                     print(f"stub-functions: {name}", file=sys.stderr)
                 out.append(uleb(len(TRAP)) + TRAP)
             else:
-                out.append(body[i:start + size])
-            i = start + size
+                out.append(code[entry:end])
         return b"".join(out)
 
     open(target, "wb").write(rewrite(data, 10, stub))

@@ -76,14 +76,31 @@ def imported_functions(body):
     return functions
 
 
+def custom(body):
+    """A custom section's name and contents."""
+    length, at = leb(body, 0)
+    return body[at:at + length].decode(), body[at + length:]
+
+
+def function_bodies(code):
+    """(entry, start, end) of each function in the code section `code`: where its
+    entry (size first) begins, where its body begins and where it ends."""
+    count, i = leb(code, 0)
+    out = []
+    for _ in range(count):
+        size, start = leb(code, i)
+        out.append((i, start, start + size))
+        i = start + size
+    return out
+
+
 def function_names(data):
     """Function index → name, from the module's `name` section (none: empty)."""
     names = {}
-    for kind, body in sections(data):
-        length, i = leb(body, 0) if kind == 0 else (0, 0)
-        if kind != 0 or body[i:i + length] != b"name":
+    for kind, section in sections(data):
+        if kind != 0 or custom(section)[0] != "name":
             continue
-        i += length
+        body, i = custom(section)[1], 0
         while i < len(body):
             sub = body[i]
             size, start = leb(body, i + 1)
