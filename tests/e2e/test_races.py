@@ -22,7 +22,12 @@ def race(client, verification_id, codes):
         responses = list(pool.map(lambda code: client.check(verification_id, code), codes))
     counts = {}
     for r in responses:
-        key = "approved" if r.status == 200 else r.json["error"]
+        if r.status == 200:
+            key = "approved"
+        elif r.json and "error" in r.json:
+            key = r.json["error"]
+        else:  # not the worker's answer (the local proxy's?): say what it was
+            key = f"HTTP {r.status} {r.raw[:80]!r}"
         counts[key] = counts.get(key, 0) + 1
     return counts
 
