@@ -9,8 +9,9 @@
 //! development setup to one secret but ties the two rotations together.
 
 use crate::core::base64url;
+use crate::core::json::object;
 use crate::core::keys::KeyRing;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// A signing key: its kid and its 32-byte seed. The public key and signatures are
 /// computed through the [`crate::ports::Ed25519`] port.
@@ -30,14 +31,14 @@ impl Signing {
 
     /// The public key `public` of this key as a JWK (RFC 8037).
     pub fn jwk(&self, public: &[u8; 32]) -> Value {
-        json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": base64url::encode(public),
-            "kid": self.kid,
-            "alg": "EdDSA",
-            "use": "sig",
-        })
+        object([
+            ("kty", "OKP".into()),
+            ("crv", "Ed25519".into()),
+            ("x", base64url::encode(public).into()),
+            ("kid", self.kid.as_str().into()),
+            ("alg", "EdDSA".into()),
+            ("use", "sig".into()),
+        ])
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::OpCounts;
 use super::{options, settled};
+use crate::core::json::object;
 use crate::ports::kv::{Kv, StoreError, MIN_TTL};
 use std::rc::Rc;
 use worker::js_sys::{Object, Promise};
@@ -59,7 +60,11 @@ fn classify(error: JsValue) -> StoreError {
     if text.contains("429") || text.to_ascii_lowercase().contains("too many requests") {
         StoreError::Busy
     } else {
-        super::log(&serde_json::json!({"level": "error", "event": "kv", "detail": text}));
+        super::log(&object([
+            ("level", "error".into()),
+            ("event", "kv".into()),
+            ("detail", text.into()),
+        ]));
         StoreError::Unavailable
     }
 }

@@ -13,6 +13,7 @@ mod webcrypto;
 
 use crate::config::{Config, ConfigError, Consistency};
 use crate::core::destination::Channel;
+use crate::core::json::object;
 use crate::delivery::failover::Breaker;
 use crate::policy::budget::LeaseBook;
 use crate::policy::directory::Source;
@@ -28,7 +29,6 @@ use crate::surface::cors::CorsHeaders;
 use crate::surface::http::{request_id, RequestHead};
 use crate::surface::reply::{reply_response, Reply};
 use serde::Serialize;
-use serde_json::json;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use worker::js_sys::{self, futures::JsFuture, Array, Object, Promise, Reflect};
@@ -132,7 +132,11 @@ async fn settled(call: Result<Promise, JsValue>) -> Result<JsValue, JsValue> {
 }
 
 fn misconfigured(detail: &str) -> ApiError {
-    log(&json!({"level": "error", "event": "config", "detail": detail}));
+    log(&object([
+        ("level", "error".into()),
+        ("event", "config".into()),
+        ("detail", detail.into()),
+    ]));
     ApiError::Internal
 }
 
@@ -255,7 +259,12 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
         ctx.wait_until(async move {
             let count = bodies.len();
             if queue.send_json(bodies).await.is_err() {
-                log(&json!({"level": "warn", "event": "events", "detail": "the events queue refused a batch", "count": count}));
+                log(&object([
+                    ("level", "warn".into()),
+                    ("event", "events".into()),
+                    ("detail", "the events queue refused a batch".into()),
+                    ("count", count.into()),
+                ]));
             }
         });
         return;
@@ -281,7 +290,12 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
                     return;
                 }
             }
-            log(&json!({"level": "warn", "event": "events", "detail": "an event was not accepted", "type": event.kind}));
+            log(&object([
+                ("level", "warn".into()),
+                ("event", "events".into()),
+                ("detail", "an event was not accepted".into()),
+                ("type", event.kind.into()),
+            ]));
         });
     }
 }
@@ -352,7 +366,11 @@ pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Res
         // Kept, not dropped: they wait on the queue (then its dead-letter queue)
         // until EVENTS_URL is set or another consumer takes them.
         log(
-            &json!({"level": "warn", "event": "events", "detail": "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events retried in 10 minutes"}),
+            &object([
+                ("level", "warn".into()),
+                ("event", "events".into()),
+                ("detail", "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events retried in 10 minutes".into()),
+            ]),
         );
         batch.retry_all(events::retry_delay(u64::MAX));
         return Ok(());
@@ -371,10 +389,13 @@ pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Res
                 let age = now.saturating_sub(message.sent_at()) / 1000;
                 let delay = events::retry_delay(age);
                 message.retry(delay);
-                log(
-                    &json!({"level": "warn", "event": "events", "detail": "event not accepted; retried",
-                           "status": failed.ok().map(|r| r.status), "delay_s": delay}),
-                );
+                log(&object([
+                    ("level", "warn".into()),
+                    ("event", "events".into()),
+                    ("detail", "event not accepted; retried".into()),
+                    ("status", failed.ok().map(|r| r.status).into()),
+                    ("delay_s", delay.into()),
+                ]));
             }
         }
     }

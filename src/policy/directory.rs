@@ -14,11 +14,11 @@
 //! the same JSON.
 
 use crate::core::destination::Destination;
+use crate::core::json::object;
 use crate::core::purpose::Purpose;
 use crate::delivery::provider::webhook::signed_post;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
-use serde_json::json;
 
 #[derive(Clone)]
 pub enum Source {
@@ -82,11 +82,11 @@ pub fn request(
     purpose: Purpose,
     now: u64,
 ) -> OutboundRequest {
-    let body = json!({
-        "destination": destination.as_str(),
-        "channel": destination.channel().as_str(),
-        "purpose": purpose.as_str(),
-    });
+    let body = object([
+        ("destination", destination.as_str().into()),
+        ("channel", destination.channel().as_str().into()),
+        ("purpose", purpose.as_str().into()),
+    ]);
     signed_post(
         url,
         secret,
@@ -127,7 +127,7 @@ pub fn account_request(url: &str, secret: &[u8], account: &str, now: u64) -> Out
     signed_post(
         url,
         secret,
-        serde_json::to_string(&json!({ "account": account })).unwrap_or_default(),
+        serde_json::to_string(&object([("account", account.into())])).unwrap_or_default(),
         now,
     )
 }

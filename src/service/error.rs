@@ -4,7 +4,7 @@
 //! Messages are fixed texts: no input, vendor text, secret or code is ever echoed,
 //! except a field *name* that [`crate::surface::json`] has checked to be plain ASCII.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -183,20 +183,20 @@ impl ApiError {
     /// The documented error body: `{"error", "message", "request_id", ...extras}`.
     pub fn body(&self, request_id: &str) -> Value {
         let mut body = Map::new();
-        body.insert("error".into(), json!(self.code()));
-        body.insert("message".into(), json!(self.message()));
-        body.insert("request_id".into(), json!(request_id));
+        body.insert("error".into(), self.code().into());
+        body.insert("message".into(), self.message().into());
+        body.insert("request_id".into(), request_id.into());
         if let ApiError::InvalidRequest {
             field: Some(field), ..
         } = self
         {
-            body.insert("field".into(), json!(field));
+            body.insert("field".into(), field.as_str().into());
         }
         if let Some(seconds) = self.retry_after() {
-            body.insert("retry_after".into(), json!(seconds));
+            body.insert("retry_after".into(), seconds.into());
         }
         if let ApiError::InvalidCode { attempts_remaining } = self {
-            body.insert("attempts_remaining".into(), json!(attempts_remaining));
+            body.insert("attempts_remaining".into(), (*attempts_remaining).into());
         }
         Value::Object(body)
     }

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::core::base64url;
 use crate::core::code;
 use crate::core::destination::{Channel, Destination, DestinationError};
+use crate::core::json::object;
 use crate::core::jwt::{self, VerifiedClaims};
 use crate::core::keys::KeySet;
 use crate::core::purpose::Purpose;
@@ -927,7 +928,7 @@ pub async fn jwks(deps: &impl Platform) -> Result<serde_json::Value, ApiError> {
             keys.push(key.jwk(&public));
         }
     }
-    Ok(serde_json::json!({ "keys": keys }))
+    Ok(object([("keys", keys.into())]))
 }
 
 #[cfg(test)]

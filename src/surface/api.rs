@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::core::destination::{Channel, Destination};
+use crate::core::json::object;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::idempotency::{self, Claim, Stored};
@@ -18,7 +19,7 @@ use crate::surface::http::{RequestHead, FORM, JSON};
 use crate::surface::json::Fields;
 use crate::surface::reply::{reply_response, Reply};
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,16 +167,16 @@ async fn send(
         ..parse_send(head, body, deps.config().default_locale)?
     };
     let sent = send_code(deps, command, now).await?;
-    let answer = json!({
-        "verification_id": sent.verification_id,
-        "channel": sent.destination.channel(),
-        "to": sent.destination.masked(),
-        "purpose": sent.purpose,
-        "expires_in": sent.expires_in,
-        "resend_after": sent.resend_after,
-        "attempts_allowed": sent.attempts_allowed,
-        "code_length": sent.code_length,
-    });
+    let answer = object([
+        ("verification_id", sent.verification_id.as_str().into()),
+        ("channel", sent.destination.channel().as_str().into()),
+        ("to", sent.destination.masked().into()),
+        ("purpose", sent.purpose.as_str().into()),
+        ("expires_in", sent.expires_in.into()),
+        ("resend_after", sent.resend_after.into()),
+        ("attempts_allowed", sent.attempts_allowed.into()),
+        ("code_length", sent.code_length.into()),
+    ]);
     Ok(Reply::for_send(&sent, 200, answer))
 }
 
@@ -308,7 +309,7 @@ pub fn static_reply(
         }),
         Route::Health => Ok(plain(
             200,
-            json!({"status": "ok", "version": crate::VERSION}),
+            object([("status", "ok".into()), ("version", crate::VERSION.into())]),
             "ok",
         )),
         // The CORS headers themselves are added by the glue, from the configuration.
@@ -430,15 +431,15 @@ pub async fn handle(
             let out = verification_status(deps, id, &client, cancel, now).await?;
             Ok(plain(
                 200,
-                json!({
-                    "verification_id": id,
-                    "status": out.status,
-                    "attempts_remaining": out.attempts_remaining,
-                    "channel": out.destination.channel(),
-                    "to": out.destination.masked(),
-                    "purpose": out.purpose,
-                    "expires_in": out.expires_in,
-                }),
+                object([
+                    ("verification_id", id.into()),
+                    ("status", out.status.into()),
+                    ("attempts_remaining", out.attempts_remaining.into()),
+                    ("channel", out.destination.channel().as_str().into()),
+                    ("to", out.destination.masked().into()),
+                    ("purpose", out.purpose.as_str().into()),
+                    ("expires_in", out.expires_in.into()),
+                ]),
                 if cancel { "canceled" } else { "status" },
             ))
         }
@@ -450,14 +451,14 @@ pub async fn handle(
             let checked = check_code(deps, command, now).await?;
             Ok(Reply {
                 status: 200,
-                body: json!({
-                    "status": "approved",
-                    "verified_token": checked.verified_token,
-                    "expires_in": checked.expires_in,
-                    "channel": checked.destination.channel(),
-                    "to": checked.destination.as_str(),
-                    "purpose": checked.purpose,
-                }),
+                body: object([
+                    ("status", "approved".into()),
+                    ("verified_token", checked.verified_token.as_str().into()),
+                    ("expires_in", checked.expires_in.into()),
+                    ("channel", checked.destination.channel().as_str().into()),
+                    ("to", checked.destination.as_str().into()),
+                    ("purpose", checked.purpose.as_str().into()),
+                ]),
                 outcome: "approved",
                 channel: Some(checked.destination.channel()),
                 calling_code: checked.destination.calling_code().map(str::to_owned),

@@ -6,6 +6,7 @@
 //! `isv.`/`isp.` code otherwise, often with HTTP 200.
 
 use super::Verdict;
+use crate::core::json::object;
 use crate::core::percent::percent_encode;
 use crate::delivery::message::Message;
 use crate::delivery::provider::sigv4::amz_date;
@@ -14,7 +15,7 @@ use crate::ports::OutboundRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha1::Sha1;
 
 pub const BASE_URL: &str = "https://dysmsapi.aliyuncs.com";
@@ -85,9 +86,11 @@ impl AlibabaSms {
     pub fn request(&self, message: &Message, now: u64, attempt: u32) -> OutboundRequest {
         // International numbers go as country code + number, without "+".
         let phone = message.to.trim_start_matches('+');
-        let template_param =
-            serde_json::to_string(&json!({ self.code_variable.as_str(): message.code }))
-                .unwrap_or_default();
+        let template_param = serde_json::to_string(&object([(
+            self.code_variable.as_str(),
+            message.code.as_str().into(),
+        )]))
+        .unwrap_or_default();
         let timestamp = iso8601(now);
         let nonce = format!("{}-{attempt}", message.jti);
         let params = [

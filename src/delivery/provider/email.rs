@@ -6,13 +6,14 @@
 
 use super::Verdict;
 use crate::core::destination::Destination;
+use crate::core::json::object;
 use crate::core::percent::form_urlencode;
 use crate::delivery::message::Message;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// `EMAIL_FROM`: `no-reply@example.com` or `Acme <no-reply@example.com>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +90,14 @@ pub mod resend {
                 ("authorization".into(), format!("Bearer {api_key}")),
                 ("content-type".into(), "application/json".into()),
             ],
-            body: serde_json::to_string(&json!({"from": from.display(), "to": [message.to], "subject": subject, "text": text, "html": html})).unwrap_or_default(),
+            body: serde_json::to_string(&object([
+                ("from", from.display().into()),
+                ("to", Value::Array(vec![message.to.as_str().into()])),
+                ("subject", subject.into()),
+                ("text", text.into()),
+                ("html", html.into()),
+            ]))
+            .unwrap_or_default(),
         }
     }
 
@@ -123,10 +131,16 @@ pub mod sendgrid {
         message: &Message,
     ) -> OutboundRequest {
         let (subject, text, html) = parts(message);
-        let mut sender = json!({"email": from.address});
-        if let Some(name) = &from.name {
-            sender["name"] = json!(name);
-        }
+        let sender = match &from.name {
+            Some(name) => object([
+                ("email", from.address.as_str().into()),
+                ("name", name.as_str().into()),
+            ]),
+            None => object([("email", from.address.as_str().into())]),
+        };
+        let to = object([("email", message.to.as_str().into())]);
+        let content =
+            |kind: &str, value: &str| object([("type", kind.into()), ("value", value.into())]);
         OutboundRequest {
             method: "POST",
             url: format!("{base_url}/v3/mail/send"),
@@ -134,12 +148,22 @@ pub mod sendgrid {
                 ("authorization".into(), format!("Bearer {api_key}")),
                 ("content-type".into(), "application/json".into()),
             ],
-            body: serde_json::to_string(&json!({
-                "personalizations": [{"to": [{"email": message.to}]}],
-                "from": sender,
-                "subject": subject,
-                "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}],
-            })).unwrap_or_default(),
+            body: serde_json::to_string(&object([
+                (
+                    "personalizations",
+                    Value::Array(vec![object([("to", Value::Array(vec![to]))])]),
+                ),
+                ("from", sender),
+                ("subject", subject.into()),
+                (
+                    "content",
+                    Value::Array(vec![
+                        content("text/plain", text),
+                        content("text/html", html),
+                    ]),
+                ),
+            ]))
+            .unwrap_or_default(),
         }
     }
 
@@ -185,14 +209,14 @@ pub mod postmark {
                 ("content-type".into(), "application/json".into()),
                 ("x-postmark-server-token".into(), token.to_owned()),
             ],
-            body: serde_json::to_string(&json!({
-                "From": from.display(),
-                "To": message.to,
-                "Subject": subject,
-                "TextBody": text,
-                "HtmlBody": html,
-                "MessageStream": stream,
-            }))
+            body: serde_json::to_string(&object([
+                ("From", from.display().into()),
+                ("To", message.to.as_str().into()),
+                ("Subject", subject.into()),
+                ("TextBody", text.into()),
+                ("HtmlBody", html.into()),
+                ("MessageStream", stream.into()),
+            ]))
             .unwrap_or_default(),
         }
     }
@@ -287,15 +311,27 @@ pub mod ses {
         now: u64,
     ) -> OutboundRequest {
         let (subject, text, html) = parts(message);
-        let utf8 = |data: &str| json!({"Data": data, "Charset": "UTF-8"});
-        let body = serde_json::to_string(&json!({
-            "FromEmailAddress": from.display(),
-            "Destination": {"ToAddresses": [message.to]},
-            "Content": {"Simple": {
-                "Subject": utf8(subject),
-                "Body": {"Text": utf8(text), "Html": utf8(html)},
-            }},
-        }))
+        let utf8 = |data: &str| object([("Data", data.into()), ("Charset", "UTF-8".into())]);
+        let body = serde_json::to_string(&object([
+            ("FromEmailAddress", from.display().into()),
+            (
+                "Destination",
+                object([(
+                    "ToAddresses",
+                    Value::Array(vec![message.to.as_str().into()]),
+                )]),
+            ),
+            (
+                "Content",
+                object([(
+                    "Simple",
+                    object([
+                        ("Subject", utf8(subject)),
+                        ("Body", object([("Text", utf8(text)), ("Html", utf8(html))])),
+                    ]),
+                )]),
+            ),
+        ]))
         .unwrap_or_default();
         let host = account
             .base_url
@@ -359,6 +395,7 @@ pub mod ses {
 mod tests {
     use super::*;
     use crate::delivery::provider::tests::sample;
+    use serde_json::json;
 
     fn sender() -> Sender {
         Sender::parse("Acme <no-reply@acme.example>").unwrap()

@@ -6,11 +6,12 @@
 //! is `Response.SendStatusSet[0].Code` ("Ok" when accepted).
 
 use super::Verdict;
+use crate::core::json::object;
 use crate::delivery::message::Message;
 use crate::delivery::provider::tc3::{self, Signing};
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const BASE_URL: &str = "https://sms.tencentcloudapi.com";
 const VERSION: &str = "2021-01-11";
@@ -71,13 +72,13 @@ impl TencentSms {
             .iter()
             .map(|p| p.value(message))
             .collect();
-        let payload = serde_json::to_string(&json!({
-            "PhoneNumberSet": [message.to],
-            "SmsSdkAppId": self.sdk_app_id,
-            "SignName": self.sign_name,
-            "TemplateId": self.template_id,
-            "TemplateParamSet": params,
-        }))
+        let payload = serde_json::to_string(&object([
+            ("PhoneNumberSet", Value::from(vec![message.to.as_str()])),
+            ("SmsSdkAppId", self.sdk_app_id.as_str().into()),
+            ("SignName", self.sign_name.as_str().into()),
+            ("TemplateId", self.template_id.as_str().into()),
+            ("TemplateParamSet", params.into()),
+        ]))
         .unwrap_or_default();
         let host = self
             .base_url

@@ -8,12 +8,12 @@
 //! (rejected); anything else, a timeout or a network error is retryable.
 
 use super::Verdict;
+use crate::core::json::object;
 use crate::core::keys::HmacSha256;
 use crate::delivery::message::Message;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
 use hmac::Mac;
-use serde_json::json;
 
 #[derive(Clone)]
 pub struct Webhook {
@@ -61,17 +61,17 @@ pub fn signed_post(url: &str, secret: &[u8], body: String, now: u64) -> Outbound
 
 impl Webhook {
     pub fn request(&self, message: &Message, now: u64) -> OutboundRequest {
-        let body = serde_json::to_string(&json!({
-            "channel": message.channel.as_str(),
-            "to": message.to,
-            "subject": message.subject,
-            "body": message.text,
-            "html": message.html,
-            "code": message.code,
-            "purpose": message.purpose.as_str(),
-            "locale": message.locale.as_str(),
-            "jti": message.jti,
-        }))
+        let body = serde_json::to_string(&object([
+            ("channel", message.channel.as_str().into()),
+            ("to", message.to.as_str().into()),
+            ("subject", message.subject.as_deref().into()),
+            ("body", message.text.as_str().into()),
+            ("html", message.html.as_deref().into()),
+            ("code", message.code.as_str().into()),
+            ("purpose", message.purpose.as_str().into()),
+            ("locale", message.locale.as_str().into()),
+            ("jti", message.jti.as_str().into()),
+        ]))
         .unwrap_or_default();
         signed_post(&self.url, &self.secret, body, now)
     }
@@ -89,6 +89,7 @@ pub fn classify(reply: &HttpReply) -> Verdict {
 mod tests {
     use super::*;
     use crate::delivery::provider::tests::sample;
+    use serde_json::json;
 
     #[test]
     fn exact_request() {

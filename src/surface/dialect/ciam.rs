@@ -9,6 +9,7 @@
 
 use super::{read_fields, DialectRoute};
 use crate::core::destination::{Channel, Destination};
+use crate::core::json::object;
 use crate::core::percent::percent_decode;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
@@ -19,7 +20,6 @@ use crate::surface::json::form_as_json;
 use crate::surface::reply::Reply;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::json;
 
 pub const SMS_GRANT: &str = "http://tencentciam.com/oauth2/grant-type/otp/sms";
 pub const EMAIL_GRANT: &str = "http://tencentciam.com/oauth2/grant-type/otp/email";
@@ -103,7 +103,7 @@ pub async fn send(
             if Destination::parse(&email).map(|d| d.channel()) != Ok(Channel::Email) {
                 return Err(Reply::plain(
                     400,
-                    json!({"error": "malformed_email"}),
+                    object([("error", "malformed_email".into())]),
                     "invalid_email",
                 ));
             }
@@ -151,7 +151,7 @@ pub async fn send(
     Ok(Reply::for_send(
         &sent,
         200,
-        json!({"otp_token": sent.verification_id}),
+        object([("otp_token", sent.verification_id.as_str().into())]),
     ))
 }
 
@@ -200,9 +200,9 @@ pub fn send_error(e: &ApiError, channel: Option<Channel>) -> Reply {
 }
 
 fn error_reply(e: &ApiError, status: u16, name: &str, description: Option<String>) -> Reply {
-    let mut body = json!({"error": name});
+    let mut body = object([("error", name.into())]);
     if let Some(description) = description {
-        body["error_description"] = json!(description);
+        body["error_description"] = description.into();
     }
     Reply {
         headers: e.headers(),
@@ -288,11 +288,11 @@ pub async fn token(
     if checked.destination.channel() != channel {
         return Err(fail(ApiError::InvalidVerification));
     }
-    let body = json!({
-        "access_token": checked.verified_token,
-        "token_type": "Bearer",
-        "expires_in": checked.expires_in,
-    });
+    let body = object([
+        ("access_token", checked.verified_token.as_str().into()),
+        ("token_type", "Bearer".into()),
+        ("expires_in", checked.expires_in.into()),
+    ]);
     Ok(Reply {
         channel: Some(channel),
         ..Reply::plain(200, body, "approved")

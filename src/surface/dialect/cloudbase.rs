@@ -8,6 +8,7 @@
 
 use super::{read_fields, DialectRoute};
 use crate::core::destination::Destination;
+use crate::core::json::object;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::directory::Existence;
@@ -15,7 +16,6 @@ use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
 use crate::surface::http::RequestHead;
 use crate::surface::reply::Reply;
-use serde_json::json;
 
 /// CloudBase codes are 6 digits, valid 600 s; its verification tokens live 600 s too.
 const CODE_LENGTH: usize = 6;
@@ -98,9 +98,12 @@ pub async fn send(
         server: (!client.is_empty()).then(|| client.clone()),
     };
     let sent = send_code(deps, command, now).await.map_err(|e| error(&e))?;
-    let mut body = json!({"verification_id": sent.verification_id, "expires_in": sent.expires_in});
+    let mut body = object([
+        ("verification_id", sent.verification_id.as_str().into()),
+        ("expires_in", sent.expires_in.into()),
+    ]);
     if let Some(is_user) = sent.is_user {
-        body["is_user"] = json!(is_user);
+        body["is_user"] = is_user.into();
     }
     Ok(Reply::for_send(&sent, 200, body))
 }
@@ -136,8 +139,10 @@ pub async fn verify(
     let checked = check_code(deps, command, now)
         .await
         .map_err(|e| error(&e))?;
-    let body =
-        json!({"verification_token": checked.verified_token, "expires_in": checked.expires_in});
+    let body = object([
+        ("verification_token", checked.verified_token.as_str().into()),
+        ("expires_in", checked.expires_in.into()),
+    ]);
     Ok(Reply {
         channel: Some(checked.destination.channel()),
         ..Reply::plain(200, body, "approved")
@@ -179,7 +184,11 @@ pub fn error(e: &ApiError) -> Reply {
         headers: e.headers(),
         ..Reply::plain(
             status,
-            json!({"error": name, "error_code": code, "error_description": description}),
+            object([
+                ("error", name.into()),
+                ("error_code", code.into()),
+                ("error_description", description.into()),
+            ]),
             e.code(),
         )
     }

@@ -15,6 +15,7 @@
 
 use super::{read_fields, DialectRoute};
 use crate::core::destination::{Channel, Destination};
+use crate::core::json::object;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::apig::Signed;
@@ -27,7 +28,7 @@ use crate::service::{
 };
 use crate::surface::http::RequestHead;
 use crate::surface::reply::Reply;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Remembers a send as the destination's latest pending code (best effort: the
 /// code is out either way; without the record only the Meeting check misses it).
@@ -92,17 +93,21 @@ async fn decoy_send(deps: &impl Platform, account: &str, channel: Channel) -> Re
             let masked = Destination::parse(&fake)
                 .map(|d| d.masked())
                 .unwrap_or_default();
-            (json!(masked), Value::Null)
+            (masked.into(), Value::Null)
         }
         Channel::Email => (
             Value::Null,
-            json!(meeting_mask_email(&format!("{letters}@163.com"))),
+            meeting_mask_email(&format!("{letters}@163.com")).into(),
         ),
     };
     let ttl = deps.config().ttl_default;
     Reply::plain(
         200,
-        json!({"expire": ttl, "bindPhone": phone, "bindEmail": email}),
+        object([
+            ("expire", ttl.into()),
+            ("bindPhone", phone),
+            ("bindEmail", email),
+        ]),
         "suppressed",
     )
 }
@@ -200,13 +205,17 @@ pub async fn meeting_send(
     remember(deps, &sent).await;
     let masked = sent.destination.masked();
     let (phone, email) = match sent.destination.channel() {
-        Channel::Sms => (json!(masked), Value::Null),
+        Channel::Sms => (masked.into(), Value::Null),
         Channel::Email => (
             Value::Null,
-            json!(meeting_mask_email(sent.destination.as_str())),
+            meeting_mask_email(sent.destination.as_str()).into(),
         ),
     };
-    let body = json!({"expire": sent.expires_in, "bindPhone": phone, "bindEmail": email});
+    let body = object([
+        ("expire", sent.expires_in.into()),
+        ("bindPhone", phone),
+        ("bindEmail", email),
+    ]);
     Ok(Reply::for_send(&sent, 200, body))
 }
 
@@ -260,7 +269,10 @@ pub async fn meeting_check(
         client,
     };
     let checked = check_code(deps, command, now).await.map_err(fail)?;
-    let body = json!({"token": checked.verified_token, "expire": checked.expires_in});
+    let body = object([
+        ("token", checked.verified_token.as_str().into()),
+        ("expire", checked.expires_in.into()),
+    ]);
     Ok(Reply {
         channel: Some(checked.destination.channel()),
         ..Reply::plain(200, body, "approved")
@@ -307,7 +319,7 @@ pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
         headers: e.headers(),
         ..Reply::plain(
             status,
-            json!({"error_code": code, "error_msg": message}),
+            object([("error_code", code.into()), ("error_msg", message.into())]),
             e.code(),
         )
     }
@@ -319,7 +331,7 @@ pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
 fn bss_reply(status: u16, code: &str, message: &str, outcome: &'static str) -> Reply {
     Reply::plain(
         status,
-        json!({"error_code": code, "error_msg": message}),
+        object([("error_code", code.into()), ("error_msg", message.into())]),
         outcome,
     )
 }

@@ -9,6 +9,7 @@ pub mod ciam;
 pub mod cloudbase;
 pub mod huawei;
 
+use crate::core::json::object;
 use crate::delivery::message::Locale;
 use crate::ports::Transport;
 use crate::service::error::ApiError;
@@ -16,7 +17,6 @@ use crate::service::Platform;
 use crate::surface::http::RequestHead;
 use crate::surface::json::Fields;
 use crate::surface::reply::Reply;
-use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialectRoute {
@@ -164,7 +164,13 @@ pub fn read_fields<T>(
 fn ignored_fields_line(fields: Fields, route: DialectRoute) -> Option<String> {
     let ignored = fields.rest();
     (!ignored.is_empty()).then(|| {
-        serde_json::to_string(&json!({"level": "info", "event": "ignored_fields", "route": route.name(), "fields": ignored})).unwrap_or_default()
+        serde_json::to_string(&object([
+            ("level", "info".into()),
+            ("event", "ignored_fields".into()),
+            ("route", route.name().into()),
+            ("fields", ignored.into()),
+        ]))
+        .unwrap_or_default()
     })
 }
 
