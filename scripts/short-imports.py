@@ -13,27 +13,9 @@ usage: short-imports.py MODULE SHIM   (both rewritten in place)"""
 import re
 import sys
 
-from wasm_module import leb, rewrite, uleb
+from wasm_module import import_descriptor_end, leb, rewrite, uleb
 
 SHIM_MODULE = b"./index_bg.js"
-
-
-def descriptor_end(body, j):
-    """The end of an import's descriptor (its kind byte at `j`)."""
-    kind, j = body[j], j + 1
-    if kind == 0:  # function: type index
-        return leb(body, j)[1]
-    if kind == 1:  # table: reference type, limits
-        j += 1
-    if kind in (1, 2):  # limits: flags, minimum, maximum when flagged
-        flags, j = body[j], j + 1
-        j = leb(body, j)[1]
-        return leb(body, j)[1] if flags & 1 else j
-    if kind == 3:  # global: value type, mutability
-        return j + 2
-    if kind == 4:  # tag: attribute, type index
-        return leb(body, j + 1)[1]
-    raise ValueError(f"import kind {kind}")
 
 
 def main(module_path, shim_path):
@@ -51,7 +33,7 @@ def main(module_path, shim_path):
             length, j = leb(body, j)
             name = body[j:j + length].decode()
             j += length
-            end = descriptor_end(body, j)
+            end = import_descriptor_end(body, j)
             descriptor, j = body[j:end], end
             key = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?=:)")
             if module == SHIM_MODULE and shim.count(name) == 1 and len(key.findall(shim)) == 1:

@@ -28,11 +28,8 @@ def uleb(value):
 def rewrite(data, section, change):
     """The module with the body of its section number `section` (2 imports, 7
     exports) replaced by `change(body)`; the other sections as they are."""
-    out, i = bytearray(data[:8]), 8
-    while i < len(data):
-        kind = data[i]
-        size, start = leb(data, i + 1)
-        body, i = data[start:start + size], start + size
+    out = bytearray(data[:8])
+    for kind, body in sections(data):
         if kind == section:
             body = change(body)
         out += bytes([kind]) + uleb(len(body)) + body
@@ -49,6 +46,24 @@ def sections(data):
         i = start + size
 
 
+def import_descriptor_end(body, j):
+    """The end of an import's descriptor (its kind byte at `j`)."""
+    kind, j = body[j], j + 1
+    if kind == 0:  # function: type index
+        return leb(body, j)[1]
+    if kind == 1:  # table: reference type, limits
+        j += 1
+    if kind in (1, 2):  # limits: flags, minimum, maximum when flagged
+        flags, j = body[j], j + 1
+        j = leb(body, j)[1]
+        return leb(body, j)[1] if flags & 1 else j
+    if kind == 3:  # global: value type, mutability
+        return j + 2
+    if kind == 4:  # tag: attribute, type index
+        return leb(body, j + 1)[1]
+    raise ValueError(f"import kind {kind}")
+
+
 def imported_functions(body):
     """How many functions the import section (`body`) imports: the index of the
     first function with a body."""
@@ -58,21 +73,8 @@ def imported_functions(body):
         for _ in range(2):  # module, field
             length, i = leb(body, i)
             i += length
-        kind = body[i]
-        i += 1
-        if kind == 0:  # function: type index
-            functions += 1
-            _, i = leb(body, i)
-        elif kind in (1, 2):  # table (reference type first), memory: limits
-            i += kind == 1
-            flags, i = leb(body, i)
-            _, i = leb(body, i)
-            if flags & 1:
-                _, i = leb(body, i)
-        elif kind == 3:  # global: type, mutability
-            i += 2
-        else:  # tag: attribute, type index
-            _, i = leb(body, i + 1)
+        functions += body[i] == 0
+        i = import_descriptor_end(body, i)
     return functions
 
 
