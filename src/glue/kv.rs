@@ -5,7 +5,6 @@
 
 use super::OpCounts;
 use super::{options, settled};
-use crate::core::json::object;
 use crate::ports::kv::{Kv, StoreError, MIN_TTL};
 use std::rc::Rc;
 use worker::js_sys::{Object, Promise};
@@ -60,11 +59,7 @@ fn classify(error: JsValue) -> StoreError {
     if text.contains("429") || text.to_ascii_lowercase().contains("too many requests") {
         StoreError::Busy
     } else {
-        super::log(&object([
-            ("level", "error".into()),
-            ("event", "kv".into()),
-            ("detail", text.into()),
-        ]));
+        super::log("error", "kv", &text, []);
         StoreError::Unavailable
     }
 }

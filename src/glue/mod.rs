@@ -132,11 +132,7 @@ async fn settled(call: Result<Promise, JsValue>) -> Result<JsValue, JsValue> {
 }
 
 fn misconfigured(detail: &str) -> ApiError {
-    log(&object([
-        ("level", "error".into()),
-        ("event", "config".into()),
-        ("detail", detail.into()),
-    ]));
+    log("error", "config", detail, []);
     ApiError::Internal
 }
 
@@ -259,12 +255,8 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
         ctx.wait_until(async move {
             let count = bodies.len();
             if queue.send_json(bodies).await.is_err() {
-                log(&object([
-                    ("level", "warn".into()),
-                    ("event", "events".into()),
-                    ("detail", "the events queue refused a batch".into()),
-                    ("count", count.into()),
-                ]));
+                let detail = "the events queue refused a batch";
+                log("warn", "events", detail, [("count", count.into())]);
             }
         });
         return;
@@ -290,20 +282,34 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
                     return;
                 }
             }
-            log(&object([
-                ("level", "warn".into()),
-                ("event", "events".into()),
-                ("detail", "an event was not accepted".into()),
-                ("type", event.kind.into()),
-            ]));
+            let detail = "an event was not accepted";
+            log("warn", "events", detail, [("type", event.kind.into())]);
         });
     }
 }
 
-/// Writes one log line, the JSON text of `line` (serde_json's writer: `Value`'s
-/// `Display` would bring a second one into the module).
-pub(crate) fn log(line: &serde_json::Value) {
-    console(&serde_json::to_string(line).unwrap_or_default());
+/// Writes one log line: `{"level", "event", "detail"}` and the `extra` members.
+pub(crate) fn log<const N: usize>(
+    level: &str,
+    event: &str,
+    detail: &str,
+    mut extra: [(&str, serde_json::Value); N],
+) {
+    write_log(level, event, detail, &mut extra);
+}
+
+/// [`log`]'s one copy. The JSON text by serde_json's writer (`Value`'s `Display`
+/// would bring a second one into the module).
+fn write_log(level: &str, event: &str, detail: &str, extra: &mut [(&str, serde_json::Value)]) {
+    let mut line = object([
+        ("level", level.into()),
+        ("event", event.into()),
+        ("detail", detail.into()),
+    ]);
+    for (key, value) in extra {
+        line[*key] = std::mem::take(value);
+    }
+    console(&serde_json::to_string(&line).unwrap_or_default());
 }
 
 fn console(text: &str) {
@@ -365,13 +371,9 @@ pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Res
     let Some((url, secret)) = config.events.clone() else {
         // Kept, not dropped: they wait on the queue (then its dead-letter queue)
         // until EVENTS_URL is set or another consumer takes them.
-        log(
-            &object([
-                ("level", "warn".into()),
-                ("event", "events".into()),
-                ("detail", "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events retried in 10 minutes".into()),
-            ]),
-        );
+        let detail =
+            "EVENTS_QUEUE is consumed here but EVENTS_URL is not set: events retried in 10 minutes";
+        log("warn", "events", detail, []);
         batch.retry_all(events::retry_delay(u64::MAX));
         return Ok(());
     };
@@ -389,13 +391,9 @@ pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Res
                 let age = now.saturating_sub(message.sent_at()) / 1000;
                 let delay = events::retry_delay(age);
                 message.retry(delay);
-                log(&object([
-                    ("level", "warn".into()),
-                    ("event", "events".into()),
-                    ("detail", "event not accepted; retried".into()),
-                    ("status", failed.ok().map(|r| r.status).into()),
-                    ("delay_s", delay.into()),
-                ]));
+                let status = failed.ok().map(|r| r.status);
+                let extra = [("status", status.into()), ("delay_s", delay.into())];
+                log("warn", "events", "event not accepted; retried", extra);
             }
         }
     }
