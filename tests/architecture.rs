@@ -193,6 +193,38 @@ fn the_module_formats_no_float() {
     }
 }
 
+/// std's `&str` patterns (`contains("…")`, `replace("…", …)`, `split_once("…")`, and
+/// `contains` of a char beyond ASCII) bring its Two-Way searcher into the module; the
+/// module's short texts are searched with `core::text` instead. A char pattern
+/// (`split(',')`, `replace('＠', "@")`) stays std's: that is a byte search.
+#[test]
+fn the_module_searches_text_with_core_text() {
+    let methods: Vec<&str> = "contains find rfind replace replacen split rsplit splitn \
+        rsplitn split_once rsplit_once split_terminator matches match_indices \
+        trim_matches trim_start_matches trim_end_matches"
+        .split_whitespace()
+        .collect();
+    for source in all_sources() {
+        for line in source.code.lines() {
+            for &method in &methods {
+                for (at, _) in line.match_indices(&format!(".{method}(")) {
+                    let argument = line[at + method.len() + 2..].trim_start();
+                    let string = argument.starts_with('"') || argument.starts_with("r#\"");
+                    let wide_char = method == "contains"
+                        && argument.starts_with('\'')
+                        && argument[1..].chars().next().is_some_and(|c| !c.is_ascii());
+                    assert!(
+                        !string && !wide_char,
+                        "src/{} searches with std's string pattern (`{}`): use core::text",
+                        source.module.join("/"),
+                        line.trim()
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn no_import_circles() {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -16,6 +16,7 @@ use crate::core::code;
 use crate::core::destination::{Channel, Destination};
 use crate::core::keys::KeyRing;
 use crate::core::signing::SigningRing;
+use crate::core::text;
 use crate::delivery::failover::BreakerPolicy;
 use crate::delivery::message::{Locale, Templates};
 use crate::delivery::provider::email::{self, Sender};
@@ -781,7 +782,7 @@ impl Config {
             webotp_domain: first.take(match r.raw("WEBOTP_DOMAIN") {
                 Some(host)
                     if host.len() <= 253
-                        && host.contains('.')
+                        && text::contains(&host, ".")
                         && host.bytes().all(|b| {
                             b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
                         }) =>

@@ -3,6 +3,7 @@
 //! surfaces read them.
 
 use super::ConfigError;
+use crate::core::text;
 
 /// The page's settings: `LOGIN_PAGE`, `ACCENT_COLOR`, `TURNSTILE_SITE_KEY`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,7 +75,8 @@ impl Cors {
                 origin
                     if (origin.starts_with("https://") || origin.starts_with("http://"))
                         && !origin.ends_with('/')
-                        && origin.split("://").nth(1).is_some_and(|h| !h.contains('/')) =>
+                        && text::split_once(origin, "://")
+                            .is_some_and(|(_, h)| !text::contains(h, "/")) =>
                 {
                     cors.origins.push(origin.to_ascii_lowercase())
                 }

@@ -15,4 +15,5 @@ pub mod percent;
 pub mod purpose;
 pub mod sealed;
 pub mod signing;
+pub mod text;
 pub mod token;

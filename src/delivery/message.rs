@@ -7,6 +7,7 @@
 
 use crate::core::destination::{Channel, Destination};
 use crate::core::purpose::Purpose;
+use crate::core::text;
 pub use crate::delivery::locale::Locale;
 
 /// One message ready for a provider. `to` is the full normalised destination.
@@ -81,7 +82,7 @@ impl Templates {
         locale: Locale,
         text: &str,
     ) -> Result<(), &'static str> {
-        if !text.contains("{code}") {
+        if !text::contains(text, "{code}") {
             return Err("must contain {code}");
         }
         if text.chars().any(char::is_control) {
@@ -99,7 +100,7 @@ impl Templates {
             rest = &tail[end + 1..];
         }
         let text = match channel {
-            Channel::Email => text.replace("\\n", "\n"),
+            Channel::Email => text::replace(text, "\\n", "\n"),
             Channel::Sms => text.to_owned(),
         };
         self.entries.push((channel, locale, text));
@@ -119,12 +120,16 @@ impl Templates {
 /// built-in texts). Configuration can't write `{time}` and the built-in texts don't
 /// use `{minutes}`, so each kind gets its own.
 fn fill(template: &str, app: &str, code: &str, purpose: &str, minutes: u64, time: &str) -> String {
-    template
-        .replace("{app}", app)
-        .replace("{purpose}", purpose)
-        .replace("{minutes}", &minutes.to_string())
-        .replace("{time}", time)
-        .replace("{code}", code)
+    text::fill(
+        template,
+        &[
+            ("{app}", app),
+            ("{purpose}", purpose),
+            ("{minutes}", &minutes.to_string()),
+            ("{time}", time),
+            ("{code}", code),
+        ],
+    )
 }
 
 /// Text for HTML element content and double-quoted attributes (the email's HTML
@@ -146,15 +151,15 @@ pub fn escape_html(text: &str) -> String {
 
 /// The HTML part of an email: the text's paragraphs, with the code set large.
 fn email_html(text: &str, code: &str, locale: Locale) -> String {
-    let paragraphs: String = text
-        .split("\n\n")
+    let paragraphs: String = text::split(text, "\n\n")
         .map(|p| {
             let escaped = escape_html(p);
-            let highlighted = escaped.replacen(
-                code,
-                &format!("<strong style=\"font-size:28px;letter-spacing:4px\">{code}</strong>"),
-                1,
-            );
+            let highlighted = match text::split_once(&escaped, code) {
+                Some((before, after)) => format!(
+                    "{before}<strong style=\"font-size:28px;letter-spacing:4px\">{code}</strong>{after}"
+                ),
+                None => escaped,
+            };
             format!("<p>{highlighted}</p>")
         })
         .collect();
@@ -178,9 +183,9 @@ pub fn sms_segments(text: &str) -> usize {
     let septets: Option<usize> = text
         .chars()
         .map(|c| {
-            if GSM7_BASIC.contains(c) {
+            if GSM7_BASIC.chars().any(|g| g == c) {
                 Some(1)
-            } else if GSM7_EXTENSION.contains(c) {
+            } else if GSM7_EXTENSION.chars().any(|g| g == c) {
                 Some(2)
             } else {
                 None

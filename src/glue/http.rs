@@ -5,6 +5,7 @@
 //! module for what these few calls do.
 
 use super::settled;
+use crate::core::text;
 use crate::service::error::ApiError;
 use crate::surface::http::{RequestHead, Response, MAX_BODY};
 use worker::js_sys::{Array, Promise, Reflect, Uint8Array};
@@ -18,7 +19,7 @@ const DRAIN_LIMIT: usize = 1 << 20;
 /// from the runtime's string: the `url` crate's parser would bring its IDNA tables
 /// into the module for nothing (the runtime has already parsed the URL).
 pub(super) fn path_and_query(url: &str) -> (String, String) {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let after_scheme = text::split_once(url, "://").map_or(url, |(_, rest)| rest);
     let target = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
     let target = target.split('#').next().unwrap_or("/");
     let (path, query) = target.split_once('?').unwrap_or((target, ""));

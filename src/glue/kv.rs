@@ -5,6 +5,7 @@
 
 use super::OpCounts;
 use super::{options, settled};
+use crate::core::text;
 use crate::ports::kv::{Kv, StoreError, MIN_TTL};
 use std::rc::Rc;
 use worker::js_sys::{Object, Promise};
@@ -56,7 +57,9 @@ fn thrown(error: &JsValue) -> String {
 
 fn classify(error: JsValue) -> StoreError {
     let text = format!("js error: {}", thrown(&error));
-    if text.contains("429") || text.to_ascii_lowercase().contains("too many requests") {
+    if text::contains(&text, "429")
+        || text::contains(&text.to_ascii_lowercase(), "too many requests")
+    {
         StoreError::Busy
     } else {
         super::log("error", "kv", &text, []);

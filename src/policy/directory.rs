@@ -16,6 +16,7 @@
 use crate::core::destination::Destination;
 use crate::core::json::object;
 use crate::core::purpose::Purpose;
+use crate::core::text;
 use crate::delivery::provider::webhook::signed_post;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
@@ -112,7 +113,7 @@ impl Contacts {
 /// that are not themselves a destination's syntax.
 pub fn is_account_name(name: &str) -> bool {
     (1..=64).contains(&name.chars().count())
-        && !name.contains('@')
+        && !text::contains(name, "@")
         && !name.starts_with('+')
         && name.chars().all(|c| !c.is_control() && !c.is_whitespace())
 }

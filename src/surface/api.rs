@@ -423,10 +423,9 @@ pub async fn handle(
             Ok(reply)
         }
         Route::Status | Route::Cancel => {
-            let id = head
-                .path
-                .trim_start_matches("/v1/verifications/")
-                .trim_end_matches("/cancel");
+            let path = head.path.as_str();
+            let path = path.strip_prefix("/v1/verifications/").unwrap_or(path);
+            let id = path.strip_suffix("/cancel").unwrap_or(path);
             let cancel = route == Route::Cancel;
             let out = verification_status(deps, id, &client, cancel, now).await?;
             Ok(plain(

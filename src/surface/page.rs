@@ -4,6 +4,7 @@
 //! runs, and the only third party is Turnstile when a site key is configured.
 
 use crate::config::settings::PageConfig;
+use crate::core::text;
 use crate::delivery::locale::Locale;
 use crate::delivery::message::escape_html;
 
@@ -36,14 +37,18 @@ pub fn render(
     let texts = locale.texts();
     // JSON inside <script>: no "<" may close the element early.
     let strings = texts.page.json().replace('<', "\\u003c");
-    let html = TEMPLATE
-        .replace("{{LANG}}", locale.as_str())
-        .replace("{{DIR}}", if texts.rtl { "rtl" } else { "ltr" })
-        .replace("{{TEXTS}}", &strings)
-        .replace("{{NONCE}}", nonce)
-        .replace("{{APP}}", &escape_html(app_name))
-        .replace("{{ACCENT}}", &page.accent)
-        .replace("{{SITEKEY}}", site_key);
+    let html = text::fill(
+        TEMPLATE,
+        &[
+            ("{{LANG}}", locale.as_str()),
+            ("{{DIR}}", if texts.rtl { "rtl" } else { "ltr" }),
+            ("{{TEXTS}}", &strings),
+            ("{{NONCE}}", nonce),
+            ("{{APP}}", &escape_html(app_name)),
+            ("{{ACCENT}}", &page.accent),
+            ("{{SITEKEY}}", site_key),
+        ],
+    );
     let headers = vec![
         (
             "content-security-policy",

@@ -12,7 +12,7 @@ fn local_ok(local: &str) -> bool {
             !atom.is_empty()
                 && atom
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.contains(c))
+                    .all(|c| c.is_ascii_alphanumeric() || LOCAL_SPECIALS.chars().any(|s| s == c))
         })
 }
 

@@ -8,6 +8,7 @@ mod punycode;
 
 pub use punycode::encode as punycode_encode;
 
+use crate::core::text;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +52,7 @@ pub enum DestinationError {
 impl Destination {
     /// Parses raw input; the channel is inferred (`@` means email).
     pub fn parse(input: &str) -> Result<Destination, DestinationError> {
-        if input.contains('@') || input.contains('＠') {
+        if text::contains(input, "@") || text::contains(input, "＠") {
             email::normalize(input)
                 .map(|value| Destination {
                     channel: Channel::Email,

@@ -34,6 +34,7 @@ mod tr;
 mod vi;
 mod zh_cn;
 
+use crate::core::text;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -117,7 +118,7 @@ impl Count {
                 _ => many,
             },
         };
-        pattern.replace("{n}", &n.to_string())
+        text::fill(pattern, &[("{n}", &n.to_string())])
     }
 }
 

@@ -8,6 +8,7 @@ use super::Verdict;
 use crate::core::destination::Destination;
 use crate::core::json::object;
 use crate::core::percent::form_urlencode;
+use crate::core::text;
 use crate::delivery::message::Message;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
@@ -107,7 +108,9 @@ pub mod resend {
             200..=299 => Verdict::Delivered,
             s if transient(s) => Verdict::Retryable,
             422 if body["name"] == "validation_error"
-                && body["message"].as_str().is_some_and(|m| m.contains("`to`")) =>
+                && body["message"]
+                    .as_str()
+                    .is_some_and(|m| text::contains(m, "`to`")) =>
             {
                 Verdict::Rejected
             }
@@ -173,7 +176,7 @@ pub mod sendgrid {
             errors.iter().any(|e| {
                 e["field"]
                     .as_str()
-                    .is_some_and(|f| f.starts_with("personalizations") && f.contains(".to."))
+                    .is_some_and(|f| f.starts_with("personalizations") && text::contains(f, ".to."))
             })
         });
         match reply.status {
@@ -224,7 +227,9 @@ pub mod postmark {
     pub fn classify(reply: &HttpReply) -> Verdict {
         let body = json_body(reply);
         let code = body["ErrorCode"].as_u64();
-        let about_to = body["Message"].as_str().is_some_and(|m| m.contains("'To'"));
+        let about_to = body["Message"]
+            .as_str()
+            .is_some_and(|m| text::contains(m, "'To'"));
         match (reply.status, code) {
             (200, Some(0)) => Verdict::Delivered,
             (s, _) if transient(s) => Verdict::Retryable,
@@ -276,7 +281,7 @@ pub mod mailgun {
         let body = json_body(reply);
         let about_to = body["message"]
             .as_str()
-            .is_some_and(|m| m.contains("'to'") || m.starts_with("to parameter"));
+            .is_some_and(|m| text::contains(m, "'to'") || m.starts_with("to parameter"));
         match reply.status {
             200..=299 => Verdict::Delivered,
             s if transient(s) => Verdict::Retryable,
@@ -333,10 +338,8 @@ pub mod ses {
             ),
         ]))
         .unwrap_or_default();
-        let host = account
-            .base_url
-            .split_once("://")
-            .map_or(account.base_url, |(_, host)| host);
+        let host =
+            text::split_once(account.base_url, "://").map_or(account.base_url, |(_, host)| host);
         let (amz_time, date) = sigv4::amz_date(now);
         let headers = [
             ("content-type", "application/json"),
@@ -381,8 +384,8 @@ pub mod ses {
         match reply.status {
             200..=299 => Verdict::Delivered,
             s if transient(s) => Verdict::Retryable,
-            400 if message.contains("Illegal address")
-                || message.contains("Missing final '@domain'") =>
+            400 if text::contains(message, "Illegal address")
+                || text::contains(message, "Missing final '@domain'") =>
             {
                 Verdict::Rejected
             }

@@ -7,6 +7,7 @@
 
 use super::Verdict;
 use crate::core::json::object;
+use crate::core::text;
 use crate::delivery::message::Message;
 use crate::delivery::provider::tc3::{self, Signing};
 use crate::ports::HttpReply;
@@ -80,10 +81,8 @@ impl TencentSms {
             ("TemplateParamSet", params.into()),
         ]))
         .unwrap_or_default();
-        let host = self
-            .base_url
-            .split_once("://")
-            .map_or(self.base_url.as_str(), |(_, h)| h);
+        let host =
+            text::split_once(&self.base_url, "://").map_or(self.base_url.as_str(), |(_, h)| h);
         let signing = Signing {
             secret_id: &self.secret_id,
             secret_key: &self.secret_key,
