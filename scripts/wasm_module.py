@@ -100,9 +100,10 @@ def function_names(data):
     """Function index → name, from the module's `name` section (none: empty)."""
     names = {}
     for kind, section in sections(data):
-        if kind != 0 or custom(section)[0] != "name":
+        name, body = custom(section) if kind == 0 else (None, b"")
+        if name != "name":
             continue
-        body, i = custom(section)[1], 0
+        i = 0
         while i < len(body):
             sub = body[i]
             size, start = leb(body, i + 1)

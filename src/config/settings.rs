@@ -75,8 +75,7 @@ impl Cors {
                 origin
                     if (origin.starts_with("https://") || origin.starts_with("http://"))
                         && !origin.ends_with('/')
-                        && text::split_once(origin, "://")
-                            .is_some_and(|(_, h)| !text::contains(h, "/")) =>
+                        && !text::contains(text::without_scheme(origin), "/") =>
                 {
                     cors.origins.push(origin.to_ascii_lowercase())
                 }

@@ -24,6 +24,11 @@ pub fn split_once<'a>(text: &'a str, separator: &str) -> Option<(&'a str, &'a st
     find(text, separator).map(|at| (&text[..at], &text[at + separator.len()..]))
 }
 
+/// `url` without its `scheme://` (a base URL's host, a request URL's host and path).
+pub fn without_scheme(url: &str) -> &str {
+    split_once(url, "://").map_or(url, |(_, rest)| rest)
+}
+
 /// The pieces of `text` around each `separator`, as `str::split` gives them; an empty
 /// separator splits nothing.
 pub fn split<'a>(text: &'a str, separator: &'a str) -> impl Iterator<Item = &'a str> {
@@ -111,6 +116,18 @@ mod tests {
                 assert_eq!(replace(text, needle, "<>"), text.replace(needle, "<>"));
                 assert_eq!(replace(text, needle, needle), text);
             }
+        }
+    }
+
+    #[test]
+    fn drops_the_scheme() {
+        let cases = [
+            ("https://sms.tencentcloudapi.com", "sms.tencentcloudapi.com"),
+            ("http://127.0.0.1:8787/v1/x?y=1", "127.0.0.1:8787/v1/x?y=1"),
+            ("no-scheme.example", "no-scheme.example"),
+        ];
+        for (url, rest) in cases {
+            assert_eq!(without_scheme(url), rest);
         }
     }
 

@@ -19,7 +19,7 @@ const DRAIN_LIMIT: usize = 1 << 20;
 /// from the runtime's string: the `url` crate's parser would bring its IDNA tables
 /// into the module for nothing (the runtime has already parsed the URL).
 pub(super) fn path_and_query(url: &str) -> (String, String) {
-    let after_scheme = text::split_once(url, "://").map_or(url, |(_, rest)| rest);
+    let after_scheme = text::without_scheme(url);
     let target = after_scheme.find('/').map_or("/", |at| &after_scheme[at..]);
     let target = target.split('#').next().unwrap_or("/");
     let (path, query) = target.split_once('?').unwrap_or((target, ""));

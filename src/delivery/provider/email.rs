@@ -338,8 +338,7 @@ pub mod ses {
             ),
         ]))
         .unwrap_or_default();
-        let host =
-            text::split_once(account.base_url, "://").map_or(account.base_url, |(_, host)| host);
+        let host = text::without_scheme(account.base_url);
         let (amz_time, date) = sigv4::amz_date(now);
         let headers = [
             ("content-type", "application/json"),

@@ -81,8 +81,7 @@ impl TencentSms {
             ("TemplateParamSet", params.into()),
         ]))
         .unwrap_or_default();
-        let host =
-            text::split_once(&self.base_url, "://").map_or(self.base_url.as_str(), |(_, h)| h);
+        let host = text::without_scheme(&self.base_url);
         let signing = Signing {
             secret_id: &self.secret_id,
             secret_key: &self.secret_key,

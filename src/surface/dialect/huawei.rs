@@ -312,29 +312,25 @@ pub fn meeting_error(e: &ApiError, lang: Locale) -> Reply {
     };
     let message = match lang {
         // The vendor's messages are Chinese or English.
-        Locale::ZhCn => zh.to_owned(),
-        _ => e.message().to_owned(),
+        Locale::ZhCn => zh,
+        _ => e.message(),
     };
     Reply {
         headers: e.headers(),
-        ..Reply::plain(
-            status,
-            object([("error_code", code.into()), ("error_msg", message.into())]),
-            e.code(),
-        )
+        ..error_reply(status, code, message, e.code())
     }
 }
 
-// ---- BSS --------------------------------------------------------------------------
-
-/// An error in BSS's shape, with the seed's code.
-fn bss_reply(status: u16, code: &str, message: &str, outcome: &'static str) -> Reply {
+/// An error in Huawei's shape, Meeting's and BSS's alike: `error_code`, `error_msg`.
+fn error_reply(status: u16, code: &str, message: &str, outcome: &'static str) -> Reply {
     Reply::plain(
         status,
         object([("error_code", code.into()), ("error_msg", message.into())]),
         outcome,
     )
 }
+
+// ---- BSS --------------------------------------------------------------------------
 
 pub fn bss_error(e: &ApiError) -> Reply {
     use ApiError::*;
@@ -350,7 +346,7 @@ pub fn bss_error(e: &ApiError) -> Reply {
     };
     Reply {
         headers: e.headers(),
-        ..bss_reply(status, code, message, e.code())
+        ..error_reply(status, code, message, e.code())
     }
 }
 
@@ -363,7 +359,12 @@ pub async fn bss_send(
     let config = deps.config();
     let (tokens, access_keys) = (&config.bss_tokens, &config.bss_access_keys);
     if tokens.is_open() && access_keys.is_empty() {
-        return Err(bss_reply(403, "CBC.0151", "Access denied.", "unauthorized"));
+        return Err(error_reply(
+            403,
+            "CBC.0151",
+            "Access denied.",
+            "unauthorized",
+        ));
     }
     // Huawei's SDKs sign with AK/SK; other partners send a fixed X-Auth-Token.
     let signed = head
