@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import http.client
 import itertools
 import json
 import os
@@ -12,6 +13,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -92,9 +94,31 @@ class Client:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         hdrs = {"content-type": "application/json"} if data is not None else {}
         hdrs.update(headers or {})
+        return self._retrying(method, path, lambda: self._request(method, path, data, hdrs))
+
+    def by_hand(self, method, path, body=None, headers=None, chunks=None):
+        """A request written with http.client, for what urllib will not send: a
+        body without a Content-Type, or `chunks` sent chunked without a length."""
+        url = urllib.parse.urlparse(self.base)
+
+        def once():
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=self.timeout)
+            try:
+                if chunks is None:
+                    conn.request(method, path, body=body, headers=headers or {})
+                else:
+                    conn.request(method, path, body=iter(chunks), headers=headers or {}, encode_chunked=True)
+                r = conn.getresponse()
+                return Response(r.status, dict(r.getheaders()), r.read())
+            finally:
+                conn.close()
+
+        return self._retrying(method, path, once)
+
+    def _retrying(self, method, path, once):
         for attempt in range(3):
             try:
-                r = self._request(method, path, data, hdrs)
+                r = once()
             except OSError as e:
                 if method not in ("GET", "HEAD") or attempt or not timed_out(e):
                     raise
