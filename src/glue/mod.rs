@@ -36,6 +36,11 @@ use worker::wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use worker::worker_sys::AnalyticsEngineDataset;
 use worker::{web_sys, Context, Date, Env};
 
+/// The heap: talc, which grows the module's memory as it needs, in place of std's
+/// dlmalloc (why: Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// The KV namespace binding of `wrangler.toml`.
 const KV_BINDING: &str = "OTP_KV";
 /// The app's user directory, when `DIRECTORY = "kv"`.
