@@ -20,7 +20,7 @@ use crate::policy::directory::Source;
 use crate::policy::serial::KeyLocks;
 use crate::policy::state::{Serialised, State, StateOp, StateReply};
 use crate::ports::kv::{Kv, StoreError};
-use crate::ports::{Entropy, EntropyError, Identified, Transport};
+use crate::ports::{Entropy, EntropyError, Identified, OutboundRequest, Transport};
 use crate::service::error::ApiError;
 use crate::service::events::{self, Event};
 use crate::service::Deps;
@@ -257,23 +257,37 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
             .filter_map(|event| serde_json::to_string(event).ok())
             .filter_map(|text| js_sys::JSON::parse(&text).ok())
             .collect();
-        ctx.wait_until(async move {
-            let count = bodies.len();
-            if queue.send_json(bodies).await.is_err() {
-                let detail = "the events queue refused a batch";
-                log("warn", "events", detail, [("count", count.into())]);
-            }
-        });
+        ctx.wait_until(deliver(Delivery::Queue(queue, bodies)));
         return;
     }
     let Some((url, secret)) = config.events.clone() else {
         return;
     };
-    let user_agent = config.user_agent.clone();
     for event in events {
         let request = event.request(&url, &secret, Date::now().as_millis() / 1000);
-        let user_agent = user_agent.clone();
-        ctx.wait_until(async move {
+        let delivery = Delivery::Post(request, event.kind, config.user_agent.clone());
+        ctx.wait_until(deliver(delivery));
+    }
+}
+
+/// Where [`post_events`] sends: a batch to the queue, or one event's request.
+enum Delivery {
+    Queue(queue::Producer, Vec<JsValue>),
+    Post(OutboundRequest, &'static str, String),
+}
+
+/// Sends one [`Delivery`] after the response (one future type for both kinds, so
+/// that `waitUntil`'s promise glue is in the module once).
+async fn deliver(delivery: Delivery) {
+    match delivery {
+        Delivery::Queue(queue, bodies) => {
+            let count = bodies.len();
+            if queue.send_json(bodies).await.is_err() {
+                let detail = "the events queue refused a batch";
+                log("warn", "events", detail, [("count", count.into())]);
+            }
+        }
+        Delivery::Post(request, kind, user_agent) => {
             let transport = outbound(&user_agent);
             for attempt in 0..2 {
                 if attempt > 0 {
@@ -288,8 +302,8 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
                 }
             }
             let detail = "an event was not accepted";
-            log("warn", "events", detail, [("type", event.kind.into())]);
-        });
+            log("warn", "events", detail, [("type", kind.into())]);
+        }
     }
 }
 
