@@ -17,7 +17,9 @@ use crate::policy::record::DestinationRecord;
 use crate::policy::serial::{self, KeyLocks};
 use crate::ports::kv::{get_json, put_json, Kv, StoreError};
 use crate::ports::Transport;
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "WireOp", try_from = "WireOp")]
@@ -98,12 +100,11 @@ pub enum StateReply {
 /// The JSON of a [`StateOp`] between the worker and a Durable Object: one flat
 /// object, `{"op": "send", "destination": …, "now": …}`, the policy, captcha rule
 /// and check spelled out as members too, each present exactly when the op has it
-/// (a missing, extra or unknown member is refused). serde then derives one visitor
-/// for every op, where an enum of ten variants and three nested records took one
-/// each (about 20 KB of wasm). Only these messages use it: nothing stored has this
-/// shape.
-#[derive(Default, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// (a missing, extra or unknown member is refused). serde derives its writer, and
+/// [`Members`] reads it, where an enum of ten variants and three nested records
+/// took one visitor each (about 20 KB of wasm). Only these messages use it: nothing
+/// stored has this shape.
+#[derive(Default, Clone, PartialEq, Serialize)]
 struct WireOp {
     op: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,7 +159,134 @@ fn need<T>(member: Option<T>) -> Result<T, MalformedOp> {
     member.ok_or(MalformedOp)
 }
 
+/// The members of a wire op or reply, read one by one (`null` reads as absent, as
+/// serde reads an `Option`) and counted: a member not read by the end is one no
+/// kind has, and refused. The object is parsed as a `Value`, whose parser the
+/// module has anyway: derived visitors for the two flat structs took 5 KB of wasm.
+struct Members {
+    map: Map<String, Value>,
+    read: usize,
+}
+
+impl Members {
+    fn of(value: Value) -> Result<Members, MalformedOp> {
+        match value {
+            Value::Object(map) => Ok(Members { map, read: 0 }),
+            _ => Err(MalformedOp),
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Option<Value> {
+        let value = self.map.get_mut(name)?;
+        self.read += 1;
+        Some(value.take()).filter(|value| !value.is_null())
+    }
+
+    fn unsigned(&mut self, name: &str) -> Result<Option<u64>, MalformedOp> {
+        self.take(name)
+            .map(|value| value.as_u64().ok_or(MalformedOp))
+            .transpose()
+    }
+
+    fn count(&mut self, name: &str) -> Result<Option<u32>, MalformedOp> {
+        self.unsigned(name)?
+            .map(|n| u32::try_from(n).map_err(|_| MalformedOp))
+            .transpose()
+    }
+
+    fn flag(&mut self, name: &str) -> Result<Option<bool>, MalformedOp> {
+        self.take(name)
+            .map(|value| value.as_bool().ok_or(MalformedOp))
+            .transpose()
+    }
+
+    fn text(&mut self, name: &str) -> Result<Option<String>, MalformedOp> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(MalformedOp),
+        }
+    }
+
+    /// A sealed response: `kid` and `sealed`, other members ignored (as its
+    /// derived reader, for stored records, ignores them).
+    fn sealed(&mut self, name: &str) -> Result<Option<Sealed>, MalformedOp> {
+        self.take(name)
+            .map(|value| {
+                let mut inner = Members::of(value)?;
+                Ok(Sealed {
+                    kid: need(inner.text("kid")?)?,
+                    sealed: need(inner.text("sealed")?)?,
+                })
+            })
+            .transpose()
+    }
+
+    fn end(self) -> Result<(), MalformedOp> {
+        (self.read == self.map.len())
+            .then_some(())
+            .ok_or(MalformedOp)
+    }
+}
+
+impl<'de> Deserialize<'de> for WireOp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireOp, D::Error> {
+        WireOp::read(Value::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for WireReply {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireReply, D::Error> {
+        WireReply::read(Value::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+impl WireReply {
+    fn read(value: Value) -> Result<WireReply, MalformedOp> {
+        let mut m = Members::of(value)?;
+        let reply = WireReply {
+            reply: m.text("reply")?.unwrap_or_default(),
+            retry_after: m.unsigned("retry_after")?,
+            attempts_remaining: m.count("attempts_remaining")?,
+            granted: m.count("granted")?,
+            response: m.sealed("response")?,
+        };
+        m.end()?;
+        Ok(reply)
+    }
+}
+
 impl WireOp {
+    fn read(value: Value) -> Result<WireOp, MalformedOp> {
+        let mut m = Members::of(value)?;
+        let op = WireOp {
+            op: m.text("op")?.unwrap_or_default(),
+            destination: m.text("destination")?,
+            code: m.text("code")?,
+            expires_at: m.unsigned("expires_at")?,
+            now: m.unsigned("now")?,
+            uncount: m.flag("uncount")?,
+            cooldown: m.unsigned("cooldown")?,
+            per_hour: m.count("per_hour")?,
+            per_day: m.count("per_day")?,
+            failure_limit: m.count("failure_limit")?,
+            failure_window: m.unsigned("failure_window")?,
+            captcha_threshold: m.count("captcha_threshold")?,
+            captcha_passed: m.flag("captcha_passed")?,
+            jti: m.text("jti")?,
+            matched: m.flag("matched")?,
+            max_attempts: m.count("max_attempts")?,
+            cancel: m.flag("cancel")?,
+            key: m.text("key")?,
+            limit: m.count("limit")?,
+            window: m.unsigned("window")?,
+            body_sha256: m.text("body_sha256")?,
+            response: m.sealed("response")?,
+        };
+        m.end()?;
+        Ok(op)
+    }
+
     fn set_policy(&mut self, policy: DestinationPolicy) {
         self.cooldown = Some(policy.cooldown);
         self.per_hour = Some(policy.per_hour);
@@ -329,12 +457,11 @@ impl From<StateOp> for WireOp {
 
 /// The JSON of a [`StateReply`], flat like [`WireOp`]: `reply` names the answer
 /// (`"gate.closed"`, `"check.wrong"`, `"lease"`, `"claim.done"`, `"done"`, …) and
-/// the members it carries are present, no others. One visitor reads every reply;
-/// the nested gate, check, claim and code enums took one each (10 KB of wasm).
-/// Unknown members are refused, so that no message of another shape (an object on
+/// the members it carries are present, no others. [`Members`] reads every reply,
+/// where the nested gate, check, claim and code enums took a visitor each (10 KB of
+/// wasm). Unknown members are refused, so that no message of another shape (an object on
 /// an earlier version during a deploy) can read as a reply.
-#[derive(Default, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Default, Clone, PartialEq, Serialize)]
 struct WireReply {
     reply: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -903,6 +1030,16 @@ mod tests {
             r#"{"op":"idem_abandon","key":"i","now":1}"#,
             r#"{"op":"idem_abandon","key":"i","policy":{}}"#,
             r#"{"op":"hit","key":"ip","limit":10,"window":3600,"captcha_threshold":3,"now":5}"#,
+            // Members of the wrong type or range, and messages that are not objects.
+            r#"{"op":"unhit","key":"ip","window":-1,"now":6}"#,
+            r#"{"op":"unhit","key":"ip","window":3600.5,"now":6}"#,
+            r#"{"op":"lease","key":"k","limit":4294967296,"window":60,"now":7}"#,
+            r#"{"op":"lease","key":7,"limit":10,"window":60,"now":7}"#,
+            r#"{"op":"idem_finish","key":"i","body_sha256":"b","response":{"kid":"k1"}}"#,
+            r#"{"op":"idem_finish","key":"i","body_sha256":"b","response":"s"}"#,
+            r#"{"op":"idem_abandon","key":"i","extra":null}"#,
+            r#"["idem_abandon","i"]"#,
+            r#""idem_abandon""#,
         ] {
             assert!(serde_json::from_str::<StateOp>(text).is_err(), "{text}");
         }
@@ -1009,6 +1146,10 @@ mod tests {
             r#""done""#,
             r#"{"reply":"done","record":"approved"}"#,
             r#"{"check":{"record":"approved"}}"#,
+            r#"{"reply":"check.wrong","attempts_remaining":"2"}"#,
+            r#"{"reply":"lease","granted":4294967296,"retry_after":0}"#,
+            r#"{"reply":"claim.done","response":{"sealed":"s"}}"#,
+            r#"{"reply":"done","spare":null}"#,
         ] {
             assert!(serde_json::from_str::<StateReply>(text).is_err(), "{text}");
         }
