@@ -229,37 +229,42 @@ impl Members {
     }
 }
 
+/// A wire op or reply from `d`: its object's members read by `read`, and none left.
+fn read_members<'de, D: Deserializer<'de>, T>(
+    d: D,
+    read: fn(&mut Members) -> Result<T, MalformedOp>,
+) -> Result<T, D::Error> {
+    let whole = |value| {
+        let mut members = Members::of(value)?;
+        let read = read(&mut members)?;
+        members.end().map(|()| read)
+    };
+    whole(Value::deserialize(d)?).map_err(de::Error::custom)
+}
+
 impl<'de> Deserialize<'de> for WireOp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireOp, D::Error> {
-        WireOp::read(Value::deserialize(d)?).map_err(de::Error::custom)
+        read_members(d, WireOp::read)
     }
 }
 
 impl<'de> Deserialize<'de> for WireReply {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireReply, D::Error> {
-        WireReply::read(Value::deserialize(d)?).map_err(de::Error::custom)
-    }
-}
-
-impl WireReply {
-    fn read(value: Value) -> Result<WireReply, MalformedOp> {
-        let mut m = Members::of(value)?;
-        let reply = WireReply {
-            reply: m.text("reply")?.unwrap_or_default(),
-            retry_after: m.unsigned("retry_after")?,
-            attempts_remaining: m.count("attempts_remaining")?,
-            granted: m.count("granted")?,
-            response: m.sealed("response")?,
-        };
-        m.end()?;
-        Ok(reply)
+        read_members(d, |m| {
+            Ok(WireReply {
+                reply: m.text("reply")?.unwrap_or_default(),
+                retry_after: m.unsigned("retry_after")?,
+                attempts_remaining: m.count("attempts_remaining")?,
+                granted: m.count("granted")?,
+                response: m.sealed("response")?,
+            })
+        })
     }
 }
 
 impl WireOp {
-    fn read(value: Value) -> Result<WireOp, MalformedOp> {
-        let mut m = Members::of(value)?;
-        let op = WireOp {
+    fn read(m: &mut Members) -> Result<WireOp, MalformedOp> {
+        Ok(WireOp {
             op: m.text("op")?.unwrap_or_default(),
             destination: m.text("destination")?,
             code: m.text("code")?,
@@ -282,9 +287,7 @@ impl WireOp {
             window: m.unsigned("window")?,
             body_sha256: m.text("body_sha256")?,
             response: m.sealed("response")?,
-        };
-        m.end()?;
-        Ok(op)
+        })
     }
 
     fn set_policy(&mut self, policy: DestinationPolicy) {
