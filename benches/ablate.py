@@ -22,6 +22,8 @@ import shutil
 import subprocess
 import sys
 
+from wasm_breakdown import gz as gzipped
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TREE = ROOT / "target" / "ablate" / "tree"
 UNREACHED = 'return Reply::plain(404, serde_json::Value::Null, "ablated");'
@@ -117,8 +119,7 @@ def build():
     if run.returncode != 0:
         sys.exit(f"benches/ablate.py: the build failed:\n{run.stderr[-3000:]}")
     data = wasm.read_bytes()
-    gz = subprocess.run(["gzip", "-9c"], input=data, capture_output=True, check=True).stdout
-    return len(data), len(gz)
+    return len(data), gzipped(data)
 
 
 def main():

@@ -461,9 +461,9 @@ impl From<StateOp> for WireOp {
 /// The JSON of a [`StateReply`], flat like [`WireOp`]: `reply` names the answer
 /// (`"gate.closed"`, `"check.wrong"`, `"lease"`, `"claim.done"`, `"done"`, …) and
 /// the members it carries are present, no others. [`Members`] reads every reply,
-/// where the nested gate, check, claim and code enums took a visitor each (10 KB of
-/// wasm). Unknown members are refused, so that no message of another shape (an object on
-/// an earlier version during a deploy) can read as a reply.
+/// where the nested gate, check, claim and code enums took a visitor each (10 KB
+/// of wasm). Unknown members are refused, so that no message of another shape (an
+/// object on an earlier version during a deploy) can read as a reply.
 #[derive(Default, Clone, PartialEq, Serialize)]
 struct WireReply {
     reply: String,
