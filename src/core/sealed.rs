@@ -7,11 +7,30 @@
 //! sealed it. Wire form: base64url of `nonce(12) ‖ ciphertext ‖ tag(16)`.
 
 use crate::core::base64url;
+use crate::core::json::{need, FromMembers, Malformed, Members};
 use crate::core::keys::KeySet;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use serde::Serialize;
 
 const NONCE_LEN: usize = 12;
+
+/// A sealed record as stored: the id of the key set that sealed it (see
+/// [`KeySet`]), and the sealed text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sealed {
+    pub kid: String,
+    pub sealed: String,
+}
+
+impl FromMembers for Sealed {
+    fn read(m: &mut Members) -> Result<Sealed, Malformed> {
+        Ok(Sealed {
+            kid: need(m.text("kid")?)?,
+            sealed: need(m.text("sealed")?)?,
+        })
+    }
+}
 
 /// The associated data of a record: its type and its store key, length-prefixed.
 fn associated(kind: &str, key: &str) -> Vec<u8> {

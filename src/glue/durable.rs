@@ -9,8 +9,9 @@
 //! an alarm deletes everything once that instant has passed.
 
 use super::{http, settled, OpCounts, Records};
+use crate::core::json;
 use crate::policy::state::{apply, State, StateOp, StateReply};
-use crate::ports::kv::{from_json, Kv, StoreError};
+use crate::ports::kv::{Kv, StoreError};
 use std::cell::Cell;
 use std::rc::Rc;
 use worker::js_sys;
@@ -56,11 +57,11 @@ impl State for DurableState {
             .await
             .map_err(unavailable)?
             .unchecked_into();
-        // JSON text both ways, read by serde_json: one deserializer per message type.
+        // JSON text both ways; the reply is read member by member (`core::json`).
         match response.status() {
             200 => {
                 let text = http::text(response.text()).await.map_err(unavailable)?;
-                from_json::<StateReply>(&text).ok_or(StoreError::Unavailable)
+                json::read::<StateReply>(&text).map_err(|_| StoreError::Unavailable)
             }
             429 => Err(StoreError::Busy),
             _ => Err(StoreError::Unavailable),
@@ -176,7 +177,7 @@ impl VerificationState {
         let Some(op) = http::text(req.text())
             .await
             .ok()
-            .and_then(|text: String| from_json::<StateOp>(&text))
+            .and_then(|text: String| json::read::<StateOp>(&text).ok())
         else {
             return reply(400, "bad op");
         };

@@ -9,7 +9,8 @@
 //! them (NIST SP 800-63B): past the budget, every check and send for the
 //! destination is refused until the oldest failure leaves the window.
 
-use serde::{Deserialize, Serialize};
+use crate::core::json::{need, FromMembers, Malformed, Members};
+use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureBudget {
@@ -20,9 +21,17 @@ pub struct FailureBudget {
 }
 
 /// Times of the destination's recent failed checks, oldest first, at most `limit`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FailureRecord {
     times: Vec<u64>,
+}
+
+impl FromMembers for FailureRecord {
+    fn read(m: &mut Members) -> Result<FailureRecord, Malformed> {
+        Ok(FailureRecord {
+            times: need(m.numbers("times")?)?,
+        })
+    }
 }
 
 impl FailureRecord {
@@ -99,8 +108,9 @@ mod tests {
     use super::*;
     use crate::policy::record::DestinationRecord;
     use crate::policy::state::{apply, StateOp, StateReply};
+    use crate::policy::stored::get_json;
     use crate::ports::kv::memory::{block_on, MemoryKv};
-    use crate::ports::kv::{get_json, StoreError};
+    use crate::ports::kv::StoreError;
 
     const T0: u64 = 1_700_000_000;
     const BUDGET: FailureBudget = FailureBudget {

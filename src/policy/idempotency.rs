@@ -11,11 +11,12 @@
 //! isolate (two first requests that race in different locations can both send).
 
 use crate::core::base64url;
+use crate::core::json::{self, need, FromMembers, Malformed, Members};
 use crate::core::keys::KeyRing;
-use crate::core::sealed::{open, seal};
-use crate::ports::kv::{from_json, StoreError};
+use crate::core::sealed::{open, seal, Sealed};
+use crate::ports::kv::StoreError;
 use crate::ports::Entropy;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// How long a response is replayed.
@@ -26,29 +27,42 @@ pub fn valid_key(key: &str) -> bool {
     (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stored {
     pub status: u16,
     pub body: serde_json::Value,
 }
 
-/// A sealed first response ([`crate::core::sealed`]): it carries a
-/// `verification_id`, and no token may sit in a store readable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sealed {
-    pub kid: String,
-    pub sealed: String,
+impl FromMembers for Stored {
+    fn read(m: &mut Members) -> Result<Stored, Malformed> {
+        let status = need(m.count("status")?)?;
+        Ok(Stored {
+            status: u16::try_from(status).map_err(|_| Malformed)?,
+            body: need(m.value("body"))?,
+        })
+    }
 }
 
 /// The record of one key: the body's digest, and the first response once it is in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Record {
     body_sha256: String,
-    /// While no response is in: the first request is sending until then.
-    #[serde(default)]
+    /// While no response is in: the first request is sending until then (absent:
+    /// 0).
     pending_until: u64,
-    #[serde(default)]
+    /// The first response, sealed ([`crate::core::sealed`]): it carries a
+    /// `verification_id`, and no token may sit in a store readable.
     response: Option<Sealed>,
+}
+
+impl FromMembers for Record {
+    fn read(m: &mut Members) -> Result<Record, Malformed> {
+        Ok(Record {
+            body_sha256: need(m.text("body_sha256")?)?,
+            pending_until: m.unsigned("pending_until")?.unwrap_or_default(),
+            response: m.record("response")?,
+        })
+    }
 }
 
 /// What a request with this key finds.
@@ -137,7 +151,7 @@ pub fn open_response(ring: &KeyRing, at: &str, sealed: &Sealed) -> Option<Stored
     ring.by_kid(&sealed.kid)
         .and_then(|keys| open(keys, KIND, at, &sealed.sealed))
         .and_then(|plain| String::from_utf8(plain).ok())
-        .and_then(|text| from_json(&text))
+        .and_then(|text| json::read(&text).ok())
 }
 
 #[cfg(test)]

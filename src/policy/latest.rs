@@ -8,20 +8,14 @@
 use crate::core::destination::Destination;
 use crate::core::keys::KeyRing;
 use crate::core::purpose::Purpose;
-use crate::core::sealed::{open, seal};
+use crate::core::sealed::{open, seal, Sealed};
 
 /// The sealed records' type (their associated data, with their key).
 const KIND: &str = "latest";
 use crate::core::token::UntrustedToken;
-use crate::ports::kv::{get_json, put_json, Kv, StoreError};
+use crate::policy::stored::{get_json, put_json};
+use crate::ports::kv::{Kv, StoreError};
 use crate::ports::Entropy;
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize)]
-struct Record {
-    kid: String,
-    sealed: String,
-}
 
 fn key(ring: &KeyRing, destination: &Destination, purpose: Purpose) -> String {
     let id = format!("{}\0{}", destination.canonical(), purpose.as_str());
@@ -42,7 +36,7 @@ pub async fn remember<K: Kv, E: Entropy>(
         .map_err(|_| StoreError::Unavailable)?;
     let keys = ring.active();
     let at = key(ring, destination, purpose);
-    let record = Record {
+    let record = Sealed {
         kid: keys.kid().to_owned(),
         sealed: seal(keys, nonce, KIND, &at, verification_id.as_bytes()),
     };
@@ -57,7 +51,7 @@ pub async fn recall<K: Kv>(
     purpose: Purpose,
 ) -> Result<Option<String>, StoreError> {
     let at = key(ring, destination, purpose);
-    let record: Option<Record> = get_json(kv, &at).await?;
+    let record: Option<Sealed> = get_json(kv, &at).await?;
     Ok(record.and_then(|r| {
         let keys = ring.by_kid(&r.kid)?;
         String::from_utf8(open(keys, KIND, &at, &r.sealed)?).ok()

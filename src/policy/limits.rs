@@ -8,8 +8,9 @@
 //! destination whose failure budget is spent (see [`crate::policy::attempts`]) gets no new
 //! code until its window passes.
 
+use crate::core::json::{need, FromMembers, Malformed, Members};
 use crate::policy::attempts::FailureBudget;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub const HOUR: u64 = 3600;
 pub const DAY: u64 = 86_400;
@@ -25,10 +26,19 @@ pub struct DestinationPolicy {
 }
 
 /// A fixed window: `start` is a multiple of the window length.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Window {
     start: u64,
     count: u32,
+}
+
+impl FromMembers for Window {
+    fn read(m: &mut Members) -> Result<Window, Malformed> {
+        Ok(Window {
+            start: need(m.unsigned("start")?)?,
+            count: need(m.count("count")?)?,
+        })
+    }
 }
 
 impl Window {
@@ -112,8 +122,9 @@ mod tests {
     use super::*;
     use crate::policy::record::DestinationRecord;
     use crate::policy::state::{apply, StateOp, StateReply};
+    use crate::policy::stored::get_json;
     use crate::ports::kv::memory::{block_on, MemoryKv};
-    use crate::ports::kv::{get_json, StoreError};
+    use crate::ports::kv::StoreError;
 
     pub const POLICY: DestinationPolicy = DestinationPolicy {
         cooldown: 60,

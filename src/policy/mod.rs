@@ -21,3 +21,4 @@ pub mod pumping;
 pub mod record;
 pub mod serial;
 pub mod state;
+pub mod stored;

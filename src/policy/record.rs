@@ -7,13 +7,13 @@
 //! one of these methods and stores the result, in KV or in the destination's
 //! Durable Object.
 
+use crate::core::json::{need, FromMembers, Malformed, Members};
 use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus, FailureRecord};
 use crate::policy::limits::{CaptchaRule, DestinationPolicy, Gate, Window, DAY, HOUR};
-use crate::ports::kv::{object, objects};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The state of one code sent to the destination, until it expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CodeState {
     /// base64url of the verification's jti.
     id: String,
@@ -21,23 +21,44 @@ pub struct CodeState {
     failed: u32,
     consumed: bool,
     expires_at: u64,
-    #[serde(default)]
+    /// Absent in records written before cancellation existed.
     canceled: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+impl FromMembers for CodeState {
+    fn read(m: &mut Members) -> Result<CodeState, Malformed> {
+        Ok(CodeState {
+            id: need(m.text("id")?)?,
+            failed: need(m.count("failed")?)?,
+            consumed: need(m.flag("consumed")?)?,
+            expires_at: need(m.unsigned("expires_at")?)?,
+            canceled: m.flag("canceled")?.unwrap_or_default(),
+        })
+    }
+}
+
+/// Every member may be absent (read as its default); a member of the wrong shape
+/// makes the record unreadable, which counts as absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DestinationRecord {
     /// No send before this instant.
-    #[serde(default)]
     cooldown_until: u64,
-    #[serde(default, deserialize_with = "object")]
     hour: Window,
-    #[serde(default, deserialize_with = "object")]
     day: Window,
-    #[serde(default, deserialize_with = "object")]
     failures: FailureRecord,
-    #[serde(default, deserialize_with = "objects")]
     codes: Vec<CodeState>,
+}
+
+impl FromMembers for DestinationRecord {
+    fn read(m: &mut Members) -> Result<DestinationRecord, Malformed> {
+        Ok(DestinationRecord {
+            cooldown_until: m.unsigned("cooldown_until")?.unwrap_or_default(),
+            hour: m.record("hour")?.unwrap_or_default(),
+            day: m.record("day")?.unwrap_or_default(),
+            failures: m.record("failures")?.unwrap_or_default(),
+            codes: m.records("codes")?.unwrap_or_default(),
+        })
+    }
 }
 
 impl DestinationRecord {

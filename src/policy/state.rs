@@ -8,21 +8,22 @@
 //! own storage, one op at a time. Budget leases ([`StateOp::Lease`]) always go to a
 //! Durable Object: KV cannot count a cap exactly.
 
+use crate::core::json::{need, FromMembers, Malformed, Members};
+use crate::core::sealed::Sealed;
 use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus, FailureBudget};
 use crate::policy::budget::{self, Lease};
-use crate::policy::idempotency::{self, Claim, Sealed};
+use crate::policy::idempotency::{self, Claim};
 use crate::policy::limits::CaptchaRule;
 use crate::policy::limits::{DestinationPolicy, Gate, Window};
 use crate::policy::record::DestinationRecord;
 use crate::policy::serial::{self, KeyLocks};
-use crate::ports::kv::{get_json, put_json, Kv, StoreError};
+use crate::policy::stored::{get_json, put_json};
+use crate::ports::kv::{Kv, StoreError};
 use crate::ports::Transport;
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "WireOp", try_from = "WireOp")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "WireOp")]
 pub enum StateOp {
     /// Reserve a send to a destination and register its code (`code`: the jti).
     Send {
@@ -86,8 +87,8 @@ pub enum StateOp {
     IdemAbandon { key: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "WireReply", try_from = "WireReply")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "WireReply")]
 pub enum StateReply {
     Gate { gate: Gate },
     Check { record: CheckRecord },
@@ -154,116 +155,8 @@ struct WireOp {
     response: Option<Sealed>,
 }
 
-/// A member a wire op or reply's kind needs.
-fn need<T>(member: Option<T>) -> Result<T, MalformedOp> {
-    member.ok_or(MalformedOp)
-}
-
-/// The members of a wire op or reply, read one by one (`null` reads as absent, as
-/// serde reads an `Option`) and counted: a member not read by the end is one no
-/// kind has, and refused. The object is parsed as a `Value`, whose parser the
-/// module has anyway: derived visitors for the two flat structs took 5 KB of wasm.
-struct Members {
-    map: Map<String, Value>,
-    read: usize,
-}
-
-impl Members {
-    fn of(value: Value) -> Result<Members, MalformedOp> {
-        match value {
-            Value::Object(map) => Ok(Members { map, read: 0 }),
-            _ => Err(MalformedOp),
-        }
-    }
-
-    fn take(&mut self, name: &str) -> Option<Value> {
-        let value = self.map.get_mut(name)?;
-        self.read += 1;
-        Some(value.take()).filter(|value| !value.is_null())
-    }
-
-    fn unsigned(&mut self, name: &str) -> Result<Option<u64>, MalformedOp> {
-        self.take(name)
-            .map(|value| value.as_u64().ok_or(MalformedOp))
-            .transpose()
-    }
-
-    fn count(&mut self, name: &str) -> Result<Option<u32>, MalformedOp> {
-        self.unsigned(name)?
-            .map(|n| u32::try_from(n).map_err(|_| MalformedOp))
-            .transpose()
-    }
-
-    fn flag(&mut self, name: &str) -> Result<Option<bool>, MalformedOp> {
-        self.take(name)
-            .map(|value| value.as_bool().ok_or(MalformedOp))
-            .transpose()
-    }
-
-    fn text(&mut self, name: &str) -> Result<Option<String>, MalformedOp> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text)),
-            Some(_) => Err(MalformedOp),
-        }
-    }
-
-    /// A sealed response: `kid` and `sealed`, other members ignored (as its
-    /// derived reader, for stored records, ignores them).
-    fn sealed(&mut self, name: &str) -> Result<Option<Sealed>, MalformedOp> {
-        self.take(name)
-            .map(|value| {
-                let mut inner = Members::of(value)?;
-                Ok(Sealed {
-                    kid: need(inner.text("kid")?)?,
-                    sealed: need(inner.text("sealed")?)?,
-                })
-            })
-            .transpose()
-    }
-
-    fn end(self) -> Result<(), MalformedOp> {
-        (self.read == self.map.len())
-            .then_some(())
-            .ok_or(MalformedOp)
-    }
-}
-
-/// A wire op or reply from `d`: its object's members read by `read`, and none left.
-fn read_members<'de, D: Deserializer<'de>, T>(
-    d: D,
-    read: fn(&mut Members) -> Result<T, MalformedOp>,
-) -> Result<T, D::Error> {
-    let whole = |value| {
-        let mut members = Members::of(value)?;
-        let read = read(&mut members)?;
-        members.end().map(|()| read)
-    };
-    whole(Value::deserialize(d)?).map_err(de::Error::custom)
-}
-
-impl<'de> Deserialize<'de> for WireOp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireOp, D::Error> {
-        read_members(d, WireOp::read)
-    }
-}
-
-impl<'de> Deserialize<'de> for WireReply {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WireReply, D::Error> {
-        read_members(d, |m| {
-            Ok(WireReply {
-                reply: m.text("reply")?.unwrap_or_default(),
-                retry_after: m.unsigned("retry_after")?,
-                attempts_remaining: m.count("attempts_remaining")?,
-                granted: m.count("granted")?,
-                response: m.sealed("response")?,
-            })
-        })
-    }
-}
-
-impl WireOp {
-    fn read(m: &mut Members) -> Result<WireOp, MalformedOp> {
+impl FromMembers for WireOp {
+    fn read(m: &mut Members) -> Result<WireOp, Malformed> {
         Ok(WireOp {
             op: m.text("op")?.unwrap_or_default(),
             destination: m.text("destination")?,
@@ -286,10 +179,42 @@ impl WireOp {
             limit: m.count("limit")?,
             window: m.unsigned("window")?,
             body_sha256: m.text("body_sha256")?,
-            response: m.sealed("response")?,
+            response: m.record("response")?,
         })
     }
+}
 
+impl FromMembers for WireReply {
+    fn read(m: &mut Members) -> Result<WireReply, Malformed> {
+        Ok(WireReply {
+            reply: m.text("reply")?.unwrap_or_default(),
+            retry_after: m.unsigned("retry_after")?,
+            attempts_remaining: m.count("attempts_remaining")?,
+            granted: m.count("granted")?,
+            response: m.record("response")?,
+        })
+    }
+}
+
+/// A wire op: its members read, none left, and their kind's needs met.
+impl FromMembers for StateOp {
+    fn read(m: &mut Members) -> Result<StateOp, Malformed> {
+        let wire = WireOp::read(m)?;
+        m.all_read()?;
+        StateOp::try_from(wire)
+    }
+}
+
+/// A wire reply: as a wire op.
+impl FromMembers for StateReply {
+    fn read(m: &mut Members) -> Result<StateReply, Malformed> {
+        let wire = WireReply::read(m)?;
+        m.all_read()?;
+        StateReply::try_from(wire)
+    }
+}
+
+impl WireOp {
     fn set_policy(&mut self, policy: DestinationPolicy) {
         self.cooldown = Some(policy.cooldown);
         self.per_hour = Some(policy.per_hour);
@@ -307,14 +232,14 @@ impl WireOp {
         self.captcha_passed = captcha.map(|c| c.passed);
     }
 
-    fn failure_budget(&self) -> Result<FailureBudget, MalformedOp> {
+    fn failure_budget(&self) -> Result<FailureBudget, Malformed> {
         Ok(FailureBudget {
             limit: need(self.failure_limit)?,
             window: need(self.failure_window)?,
         })
     }
 
-    fn policy(&self) -> Result<DestinationPolicy, MalformedOp> {
+    fn policy(&self) -> Result<DestinationPolicy, Malformed> {
         Ok(DestinationPolicy {
             cooldown: need(self.cooldown)?,
             per_hour: need(self.per_hour)?,
@@ -323,11 +248,11 @@ impl WireOp {
         })
     }
 
-    fn captcha(&self) -> Result<Option<CaptchaRule>, MalformedOp> {
+    fn captcha(&self) -> Result<Option<CaptchaRule>, Malformed> {
         match (self.captcha_threshold, self.captcha_passed) {
             (Some(threshold), Some(passed)) => Ok(Some(CaptchaRule { threshold, passed })),
             (None, None) => Ok(None),
-            _ => Err(MalformedOp),
+            _ => Err(Malformed),
         }
     }
 }
@@ -531,9 +456,9 @@ impl From<StateReply> for WireReply {
 }
 
 impl TryFrom<WireReply> for StateReply {
-    type Error = MalformedOp;
+    type Error = Malformed;
 
-    fn try_from(w: WireReply) -> Result<StateReply, MalformedOp> {
+    fn try_from(w: WireReply) -> Result<StateReply, Malformed> {
         let gate = |gate| StateReply::Gate { gate };
         let check = |record| StateReply::Check { record };
         let claim = |claim| StateReply::Claim { claim };
@@ -571,30 +496,19 @@ impl TryFrom<WireReply> for StateReply {
             "code.exhausted" => code(CodeStatus::Exhausted),
             "code.canceled" => code(CodeStatus::Canceled),
             "done" => StateReply::Done,
-            _ => return Err(MalformedOp),
+            _ => return Err(Malformed),
         };
         // No member the answer does not carry.
         (WireReply::from(reply.clone()) == w)
             .then_some(reply)
-            .ok_or(MalformedOp)
-    }
-}
-
-/// A wire op or reply that lacks a field its kind needs, names no kind, or
-/// carries two.
-#[derive(Debug)]
-pub struct MalformedOp;
-
-impl std::fmt::Display for MalformedOp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("malformed state op or reply")
+            .ok_or(Malformed)
     }
 }
 
 impl TryFrom<WireOp> for StateOp {
-    type Error = MalformedOp;
+    type Error = Malformed;
 
-    fn try_from(w: WireOp) -> Result<StateOp, MalformedOp> {
+    fn try_from(w: WireOp) -> Result<StateOp, Malformed> {
         let sent = w.clone();
         let (policy, budget, captcha) = (w.policy(), w.failure_budget(), w.captcha());
         let op = match w.op.as_str() {
@@ -662,12 +576,12 @@ impl TryFrom<WireOp> for StateOp {
                 response: need(w.response)?,
             },
             "idem_abandon" => StateOp::IdemAbandon { key: need(w.key)? },
-            _ => return Err(MalformedOp),
+            _ => return Err(Malformed),
         };
         // No member the op does not carry.
         (WireOp::from(op.clone()) == sent)
             .then_some(op)
-            .ok_or(MalformedOp)
+            .ok_or(Malformed)
     }
 }
 
@@ -692,10 +606,7 @@ impl StateOp {
 
 /// Loads a record (absent or unreadable: a fresh one; it was ours, and a changed
 /// shape after an upgrade must not lock anyone out or in).
-async fn load<K: Kv, T: serde::de::DeserializeOwned + Default>(
-    kv: &K,
-    key: &str,
-) -> Result<T, StoreError> {
+async fn load<K: Kv, T: FromMembers + Default>(kv: &K, key: &str) -> Result<T, StoreError> {
     Ok(get_json(kv, key).await?.unwrap_or_default())
 }
 
@@ -898,7 +809,7 @@ mod tests {
             now: 1,
         };
         let text = serde_json::to_string(&op).unwrap();
-        assert_eq!(serde_json::from_str::<StateOp>(&text).unwrap(), op);
+        assert_eq!(crate::core::json::read::<StateOp>(&text).unwrap(), op);
         assert_eq!(op.routing_key(), "c:ip:abc");
         let lease = StateOp::Lease {
             key: "day:sms".into(),
@@ -927,7 +838,7 @@ mod tests {
         };
         let text = serde_json::to_string(&reply).unwrap();
         assert_eq!(text, r#"{"reply":"gate.closed","retry_after":5}"#);
-        assert_eq!(serde_json::from_str::<StateReply>(&text).unwrap(), reply);
+        assert_eq!(crate::core::json::read::<StateReply>(&text).unwrap(), reply);
     }
 
     /// Every kind of op crosses to the Durable Object and back unchanged, as one
@@ -1018,7 +929,7 @@ mod tests {
         for op in ops {
             let text = serde_json::to_string(&op).unwrap();
             assert_eq!(
-                serde_json::from_str::<StateOp>(&text).unwrap(),
+                crate::core::json::read::<StateOp>(&text).unwrap(),
                 op,
                 "{text}"
             );
@@ -1044,7 +955,7 @@ mod tests {
             r#"["idem_abandon","i"]"#,
             r#""idem_abandon""#,
         ] {
-            assert!(serde_json::from_str::<StateOp>(text).is_err(), "{text}");
+            assert!(crate::core::json::read::<StateOp>(text).is_err(), "{text}");
         }
         let hit = serde_json::to_string(&StateOp::Unhit {
             key: "ip".into(),
@@ -1131,7 +1042,7 @@ mod tests {
         for reply in replies.into_iter().chain(unit_kinds) {
             let text = serde_json::to_string(&reply).unwrap();
             assert_eq!(
-                serde_json::from_str::<StateReply>(&text).unwrap(),
+                crate::core::json::read::<StateReply>(&text).unwrap(),
                 reply,
                 "{text}"
             );
@@ -1154,7 +1065,10 @@ mod tests {
             r#"{"reply":"claim.done","response":{"sealed":"s"}}"#,
             r#"{"reply":"done","spare":null}"#,
         ] {
-            assert!(serde_json::from_str::<StateReply>(text).is_err(), "{text}");
+            assert!(
+                crate::core::json::read::<StateReply>(text).is_err(),
+                "{text}"
+            );
         }
     }
 }

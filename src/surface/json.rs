@@ -17,26 +17,26 @@ pub struct Fields {
     members: Vec<(String, Value)>,
 }
 
-struct Members(Vec<(String, Value)>);
+struct InOrder(Vec<(String, Value)>);
 
-impl<'de> Deserialize<'de> for Members {
+impl<'de> Deserialize<'de> for InOrder {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MembersVisitor;
-        impl<'de> Visitor<'de> for MembersVisitor {
-            type Value = Members;
+        struct InOrderVisitor;
+        impl<'de> Visitor<'de> for InOrderVisitor {
+            type Value = InOrder;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InOrder, A::Error> {
                 let mut members = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     let value = map.next_value::<Value>()?;
                     members.push((key, value));
                 }
-                Ok(Members(members))
+                Ok(InOrder(members))
             }
         }
-        deserializer.deserialize_map(MembersVisitor)
+        deserializer.deserialize_map(InOrderVisitor)
     }
 }
 
@@ -87,7 +87,7 @@ impl Fields {
     pub fn parse(body: &[u8]) -> Result<Fields, ApiError> {
         // From text, like every other JSON the worker reads: one serde_json reader
         // in the module instead of two (~6 KB).
-        let Members(members) = std::str::from_utf8(body)
+        let InOrder(members) = std::str::from_utf8(body)
             .ok()
             .and_then(|text| serde_json::from_str(text).ok())
             .ok_or(ApiError::InvalidRequest {
