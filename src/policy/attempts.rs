@@ -108,8 +108,9 @@ mod tests {
     use super::*;
     use crate::policy::record::DestinationRecord;
     use crate::policy::state::{apply, StateOp, StateReply};
-    use crate::policy::stored::get_json;
+    use crate::policy::stored;
     use crate::ports::kv::memory::{block_on, MemoryKv};
+    use crate::ports::kv::Kv;
     use crate::ports::kv::StoreError;
 
     const T0: u64 = 1_700_000_000;
@@ -149,7 +150,7 @@ mod tests {
     }
 
     fn failures(kv: &MemoryKv) -> FailureRecord {
-        let record: DestinationRecord = block_on(get_json(kv, "d:d")).unwrap().unwrap();
+        let record: DestinationRecord = stored::read(block_on(kv.get("d:d")).unwrap()).unwrap();
         record.failures().clone()
     }
 

@@ -13,7 +13,7 @@ use crate::core::sealed::{open, seal, Sealed};
 /// The sealed records' type (their associated data, with their key).
 const KIND: &str = "latest";
 use crate::core::token::UntrustedToken;
-use crate::policy::stored::{get_json, put_json};
+use crate::policy::stored::{self, put_json};
 use crate::ports::kv::{Kv, StoreError};
 use crate::ports::Entropy;
 
@@ -51,7 +51,7 @@ pub async fn recall<K: Kv>(
     purpose: Purpose,
 ) -> Result<Option<String>, StoreError> {
     let at = key(ring, destination, purpose);
-    let record: Option<Sealed> = get_json(kv, &at).await?;
+    let record: Option<Sealed> = stored::read(kv.get(&at).await?);
     Ok(record.and_then(|r| {
         let keys = ring.by_kid(&r.kid)?;
         String::from_utf8(open(keys, KIND, &at, &r.sealed)?).ok()

@@ -122,8 +122,9 @@ mod tests {
     use super::*;
     use crate::policy::record::DestinationRecord;
     use crate::policy::state::{apply, StateOp, StateReply};
-    use crate::policy::stored::get_json;
+    use crate::policy::stored;
     use crate::ports::kv::memory::{block_on, MemoryKv};
+    use crate::ports::kv::Kv;
     use crate::ports::kv::StoreError;
 
     pub const POLICY: DestinationPolicy = DestinationPolicy {
@@ -175,16 +176,14 @@ mod tests {
     }
 
     fn count(kv: &MemoryKv, ip: &str, now: u64) -> u32 {
-        let w: Window = block_on(get_json(kv, &format!("c:{ip}")))
-            .unwrap()
-            .unwrap_or_default();
+        let w: Window =
+            stored::read(block_on(kv.get(&format!("c:{ip}"))).unwrap()).unwrap_or_default();
         w.count_at(now, HOUR)
     }
 
     fn sends_this_hour(kv: &MemoryKv, dest: &str, now: u64) -> u32 {
-        let r: DestinationRecord = block_on(get_json(kv, &format!("d:{dest}")))
-            .unwrap()
-            .unwrap_or_default();
+        let r: DestinationRecord =
+            stored::read(block_on(kv.get(&format!("d:{dest}"))).unwrap()).unwrap_or_default();
         r.sends_this_hour(now)
     }
 

@@ -17,7 +17,7 @@ use crate::policy::limits::CaptchaRule;
 use crate::policy::limits::{DestinationPolicy, Gate, Window};
 use crate::policy::record::DestinationRecord;
 use crate::policy::serial::{self, KeyLocks};
-use crate::policy::stored::{get_json, put_json};
+use crate::policy::stored::{self, put_json};
 use crate::ports::kv::{Kv, StoreError};
 use crate::ports::Transport;
 use serde::Serialize;
@@ -604,10 +604,10 @@ impl StateOp {
     }
 }
 
-/// Loads a record (absent or unreadable: a fresh one; it was ours, and a changed
-/// shape after an upgrade must not lock anyone out or in).
-async fn load<K: Kv, T: FromMembers + Default>(kv: &K, key: &str) -> Result<T, StoreError> {
-    Ok(get_json(kv, key).await?.unwrap_or_default())
+/// A record from what the store gave back (absent or unreadable: a fresh one; it
+/// was ours, and a changed shape after an upgrade must not lock anyone out or in).
+fn fresh_or<T: FromMembers + Default>(stored: Option<String>) -> T {
+    stored::read(stored).unwrap_or_default()
 }
 
 /// Carries out one op over `kv`: one read, and one write when something changed.
@@ -622,7 +622,7 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
             now,
             ..
         } => {
-            let mut record: DestinationRecord = load(kv, &key).await?;
+            let mut record: DestinationRecord = fresh_or(kv.get(&key).await?);
             let gate = record.reserve(policy, code, *expires_at, *captcha, *now);
             if gate == Gate::Open {
                 let ttl = record.ttl(policy.failure_budget.window, *now);
@@ -637,14 +637,14 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
             now,
             ..
         } => {
-            let mut record: DestinationRecord = load(kv, &key).await?;
+            let mut record: DestinationRecord = fresh_or(kv.get(&key).await?);
             record.release(code, *uncount, *now);
             let ttl = record.ttl(policy.failure_budget.window, *now);
             put_json(kv, &key, &record, ttl).await?;
             StateReply::Done
         }
         StateOp::Check { check, now } => {
-            let mut record: DestinationRecord = load(kv, &key).await?;
+            let mut record: DestinationRecord = fresh_or(kv.get(&key).await?);
             let (result, changed) = record.check(check, *now);
             if changed {
                 let ttl = record.ttl(check.budget.window, *now);
@@ -661,7 +661,7 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
             now,
             ..
         } => {
-            let mut record: DestinationRecord = load(kv, &key).await?;
+            let mut record: DestinationRecord = fresh_or(kv.get(&key).await?);
             let status = if *cancel {
                 let (status, changed) = record.cancel(code, *max_attempts, *expires_at, *now);
                 if changed {
@@ -681,7 +681,7 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
             now,
             ..
         } => {
-            let mut counter: Window = load(kv, &key).await?;
+            let mut counter: Window = fresh_or(kv.get(&key).await?);
             let gate = counter.hit(*limit, *window, *captcha, *now);
             if gate == Gate::Open {
                 put_json(kv, &key, &counter, Window::remaining(*now, *window)).await?;
@@ -689,7 +689,7 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
             StateReply::Gate { gate }
         }
         StateOp::Unhit { window, now, .. } => {
-            let counter: Window = load(kv, &key).await?;
+            let counter: Window = fresh_or(kv.get(&key).await?);
             let counter = counter.remove(*now, *window);
             put_json(kv, &key, &counter, Window::remaining(*now, *window)).await?;
             StateReply::Done
@@ -697,7 +697,7 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
         StateOp::Lease {
             limit, window, now, ..
         } => {
-            let mut granted: Window = load(kv, &key).await?;
+            let mut granted: Window = fresh_or(kv.get(&key).await?);
             let lease = budget::grant(&mut granted, *limit, *window, *now);
             if lease.granted > 0 {
                 put_json(kv, &key, &granted, Window::remaining(*now, *window)).await?;
@@ -707,7 +707,7 @@ pub async fn apply<K: Kv>(kv: &K, op: &StateOp) -> Result<StateReply, StoreError
         StateOp::IdemClaim {
             body_sha256, now, ..
         } => {
-            let record: Option<idempotency::Record> = get_json(kv, &key).await?;
+            let record: Option<idempotency::Record> = stored::read(kv.get(&key).await?);
             let (claim, write) = idempotency::claim(record, body_sha256, *now);
             if let Some(record) = write {
                 put_json(kv, &key, &record, idempotency::PENDING).await?;

@@ -5,20 +5,33 @@
 
 use crate::core::json::{self, FromMembers};
 use crate::ports::kv::{Kv, StoreError, MIN_TTL};
+use std::future::Future;
 
-/// Reads a record; `None` when it is absent or does not read.
-pub async fn get_json<K: Kv, T: FromMembers>(kv: &K, key: &str) -> Result<Option<T>, StoreError> {
-    Ok(kv.get(key).await?.and_then(|text| json::read(&text).ok()))
+/// A record from what the store's `get` gave back; `None` when it is absent or does
+/// not read. Callers await `get` themselves and pass its text here, so that no
+/// async function has a copy per record type.
+pub fn read<T: FromMembers>(stored: Option<String>) -> Option<T> {
+    json::read(&stored?).ok()
 }
 
-/// Writes a record with a TTL in seconds (at least KV's [`MIN_TTL`]).
-pub async fn put_json<K: Kv, T: serde::Serialize>(
-    kv: &K,
-    key: &str,
+/// Writes a record with a TTL in seconds (at least KV's [`MIN_TTL`]). The record
+/// becomes text here; the write is one async function for every record type.
+pub fn put_json<'a, K: Kv, T: serde::Serialize>(
+    kv: &'a K,
+    key: &'a str,
     value: &T,
     ttl: u64,
+) -> impl Future<Output = Result<(), StoreError>> + 'a {
+    put_text(kv, key, serde_json::to_string(value), ttl)
+}
+
+async fn put_text<K: Kv>(
+    kv: &K,
+    key: &str,
+    text: serde_json::Result<String>,
+    ttl: u64,
 ) -> Result<(), StoreError> {
-    let text = serde_json::to_string(value).map_err(|_| StoreError::Unavailable)?;
+    let text = text.map_err(|_| StoreError::Unavailable)?;
     kv.put(key, &text, ttl.max(MIN_TTL)).await
 }
 
