@@ -9,12 +9,7 @@ elsewhere stays):
 - the `worker` crate's panic hook, with std's default hook inside it: the build's
   `-Cpanic=immediate-abort` traps at the panic and calls no hook;
 - the futures of wasm-streams' adapters (a Rust stream handed to JS), made only
-  by the methods whose exports strip-exports.py drops;
-- serde's text for a float in an error ("floating point `1.0`"): serde_json's
-  errors write a float with zmij before they fall back to serde's text for the
-  other kinds; and std's float formatting (`<f64 as Display>`, with its Grisu and
-  Dragon tables, about 9 KB), whose only use was that text. Nothing of ours
-  formats a float: one that did would trap, so the end-to-end tests would see it.
+  by the methods whose exports strip-exports.py drops.
 A call would trap at once, as a panic does.
 
 usage: stub-functions.py IN OUT"""
@@ -30,8 +25,6 @@ DEAD = re.compile(
     rf"^<std{HASH}::panicking::default_hook as "
     rf"|^<?worker{HASH}::init::init::\{{closure#0\}}( as |$)"
     rf"|wasm_streams{HASH}::(readable|writable)::into_underlying_(byte_source|source|sink)::IntoUnderlying"
-    rf"|^<serde_core{HASH}::de::WithDecimalPoint as "
-    rf"|^<f64 as core{HASH}::fmt::Display>::fmt"
 )
 VERBOSE = bool(os.environ.get("STUB_FUNCTIONS_VERBOSE"))
 TRAP = bytes([0x00, 0x00, 0x0B])  # no locals; unreachable; end

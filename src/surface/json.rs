@@ -7,7 +7,7 @@
 
 use crate::core::percent::percent_decode;
 use crate::service::error::ApiError;
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
@@ -22,6 +22,14 @@ struct InOrder(Vec<(String, Value)>);
 impl<'de> Deserialize<'de> for InOrder {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct InOrderVisitor;
+        /// Anything but an object. Every kind of value serde_json hands a visitor
+        /// is refused here with one plain message, and the body is read with
+        /// `deserialize_any`: serde's type-error path (`invalid_type`, its
+        /// `Unexpected` text and the float formatting behind it) is then never
+        /// reached, and leaves the module. Callers only see that it failed.
+        fn not_an_object<E: de::Error, T>() -> Result<T, E> {
+            Err(E::custom("not an object"))
+        }
         impl<'de> Visitor<'de> for InOrderVisitor {
             type Value = InOrder;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -35,8 +43,29 @@ impl<'de> Deserialize<'de> for InOrder {
                 }
                 Ok(InOrder(members))
             }
+            fn visit_unit<E: de::Error>(self) -> Result<InOrder, E> {
+                not_an_object()
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<InOrder, E> {
+                not_an_object()
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<InOrder, E> {
+                not_an_object()
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<InOrder, E> {
+                not_an_object()
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<InOrder, E> {
+                not_an_object()
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<InOrder, E> {
+                not_an_object()
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<InOrder, A::Error> {
+                not_an_object()
+            }
         }
-        deserializer.deserialize_map(InOrderVisitor)
+        deserializer.deserialize_any(InOrderVisitor)
     }
 }
 
@@ -222,7 +251,16 @@ mod tests {
             (r#"{"to":"a@b.co\r\nBcc: x@y.z"}"#, Some(Some("to"))),
             (r#"{"to":"a@b.co\u0000"}"#, Some(Some("to"))),
             (r#"{"to":"a@b.co","bad\nname":1}"#, Some(None)),
+            // Every kind of value that is not an object.
             (r#"["to"]"#, Some(None)),
+            ("[]", Some(None)),
+            ("null", Some(None)),
+            ("true", Some(None)),
+            ("7", Some(None)),
+            ("-7", Some(None)),
+            ("7.5", Some(None)),
+            (r#""to""#, Some(None)),
+            (r#""a\nb""#, Some(None)),
             (r#"{"to":"a@b.co""#, Some(None)),
             (r#"{"to":"a@b.co"} {}"#, Some(None)),
             ("", Some(None)),
