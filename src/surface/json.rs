@@ -17,18 +17,19 @@ pub struct Fields {
     members: Vec<(String, Value)>,
 }
 
-struct InOrder(Vec<(String, Value)>);
+/// The members in order, or `None` for a value that is not an object.
+struct InOrder(Option<Vec<(String, Value)>>);
 
 impl<'de> Deserialize<'de> for InOrder {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct InOrderVisitor;
-        /// Anything but an object. Every kind of value serde_json hands a visitor
-        /// is refused here with one plain message, and the body is read with
-        /// `deserialize_any`: serde's type-error path (`invalid_type`, its
-        /// `Unexpected` text and the float formatting behind it) is then never
-        /// reached, and leaves the module. Callers only see that it failed.
-        fn not_an_object<E: de::Error, T>() -> Result<T, E> {
-            Err(E::custom("not an object"))
+        /// Anything but an object: every other kind of value serde_json hands a
+        /// visitor reads as `None` here, and the body is read with
+        /// `deserialize_any`. serde's type-error path (`invalid_type`, its
+        /// `Unexpected` text and the float formatting behind it) and the building
+        /// of an error message are then never reached, and leave the module.
+        fn not_an_object<E>() -> Result<InOrder, E> {
+            Ok(InOrder(None))
         }
         impl<'de> Visitor<'de> for InOrderVisitor {
             type Value = InOrder;
@@ -41,7 +42,7 @@ impl<'de> Deserialize<'de> for InOrder {
                     let value = map.next_value::<Value>()?;
                     members.push((key, value));
                 }
-                Ok(InOrder(members))
+                Ok(InOrder(Some(members)))
             }
             fn visit_unit<E: de::Error>(self) -> Result<InOrder, E> {
                 not_an_object()
@@ -116,9 +117,10 @@ impl Fields {
     pub fn parse(body: &[u8]) -> Result<Fields, ApiError> {
         // From text, like every other JSON the worker reads: one serde_json reader
         // in the module instead of two (~6 KB).
-        let InOrder(members) = std::str::from_utf8(body)
+        let members = std::str::from_utf8(body)
             .ok()
             .and_then(|text| serde_json::from_str(text).ok())
+            .and_then(|InOrder(members)| members)
             .ok_or(ApiError::InvalidRequest {
                 field: None,
                 message: "The body must be a single valid JSON object.",
