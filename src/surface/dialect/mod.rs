@@ -149,10 +149,11 @@ pub fn read_fields<T>(
     log: &impl Transport,
     route: DialectRoute,
     read: impl FnOnce(&mut Fields) -> Result<T, ApiError>,
-    reply: impl Fn(ApiError) -> Reply,
+    reply: impl FnOnce(ApiError) -> Reply,
 ) -> Result<T, Reply> {
-    let mut fields = Fields::parse(body).map_err(&reply)?;
-    let value = read(&mut fields).map_err(&reply)?;
+    // One place where a failure becomes the reply: `reply` is inlined at each call.
+    let read = Fields::parse(body).and_then(|mut fields| Ok((read(&mut fields)?, fields)));
+    let (value, fields) = read.map_err(reply)?;
     if let Some(line) = ignored_fields_line(fields, route) {
         log.console(&line);
     }
