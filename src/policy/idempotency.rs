@@ -27,10 +27,12 @@ pub fn valid_key(key: &str) -> bool {
     (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// A first response as sealed: its status and JSON body (sealed from a borrowed
+/// body, `Stored<&Value>`, so that the reply's body is not copied to seal it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stored {
+pub struct Stored<Body = serde_json::Value> {
     pub status: u16,
-    pub body: serde_json::Value,
+    pub body: Body,
 }
 
 impl FromMembers for Stored {
@@ -131,7 +133,7 @@ pub fn seal_response<E: Entropy>(
     ring: &KeyRing,
     entropy: &E,
     at: &str,
-    stored: &Stored,
+    stored: &Stored<impl Serialize>,
 ) -> Result<Sealed, StoreError> {
     let mut nonce = [0u8; 12];
     entropy

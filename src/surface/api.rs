@@ -407,7 +407,7 @@ pub async fn handle(
             };
             let stored = Stored {
                 status: reply.status,
-                body: reply.body.clone(),
+                body: &reply.body,
             };
             // The code is out: failing to remember it must not fail the send.
             if let Ok(response) =
