@@ -63,20 +63,16 @@ pub async fn send(
 ) -> Result<Reply, Reply> {
     let client = authenticate(head, deps).map_err(|e| send_error(&e, None))?;
     let parse = |e: ApiError| send_error(&e, None);
-    let (usage, phone, email, auth_source) = read_fields(
-        body,
-        deps.transport(),
-        DialectRoute::CiamSend,
-        |f| {
+    let (usage, phone, email, auth_source) =
+        read_fields(body, deps.transport(), DialectRoute::CiamSend, |f| {
             Ok((
                 f.string("usage")?,
                 f.string("phone_number")?,
                 f.string("email")?,
                 f.string("auth_source_id")?,
             ))
-        },
-        parse,
-    )?;
+        })
+        .map_err(parse)?;
     let purpose = match usage.as_deref() {
         None => Purpose::Login,
         Some(usage) => Purpose::parse(usage).ok_or_else(|| {
@@ -225,11 +221,8 @@ pub async fn token(
     } else {
         body
     };
-    let (grant_type, (client_id, client_secret), otp_token, otp, phone, email) = read_fields(
-        body,
-        deps.transport(),
-        DialectRoute::CiamToken,
-        |f| {
+    let (grant_type, (client_id, client_secret), otp_token, otp, phone, email) =
+        read_fields(body, deps.transport(), DialectRoute::CiamToken, |f| {
             Ok((
                 f.required_string("grant_type")?,
                 (f.string("client_id")?, f.string("client_secret")?),
@@ -238,9 +231,8 @@ pub async fn token(
                 f.string("phone_number")?,
                 f.string("email")?,
             ))
-        },
-        fail,
-    )?;
+        })
+        .map_err(fail)?;
     let (channel, to) = match (grant_type.as_str(), phone, email) {
         (SMS_GRANT, Some(phone), None) => (Channel::Sms, format!("+86{phone}")),
         (EMAIL_GRANT, None, Some(email)) => (Channel::Email, email),

@@ -28,11 +28,8 @@ pub async fn send(
     client: String,
     now: u64,
 ) -> Result<Reply, Reply> {
-    let (phone, email, target) = read_fields(
-        body,
-        deps.transport(),
-        DialectRoute::CloudBaseSend,
-        |f| {
+    let (phone, email, target) =
+        read_fields(body, deps.transport(), DialectRoute::CloudBaseSend, |f| {
             let read = (
                 f.string("phone_number")?,
                 f.string("email")?,
@@ -41,9 +38,8 @@ pub async fn send(
             // Optional in CloudBase's own clients; accepted and not used.
             f.string("client_id")?;
             Ok(read)
-        },
-        |e| error(&e),
-    )?;
+        })
+        .map_err(|e| error(&e))?;
     let existence = match target.as_str() {
         "ANY" => Existence::Any,
         "USER" => Existence::MustExist,
@@ -114,20 +110,16 @@ pub async fn verify(
     client: String,
     now: u64,
 ) -> Result<Reply, Reply> {
-    let (verification_id, code) = read_fields(
-        body,
-        deps.transport(),
-        DialectRoute::CloudBaseVerify,
-        |f| {
+    let (verification_id, code) =
+        read_fields(body, deps.transport(), DialectRoute::CloudBaseVerify, |f| {
             let read = (
                 f.required_string("verification_id")?,
                 f.required_string("verification_code")?,
             );
             f.string("client_id")?;
             Ok(read)
-        },
-        |e| error(&e),
-    )?;
+        })
+        .map_err(|e| error(&e))?;
     let command = CheckCommand {
         verification_id,
         code,

@@ -137,19 +137,15 @@ pub async fn meeting_send(
 ) -> Result<Reply, Reply> {
     let lang = head.locale_or(Locale::ZhCn);
     let fail = |e: ApiError| meeting_error(&e, lang);
-    let (user, method, token) = read_fields(
-        body,
-        deps.transport(),
-        DialectRoute::MeetingSend,
-        |f| {
+    let (user, method, token) =
+        read_fields(body, deps.transport(), DialectRoute::MeetingSend, |f| {
             Ok((
                 f.required_string("user")?,
                 f.string("sendMethod")?,
                 f.string("token")?,
             ))
-        },
-        fail,
-    )?;
+        })
+        .map_err(fail)?;
     let method = match method.as_deref() {
         None => None,
         Some("sms") => Some(Channel::Sms),
@@ -228,13 +224,10 @@ pub async fn meeting_check(
 ) -> Result<Reply, Reply> {
     let lang = head.locale_or(Locale::ZhCn);
     let fail = |e: ApiError| meeting_error(&e, lang);
-    let (code, user) = read_fields(
-        body,
-        deps.transport(),
-        DialectRoute::MeetingCheck,
-        |f| Ok((f.required_string("code")?, f.required_string("user")?)),
-        fail,
-    )?;
+    let (code, user) = read_fields(body, deps.transport(), DialectRoute::MeetingCheck, |f| {
+        Ok((f.required_string("code")?, f.required_string("user")?))
+    })
+    .map_err(fail)?;
     if code.is_empty() || code.len() > 32 {
         return Err(fail(ApiError::invalid_field("code", "1 to 32 characters.")));
     }
@@ -389,20 +382,16 @@ pub async fn bss_send(
     };
     let partner = partner.ok_or_else(|| bss_error(&ApiError::Unauthorized))?;
     let fail = |e: ApiError| bss_error(&e);
-    let (receiver_type, email, timeout, lang) = read_fields(
-        body,
-        deps.transport(),
-        DialectRoute::BssSend,
-        |f| {
+    let (receiver_type, email, timeout, lang) =
+        read_fields(body, deps.transport(), DialectRoute::BssSend, |f| {
             Ok((
                 f.unsigned("receiver_type")?,
                 f.string("email")?,
                 f.unsigned("timeout")?,
                 f.string("lang")?,
             ))
-        },
-        fail,
-    )?;
+        })
+        .map_err(fail)?;
     if receiver_type != Some(2) {
         return Err(fail(ApiError::invalid_field("receiver_type", "Must be 2.")));
     }

@@ -138,22 +138,18 @@ pub fn error_reply(route: DialectRoute, error: &ApiError) -> Reply {
 }
 
 /// Reads a dialect's flat JSON body: `read` takes its fields with `?`, and any
-/// parsing error (malformed body, wrong type, missing or duplicate field) is turned
-/// into the dialect's reply here, once. Members `read` did not take are ignored, as
-/// the vendors' own APIs do (their SDKs add fields over time); their names, never
-/// their values, go to the log.
-// The `Err` is the dialect's finished reply, handed straight back to the client.
-#[allow(clippy::result_large_err)]
+/// parsing error (malformed body, wrong type, missing or duplicate field) comes
+/// back as the `ApiError` the caller renders in its dialect's shape. Members `read`
+/// did not take are ignored, as the vendors' own APIs do (their SDKs add fields
+/// over time); their names, never their values, go to the log.
 pub fn read_fields<T>(
     body: &[u8],
     log: &impl Transport,
     route: DialectRoute,
     read: impl FnOnce(&mut Fields) -> Result<T, ApiError>,
-    reply: impl FnOnce(ApiError) -> Reply,
-) -> Result<T, Reply> {
-    // One place where a failure becomes the reply: `reply` is inlined at each call.
-    let read = Fields::parse(body).and_then(|mut fields| Ok((read(&mut fields)?, fields)));
-    let (value, fields) = read.map_err(reply)?;
+) -> Result<T, ApiError> {
+    let mut fields = Fields::parse(body)?;
+    let value = read(&mut fields)?;
     if let Some(line) = ignored_fields_line(fields, route) {
         log.console(&line);
     }
