@@ -145,7 +145,8 @@ impl Members {
             .transpose()
     }
 
-    /// For readers that know every member: whether each member was read.
+    /// For readers that know every member: whether each member was read (the
+    /// count is of reads, so such a reader asks for each name once).
     pub fn all_read(&self) -> Result<(), Malformed> {
         (self.read == self.map.len()).then_some(()).ok_or(Malformed)
     }
