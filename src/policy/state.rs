@@ -196,21 +196,25 @@ impl FromMembers for WireReply {
     }
 }
 
-/// A wire op: its members read, none left, and their kind's needs met.
+/// A wire op or reply: its wire form `W` read, no member left unread, and its
+/// kind's needs met.
+fn from_wire<W: FromMembers, T: TryFrom<W, Error = Malformed>>(
+    m: &mut Members,
+) -> Result<T, Malformed> {
+    let wire = W::read(m)?;
+    m.all_read()?;
+    T::try_from(wire)
+}
+
 impl FromMembers for StateOp {
     fn read(m: &mut Members) -> Result<StateOp, Malformed> {
-        let wire = WireOp::read(m)?;
-        m.all_read()?;
-        StateOp::try_from(wire)
+        from_wire::<WireOp, _>(m)
     }
 }
 
-/// A wire reply: as a wire op.
 impl FromMembers for StateReply {
     fn read(m: &mut Members) -> Result<StateReply, Malformed> {
-        let wire = WireReply::read(m)?;
-        m.all_read()?;
-        StateReply::try_from(wire)
+        from_wire::<WireReply, _>(m)
     }
 }
 
