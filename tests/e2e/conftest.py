@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from capture import RESEND_KEY, TWILIO_SID, TWILIO_TOKEN, VONAGE_KEY, VONAGE_SECRET, Capture
+from capture import ALIBABA_KEY_ID, ALIBABA_KEY_SECRET, RESEND_KEY, TWILIO_SID, TWILIO_TOKEN, VONAGE_KEY, VONAGE_SECRET, Capture
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -350,6 +350,21 @@ def providers_worker(capture):
         # The failover tests fail Twilio on purpose: keep its breaker closed here
         # (the breaker itself is covered by native tests).
         "PROVIDER_BREAKER_FAILURES": "1000",
+    })
+    yield client
+    stop()
+
+
+@pytest.fixture(scope="session")
+def alibaba_worker(capture):
+    """SMS through Alibaba Cloud's SendSms (signature V3), played by the capture server."""
+    client, stop = start_worker("alibaba", capture, {
+        "SMS_PROVIDERS": "alibaba",
+        "ALIBABA_SMS_BASE_URL": capture.base + "/alibaba",
+        "ALIBABA_ACCESS_KEY_ID": ALIBABA_KEY_ID,
+        "ALIBABA_ACCESS_KEY_SECRET": ALIBABA_KEY_SECRET,
+        "ALIBABA_SMS_SIGN_NAME": "阿里云短信测试",
+        "ALIBABA_SMS_TEMPLATE_CODE": "SMS_154950909",
     })
     yield client
     stop()

@@ -1,7 +1,8 @@
 """Failover between real SMS vendor APIs (played on loopback): Twilio first, Vonage
-second."""
+second; Resend for email; Alibaba Cloud's signature V3."""
 
 import json
+import time
 import urllib.error
 import urllib.request
 
@@ -79,3 +80,37 @@ def test_the_resend_fake_refuses_what_resend_refuses(capture):
         raise AssertionError("accepted")
     except urllib.error.HTTPError as e:
         assert e.code == 403 and b"1010" in e.read()
+
+
+def test_sms_through_alibaba_signed_with_v3(alibaba_worker, capture, ip, phone):
+    """The fake recomputes the ACS3-HMAC-SHA256 signature from the request as workerd
+    sent it (its Host header, path and query), so a signature over anything else fails."""
+    refused = len(capture.refused)
+    r = alibaba_worker.send(phone, ip)
+    assert r.status == 200, r.json
+    vendor, code = capture.sms_code(phone)
+    assert vendor == "alibaba" and capture.refused[refused:] == []
+    sent = [f for v, f in capture.provider_messages if v == "alibaba" and f["To"] == phone][-1]
+    assert sent["PhoneNumbers"] == phone.lstrip("+") and sent["SignName"] == "阿里云短信测试"
+    assert sent["TemplateCode"] == "SMS_154950909" and json.loads(sent["TemplateParam"]) == {"code": code}
+    assert alibaba_worker.check(r.json["verification_id"], code).status == 200
+
+
+def test_the_alibaba_fake_refuses_what_alibaba_refuses(capture):
+    """A V2 (HMAC-SHA1, query-signed) request, and a V3 one signed with a wrong secret."""
+    def post(query, headers):
+        request = urllib.request.Request(f"{capture.base}/alibaba/?{query}", data=b"", method="POST", headers=headers)
+        try:
+            urllib.request.urlopen(request, timeout=5)
+            raise AssertionError("accepted")
+        except urllib.error.HTTPError as e:
+            return json.loads(e.read())["Code"]
+
+    v2 = "AccessKeyId=LTAI5tE2eTestAccessKey&Action=SendSms&SignatureMethod=HMAC-SHA1&Signature=x"
+    assert post(v2, {}) == "IncompleteSignature"
+    empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    headers = {"x-acs-action": "SendSms", "x-acs-version": "2017-05-25", "x-acs-content-sha256": empty,
+               "x-acs-date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "x-acs-signature-nonce": "n-1",
+               "authorization": "ACS3-HMAC-SHA256 Credential=LTAI5tE2eTestAccessKey,SignedHeaders=host;"
+               "x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=" + "0" * 64}
+    assert post("PhoneNumbers=8613800138000", headers) == "SignatureDoesNotMatch"
