@@ -109,7 +109,7 @@ mod tests {
         assert_eq!(jwk["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
         let signature = block_on(Compact.sign(ring.active().seed(), b"")).unwrap();
         assert_eq!(
-            crate::delivery::provider::webhook::hex(&signature),
+            crate::core::hex::encode(&signature),
             "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
         );
         let public = ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap();

@@ -9,6 +9,7 @@
 //! hex(SHA-256(CanonicalRequest)); Signature = hex(HMAC-SHA256(SK, StringToSign)).
 //! Huawei's published example is the test vector.
 
+use crate::core::hex;
 use crate::core::keys::HmacSha256;
 use crate::core::percent::{percent_decode, percent_encode};
 use crate::delivery::provider::sigv4::sha256_hex;
@@ -73,7 +74,7 @@ impl AccessKeys {
         let (_, secret) = self.pairs.iter().find(|(ak, _)| ak == access)?;
         let canonical = canonical_request(request, signed_headers)?;
         let to_sign = format!("{ALGORITHM}\n{date}\n{}", sha256_hex(canonical.as_bytes()));
-        let expected = decode_hex(signature)?;
+        let expected = hex::decode(signature)?;
         let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).ok()?;
         mac.update(to_sign.as_bytes());
         mac.verify_slice(&expected).ok()?;
@@ -144,16 +145,6 @@ fn canonical_request(request: &Signed, signed_headers: &str) -> Option<String> {
         "{}\n{uri}\n{query}\n{headers}\n{signed_headers}\n{payload}",
         request.method
     ))
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// `YYYYMMDDTHHMMSSZ` as Unix seconds.

@@ -119,7 +119,7 @@ pub fn request_id(client_value: Option<&str>, entropy: &impl Entropy) -> String 
     let mut bytes = [0u8; 16];
     // Without randomness the id only loses uniqueness, which is tolerable here.
     let _ = entropy.fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::core::hex::encode(&bytes)
 }
 
 fn common_headers(request_id: &str) -> Vec<(String, String)> {

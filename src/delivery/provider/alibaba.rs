@@ -9,12 +9,12 @@
 //! `isv.`/`isp.` code otherwise, often with HTTP 200.
 
 use super::Verdict;
+use crate::core::hex;
 use crate::core::json::object;
 use crate::core::percent::form_urlencode;
 use crate::core::text;
 use crate::delivery::message::Message;
 use crate::delivery::provider::sigv4::{amz_date, hmac, sha256_hex};
-use crate::delivery::provider::webhook::hex;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
 use serde_json::Value;
@@ -74,7 +74,7 @@ pub fn signature(secret: &str, s: &Signing) -> String {
         &sha256_hex(canonical_request(s).as_bytes()),
     ]
     .concat();
-    hex(&hmac(secret.as_bytes(), &to_sign))
+    hex::encode(&hmac(secret.as_bytes(), &to_sign))
 }
 
 /// `2016-02-23T12:46:24Z`.

@@ -3,8 +3,8 @@
 //! canonical request → SHA-256 → string to sign → HMAC with the key derived from
 //! `"AWS4" + secret` through date, region, service and `aws4_request`.
 
+use crate::core::hex;
 use crate::core::keys::hmac_sha256;
-use crate::delivery::provider::webhook::hex;
 use sha2::{Digest, Sha256};
 
 pub(crate) fn hmac(key: &[u8], data: &str) -> [u8; 32] {
@@ -12,7 +12,7 @@ pub(crate) fn hmac(key: &[u8], data: &str) -> [u8; 32] {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
+    hex::encode(&Sha256::digest(data))
 }
 
 /// `(20150830T123600Z, 20150830)` for a Unix time (proleptic Gregorian, UTC).
@@ -113,7 +113,7 @@ pub fn authorization(
     request: &Request,
 ) -> String {
     let to_sign = string_to_sign(amz_time, scope, &canonical_request(request));
-    let signature = hex(&hmac(&signing_key(secret, scope), &to_sign));
+    let signature = hex::encode(&hmac(&signing_key(secret, scope), &to_sign));
     format!(
         "AWS4-HMAC-SHA256 Credential={access_key_id}/{}, SignedHeaders={}, Signature={signature}",
         scope.credential_scope(),
@@ -169,7 +169,7 @@ mod tests {
         );
         let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
         assert_eq!(
-            hex(&signing_key(secret, &scope)),
+            hex::encode(&signing_key(secret, &scope)),
             "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
         );
         assert_eq!(

@@ -2,8 +2,8 @@
 //! string to sign (with `{date}/{service}/tc3_request`) → HMAC with the key derived
 //! from `"TC3" + SecretKey` through date, service and `tc3_request`.
 
+use crate::core::hex;
 use crate::delivery::provider::sigv4::{amz_date, hmac, sha256_hex};
-use crate::delivery::provider::webhook::hex;
 
 /// `2019-02-25` for a Unix time (UTC).
 pub fn utc_date(unix: u64) -> String {
@@ -45,7 +45,7 @@ pub fn signature(s: &Signing) -> String {
     let k_date = hmac(format!("TC3{}", s.secret_key).as_bytes(), &date);
     let k_service = hmac(&k_date, s.service);
     let k_signing = hmac(&k_service, "tc3_request");
-    hex(&hmac(&k_signing, &string_to_sign(s)))
+    hex::encode(&hmac(&k_signing, &string_to_sign(s)))
 }
 
 /// The `Authorization` header value.

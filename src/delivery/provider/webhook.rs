@@ -8,6 +8,7 @@
 //! (rejected); anything else, a timeout or a network error is retryable.
 
 use super::Verdict;
+use crate::core::hex;
 use crate::core::json::object;
 use crate::core::keys::HmacSha256;
 use crate::delivery::message::Message;
@@ -31,17 +32,13 @@ impl std::fmt::Debug for Webhook {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// `v1=` + hex HMAC-SHA256 of `"{timestamp}.{body}"`.
 pub fn signature(secret: &[u8], timestamp: u64, body: &str) -> String {
     let mut mac = HmacSha256::new_from_slice(secret).expect("any key length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    format!("v1={}", hex(&mac.finalize().into_bytes()))
+    format!("v1={}", hex::encode(&mac.finalize().into_bytes()))
 }
 
 /// A JSON POST signed with this scheme: webhook deliveries, the user directory's

@@ -862,9 +862,9 @@ fn huawei_bss_seed_examples() {
 /// partner is counted by its credentials, not by its one IP.
 #[test]
 fn huawei_bss_sdk_requests() {
+    use crate::core::hex;
     use crate::core::keys::hmac_sha256;
     use crate::delivery::provider::sigv4::{amz_date, sha256_hex};
-    use crate::delivery::provider::webhook::hex;
     const AK: &str = "HUAWEIAKEXAMPLE0";
     const SK: &str = "huawei-sk-example-0123456789";
     let world = World::new(&[("BSS_ACCESS_KEYS", &format!("{AK}:{SK}"))]);
@@ -881,7 +881,7 @@ fn huawei_bss_sdk_requests() {
             "SDK-HMAC-SHA256\n{date}\n{}",
             sha256_hex(canonical.as_bytes())
         );
-        let signature = hex(&hmac_sha256(secret.as_bytes(), to_sign.as_bytes()));
+        let signature = hex::encode(&hmac_sha256(secret.as_bytes(), to_sign.as_bytes()));
         vec![
             ("content-type".into(), "application/json".into()),
             ("host".into(), "bss.example.com".into()),

@@ -1,0 +1,42 @@
+//! Hex, as digests and signatures are written: lower-case to encode (`0f3a…`),
+//! either case to decode.
+
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+pub fn encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// `None` for an odd length or a character that is not a hex digit.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| char::from(c).to_digit(16);
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks(2)
+        .map(|pair| Some((digit(pair[0])? << 4 | digit(pair[1])?) as u8))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_trips_and_refusals() {
+        let cases: &[(&[u8], &str)] = &[(b"", ""), (&[0, 0x0f, 0xa5, 0xff], "000fa5ff")];
+        for &(bytes, text) in cases {
+            assert_eq!(super::encode(bytes), text);
+            assert_eq!(super::decode(text).as_deref(), Some(bytes));
+        }
+        assert_eq!(super::decode("0FA5").as_deref(), Some(&[0x0f, 0xa5][..]));
+        for bad in ["0", "0g", "+1", " 1", "é1"] {
+            assert_eq!(super::decode(bad), None, "{bad}");
+        }
+    }
+}
