@@ -321,7 +321,8 @@ class Capture:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 with capture.lock:
                     capture.provider_messages.append(("alibaba", {
-                        **query, "To": "+" + query.get("PhoneNumbers", ""), "Body": query.get("TemplateParam", "")}))
+                        **query, "To": "+" + query.get("PhoneNumbers", ""), "Body": query.get("TemplateParam", ""),
+                        "accept": self.headers.get("accept", "")}))
                 self._reply(200, json.dumps({"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0",
                                              "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990"}).encode())
 

@@ -93,6 +93,7 @@ def test_sms_through_alibaba_signed_with_v3(alibaba_worker, capture, ip, phone):
     sent = [f for v, f in capture.provider_messages if v == "alibaba" and f["To"] == phone][-1]
     assert sent["PhoneNumbers"] == phone.lstrip("+") and sent["SignName"] == "阿里云短信测试"
     assert sent["TemplateCode"] == "SMS_154950909" and json.loads(sent["TemplateParam"]) == {"code": code}
+    assert sent["accept"] == "application/json"
     assert alibaba_worker.check(r.json["verification_id"], code).status == 200
 
 

@@ -154,8 +154,12 @@ impl AlibabaSms {
             &signature(&self.access_key_secret, &signing),
         ]
         .concat();
-        // Every signed header but host, which fetch sets from the URL.
-        let mut headers = vec![("authorization".to_owned(), authorization)];
+        // JSON answers, as Alibaba's SDKs ask for them; then every signed header but
+        // host, which fetch sets from the URL.
+        let mut headers = vec![
+            ("authorization".to_owned(), authorization),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ];
         for (name, value) in signed_headers(&signing, &sha256_hex(signing.payload.as_bytes()))
             .into_iter()
             .skip(1)
