@@ -149,26 +149,25 @@ pub fn read_fields<T>(
     read: impl FnOnce(&mut Fields) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     let mut fields = Fields::parse(body)?;
-    let value = read(&mut fields)?;
-    if let Some(line) = ignored_fields_line(fields, route) {
-        log.console(&line);
-    }
-    Ok(value)
+    let value = read(&mut fields);
+    log_ignored_fields(fields, value.is_ok(), log, route);
+    value
 }
 
-/// The log line naming the fields a request sent that nobody read (kept out of
-/// the generic [`read_fields`], which has one copy per route).
-fn ignored_fields_line(fields: Fields, route: DialectRoute) -> Option<String> {
-    let ignored = fields.rest();
-    (!ignored.is_empty()).then(|| {
-        serde_json::to_string(&object([
+/// After a read that succeeded, logs the names of the fields the request sent and
+/// nobody read. Out of the generic [`read_fields`], which has one copy per route,
+/// with the dropping of the fields.
+fn log_ignored_fields(fields: Fields, read: bool, log: &impl Transport, route: DialectRoute) {
+    let ignored = if read { fields.rest() } else { Vec::new() };
+    if !ignored.is_empty() {
+        let line = serde_json::to_string(&object([
             ("level", "info".into()),
             ("event", "ignored_fields".into()),
             ("route", route.name().into()),
             ("fields", ignored.into()),
-        ]))
-        .unwrap_or_default()
-    })
+        ]));
+        log.console(&line.unwrap_or_default());
+    }
 }
 
 #[cfg(test)]
