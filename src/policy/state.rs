@@ -547,7 +547,6 @@ impl TryFrom<WireReply> for StateReply {
     type Error = Malformed;
 
     fn try_from(mut w: WireReply) -> Result<StateReply, Malformed> {
-        let w = &mut w;
         let gate = |gate| StateReply::Gate { gate };
         let check = |record| StateReply::Check { record };
         let claim = |claim| StateReply::Claim { claim };
@@ -597,7 +596,6 @@ impl TryFrom<WireOp> for StateOp {
     type Error = Malformed;
 
     fn try_from(mut w: WireOp) -> Result<StateOp, Malformed> {
-        let w = &mut w;
         let name = std::mem::take(&mut w.op);
         let op = match name.as_str() {
             "send" => StateOp::Send {
