@@ -41,8 +41,7 @@ pub trait FromMembers: Sized {
 
 /// `T` from JSON text that is one object.
 pub fn read<T: FromMembers>(text: &str) -> Result<T, Malformed> {
-    let value: Value = serde_json::from_str(text).map_err(|_| Malformed)?;
-    T::read(&mut Members::of(value)?)
+    T::read(&mut Members::parse(text)?)
 }
 
 /// A member a reader needs.
@@ -58,6 +57,13 @@ pub struct Members {
 }
 
 impl Members {
+    /// The members of JSON text that is one object (out of the generic [`read`],
+    /// which has one copy per record type).
+    #[inline(never)]
+    fn parse(text: &str) -> Result<Members, Malformed> {
+        Members::of(serde_json::from_str(text).map_err(|_| Malformed)?)
+    }
+
     pub fn of(value: Value) -> Result<Members, Malformed> {
         match value {
             Value::Object(map) => Ok(Members { map, read: 0 }),
