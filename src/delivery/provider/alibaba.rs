@@ -22,7 +22,8 @@ use serde_json::Value;
 pub const BASE_URL: &str = "https://dysmsapi.aliyuncs.com";
 const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
-/// One request to sign. `query` is already canonical (see [`canonical_query`]).
+/// One request to sign. `query` is already canonical (see [`canonical_query`]);
+/// `payload_hash` is the body's SHA-256 in hex, signed and sent as a header.
 pub struct Signing<'a> {
     pub method: &'a str,
     pub host: &'a str,
@@ -32,7 +33,7 @@ pub struct Signing<'a> {
     pub version: &'a str,
     pub date: &'a str,
     pub nonce: &'a str,
-    pub payload: &'a str,
+    pub payload_hash: &'a str,
 }
 
 /// `a=1&b=2`: keys sorted, both sides percent-encoded (RFC 3986).
@@ -43,11 +44,11 @@ pub fn canonical_query(params: &[(&str, &str)]) -> String {
 }
 
 /// The signed headers, sorted by name: `host` and every `x-acs-` header sent.
-fn signed_headers<'a>(s: &'a Signing, payload_hash: &'a str) -> [(&'static str, &'a str); 6] {
+fn signed_headers<'a>(s: &Signing<'a>) -> [(&'static str, &'a str); 6] {
     [
         ("host", s.host),
         ("x-acs-action", s.action),
-        ("x-acs-content-sha256", payload_hash),
+        ("x-acs-content-sha256", s.payload_hash),
         ("x-acs-date", s.date),
         ("x-acs-signature-nonce", s.nonce),
         ("x-acs-version", s.version),
@@ -58,12 +59,11 @@ const SIGNED_HEADERS: &str =
     "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version";
 
 pub fn canonical_request(s: &Signing) -> String {
-    let payload_hash = sha256_hex(s.payload.as_bytes());
     let mut out = [s.method, "\n", s.path, "\n", s.query, "\n"].concat();
-    for (name, value) in signed_headers(s, &payload_hash) {
+    for (name, value) in signed_headers(s) {
         out.extend([name, ":", value.trim(), "\n"]);
     }
-    out.extend(["\n", SIGNED_HEADERS, "\n", &payload_hash]);
+    out.extend(["\n", SIGNED_HEADERS, "\n", s.payload_hash]);
     out
 }
 
@@ -128,11 +128,13 @@ impl AlibabaSms {
             ("TemplateParam", &template_param),
         ]);
         // The host that fetch sends, and the base URL's path (none for the API's).
-        let (host, path) = text::split_once(text::without_scheme(&self.base_url), "/")
-            .unwrap_or((text::without_scheme(&self.base_url), ""));
+        let authority = text::without_scheme(&self.base_url);
+        let (host, path) = text::split_once(authority, "/").unwrap_or((authority, ""));
         let path = ["/", path, if path.is_empty() { "" } else { "/" }].concat();
         let date = iso8601(now);
         let nonce = format!("{}-{attempt}", message.jti);
+        // The body is empty.
+        let payload_hash = sha256_hex(b"");
         let signing = Signing {
             method: "POST",
             host,
@@ -142,7 +144,7 @@ impl AlibabaSms {
             version: "2017-05-25",
             date: &date,
             nonce: &nonce,
-            payload: "",
+            payload_hash: &payload_hash,
         };
         let authorization = [
             ALGORITHM,
@@ -160,10 +162,7 @@ impl AlibabaSms {
             ("authorization".to_owned(), authorization),
             ("accept".to_owned(), "application/json".to_owned()),
         ];
-        for (name, value) in signed_headers(&signing, &sha256_hex(signing.payload.as_bytes()))
-            .into_iter()
-            .skip(1)
-        {
+        for (name, value) in signed_headers(&signing).into_iter().skip(1) {
             headers.push((name.to_owned(), value.to_owned()));
         }
         OutboundRequest {
@@ -214,7 +213,7 @@ mod tests {
             version: "2014-05-26",
             date: "2023-10-26T10:22:32Z",
             nonce: "3156853299f313e23d1673dc12e1703d",
-            payload: "",
+            payload_hash: &sha256_hex(b""),
         };
         assert_eq!(
             sha256_hex(canonical_request(&signing).as_bytes()),
@@ -272,7 +271,7 @@ mod tests {
             version: "2017-05-25",
             date: "2016-02-23T12:46:24Z",
             nonce: "BwcHBwcHBwcHBwcHBwcHBw-1",
-            payload: "",
+            payload_hash: &sha256_hex(b""),
         };
         let signed = format!(",Signature={}", signature("testsecret", &signing));
         assert!(request.headers[0].1.ends_with(&signed));
