@@ -1,15 +1,25 @@
 //! Hex, as digests and signatures are written: lower-case to encode (`0f3a…`),
-//! either case to decode.
+//! either case to decode; upper-case digits for percent-encoding.
 
-const DIGITS: &[u8; 16] = b"0123456789abcdef";
+const LOWER: &[u8; 16] = b"0123456789abcdef";
+const UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+fn push(out: &mut String, byte: u8, digits: &[u8; 16]) {
+    out.push(char::from(digits[usize::from(byte >> 4)]));
+    out.push(char::from(digits[usize::from(byte & 15)]));
+}
 
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
+        push(&mut out, b, LOWER);
     }
     out
+}
+
+/// A byte's two digits in upper case, as percent-encoding writes them (`%2F`).
+pub fn push_upper(out: &mut String, byte: u8) {
+    push(out, byte, UPPER);
 }
 
 /// `None` for an odd length or a character that is not a hex digit.

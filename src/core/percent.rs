@@ -1,10 +1,11 @@
 //! Percent-encoding for URLs and `application/x-www-form-urlencoded` bodies, as the
 //! providers' requests, their signatures and Turnstile's siteverify need it.
 
+use crate::core::hex;
+
 /// RFC 3986 percent-encoding: only the unreserved `A-Za-z0-9-._~` stay as they are
 /// (the rule Alibaba's signatures also require).
 pub fn percent_encode(text: &str) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
@@ -13,8 +14,7 @@ pub fn percent_encode(text: &str) -> String {
             }
             _ => {
                 out.push('%');
-                out.push(char::from(DIGITS[usize::from(b >> 4)]));
-                out.push(char::from(DIGITS[usize::from(b & 15)]));
+                hex::push_upper(&mut out, b);
             }
         }
     }
