@@ -12,8 +12,9 @@ use crate::policy::captcha;
 pub enum Kind {
     /// Shown to people (names, issuers): at most 64 characters, no control characters.
     Name,
-    /// A whole number within `min..=max`.
-    Number { min: u64, max: u64 },
+    /// A whole number within `min..=max` (`u32`: no variable needs more, and the
+    /// table is half the size).
+    Number { min: u32, max: u32 },
     /// One of these words.
     OneOf(&'static [&'static str]),
     /// An `http://` or `https://` URL.
@@ -32,8 +33,9 @@ pub struct Var {
     pub default: &'static str,
     /// Set with `wrangler secret put`, never in `wrangler.toml`; never logged.
     pub secret: bool,
-    /// What it does, for the README (empty outside tests: the module does not
+    /// What it does, for the README (only in test builds: the module does not
     /// carry the documentation).
+    #[cfg(test)]
     pub meaning: &'static str,
 }
 
@@ -48,22 +50,26 @@ const fn doc(text: &'static str) -> &'static str {
 }
 
 const fn var(name: &'static str, kind: Kind, default: &'static str, meaning: &'static str) -> Var {
+    let _ = meaning;
     Var {
         name,
         kind,
         default,
         secret: false,
-        meaning: doc(meaning),
+        #[cfg(test)]
+        meaning,
     }
 }
 
 const fn secret(name: &'static str, kind: Kind, meaning: &'static str) -> Var {
+    let _ = meaning;
     Var {
         name,
         kind,
         default: "",
         secret: true,
-        meaning: doc(meaning),
+        #[cfg(test)]
+        meaning,
     }
 }
 
@@ -72,7 +78,7 @@ const fn syntax(description: &'static str) -> Kind {
     Kind::Syntax(doc(description))
 }
 
-const fn number(min: u64, max: u64) -> Kind {
+const fn number(min: u32, max: u32) -> Kind {
     Kind::Number { min, max }
 }
 
@@ -80,7 +86,7 @@ const TIMEOUT: Kind = number(100, 30_000);
 const ON_OFF: Kind = Kind::OneOf(&["on", "off"]);
 const REGION: Kind = Kind::OneOf(&["us", "global", "eu"]);
 const TEMPLATE: Kind = syntax("text with `{code}`");
-const CAP: Kind = number(1, u32::MAX as u64);
+const CAP: Kind = number(1, u32::MAX);
 
 pub static VARS: &[Var] = &[
     // Codes and tokens.
@@ -89,7 +95,7 @@ pub static VARS: &[Var] = &[
     var("JWT_ISSUER", Kind::Name, "edge-otp", "`iss` of verified tokens"),
     var("JWT_AUDIENCE", Kind::Name, "edge-otp", "`aud` of verified tokens"),
     var("DEFAULT_LOCALE", syntax("`en-US`, `zh-CN`, `es`, `fr`, `de`, `pt-BR`, `ja`, `ko`, `ar`, `ru`, `hi`, `id`, `vi` or `tr`"), "en-US", "message language when the request names none"),
-    var("CODE_LENGTH", number(code::MIN_LENGTH as u64, code::MAX_LENGTH as u64), "6", "digits per code"),
+    var("CODE_LENGTH", number(code::MIN_LENGTH as u32, code::MAX_LENGTH as u32), "6", "digits per code"),
     var("CODE_TTL_MIN", number(30, 3600), "60", "shortest validity a request may ask for, seconds"),
     var("CODE_TTL_MAX", number(30, 3600), "600", "longest validity a request may ask for, seconds (≥ `CODE_TTL_MIN`)"),
     var("CODE_TTL", number(30, 3600), "", "validity when the request names none, seconds, within min..max (default: `CODE_TTL_MAX`)"),
@@ -252,7 +258,7 @@ pub fn check(var: &Var, value: &str) -> Result<(), String> {
             let n: u64 = value
                 .parse()
                 .map_err(|_| format!("not a number: {}", shown(value)))?;
-            if n < min || n > max {
+            if n < u64::from(min) || n > u64::from(max) {
                 return Err(format!("must be between {min} and {max}"));
             }
         }
