@@ -227,7 +227,7 @@ async fn serve(
         events,
     };
     let now = Date::now().as_millis() / 1000;
-    crate::ports::boxed(api::handle(route, head, &body, &deps, now)).await
+    api::handle(route, head, &body, &deps, now).await
 }
 
 /// After the response (`waitUntil`): stamps the request's lifecycle events with an

@@ -8,7 +8,6 @@ use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::idempotency::{self, Claim, Stored};
 use crate::policy::state::{State, StateOp};
-use crate::ports::boxed;
 use crate::ports::{Entropy, Transport};
 use crate::service;
 use crate::service::error::ApiError;
@@ -335,9 +334,7 @@ pub async fn handle(
         Route::Dialect(route) if !config.dialects.iter().any(|d| d == route.dialect()) => {
             return Err(ApiError::NotFound)
         }
-        Route::Dialect(route) => {
-            return Ok(boxed(dialect::handle(route, head, body, deps, now)).await)
-        }
+        Route::Dialect(route) => return Ok(dialect::handle(route, head, body, deps, now).await),
         // Answered by `static_reply` above.
         // The public keys come from the Ed25519 port (on Workers, WebCrypto).
         Route::Jwks => return Ok(plain(200, service::jwks(deps).await?, "ok")),
