@@ -5,8 +5,9 @@ else against the crate or the standard library whose line it is; then summed per
 module of ours, per crate and per feature.
 
 The final module's function names say where code ended up, not where it came
-from: wasm-opt inlines every function that has one caller, so the whole request
-handler (router, dialects, page) sits in one `js_sys::future_to_promise` closure.
+from: LLVM inlines most of an `async` call chain into its caller's future, and
+wasm-opt the small functions that have one caller, so the router and the dialects
+sit in a few large closures.
 DWARF says where it came from: `scripts/build --line-tables` builds the same code
 with line tables and inlining records, through wasm-bindgen (which keeps them and
 moves them with the code), and this reads them with pyelftools. That is before
