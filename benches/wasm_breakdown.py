@@ -81,8 +81,8 @@ def main():
     for name, raw, packed in texts(data):
         print(f"{raw:9d}  {packed:8d}  {name}")
     print()
-    print(f"{'bytes':>9}  largest functions of the final module (wasm-opt inlined "
-          "each function with one caller into it)")
+    print(f"{'bytes':>9}  largest functions of the final module (with what was "
+          "inlined into them)")
     for size, name in sorted(functions(named), reverse=True)[:15]:
         name = re.sub(r"\[[0-9a-f]{16}\]", "", name)
         print(f"{size:9d}  {name[:150]}")
