@@ -119,12 +119,12 @@ function order(ranges) {
 }
 
 const module = binaryen.readBinary(bytes);
-// The features scripts/build's wasm-opt passes name (the module no longer says:
-// its target-features section is stripped), with the two binaryen implies.
-const F = binaryen.Features;
-const features = F.MutableGlobals | F.SignExt | F.NontrappingFPToInt | F.BulkMemory
-  | F.BulkMemoryOpt | F.Multivalue | F.ReferenceTypes | F.CallIndirectOverlong
-  | F.ExceptionHandling;
+// The features come from the module's target-features section (scripts/build's
+// first wasm-opt pass writes it, its last strips it): without them the module
+// would not validate, and the section would not be written again.
+if (module.getFeatures() === binaryen.Features.MVP) {
+  throw new Error(`${input} lists no wasm features`);
+}
 const functions = [];
 for (let i = 0; i < module.getNumFunctions(); i++) {
   functions.push(binaryen.getFunctionInfo(module.getFunctionByIndex(i)));
@@ -142,6 +142,5 @@ for (const f of order(ranges)) {
   module.removeFunction(name);
   module.addFunction(name, params, results, vars, body);
 }
-module.setFeatures(features);
 if (!module.validate()) throw new Error("the reordered module does not validate");
 fs.writeFileSync(output, module.emitBinary());

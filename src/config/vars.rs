@@ -50,7 +50,7 @@ const fn doc(text: &'static str) -> &'static str {
 }
 
 const fn var(name: &'static str, kind: Kind, default: &'static str, meaning: &'static str) -> Var {
-    let _ = meaning;
+    let _ = meaning; // Kept only in test builds.
     Var {
         name,
         kind,
@@ -62,7 +62,7 @@ const fn var(name: &'static str, kind: Kind, default: &'static str, meaning: &'s
 }
 
 const fn secret(name: &'static str, kind: Kind, meaning: &'static str) -> Var {
-    let _ = meaning;
+    let _ = meaning; // Kept only in test builds.
     Var {
         name,
         kind,
