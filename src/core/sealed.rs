@@ -132,12 +132,7 @@ mod tests {
     /// RFC 8439 section 2.8.2's AEAD test vector, through the crate we rely on.
     #[test]
     fn rfc8439_aead_vector() {
-        let hex = |s: &str| -> Vec<u8> {
-            (0..s.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-                .collect()
-        };
+        let hex = |s: &str| -> Vec<u8> { crate::core::hex::decode(s).unwrap() };
         let key = hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
         let nonce = hex("070000004041424344454647");
         let aad = hex("50515253c0c1c2c3c4c5c6c7");
