@@ -39,6 +39,11 @@ CASES = [
     (CHECK, b'{"verification_id":"x","code":"12\\r\\n3456"}', {}, 400, "invalid_request", "code"),
     (CHECK, b'{"verification_id":"x"}', {}, 400, "invalid_request", "code"),
     (CHECK, b'{"code":"123456","code":"654321","verification_id":"x"}', {}, 400, "invalid_request", "code"),
+    # Nesting: as deep as the JSON reader takes (a wrong type for its field), and far
+    # deeper (refused as malformed, not a stack overflow).
+    (SEND, b'{"to":' + b'[' * 120 + b']' * 120 + b'}', {}, 400, "invalid_request", "to"),
+    (SEND, b'{"to":' + b'[' * 4000 + b']' * 4000 + b'}', {}, 400, "invalid_request", None),
+    (CHECK, b'{"verification_id":' + b'{"a":' * 120 + b'0' + b'}' * 120 + b',"code":"1"}', {}, 400, "invalid_request", "verification_id"),
 ]
 
 
