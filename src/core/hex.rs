@@ -24,15 +24,18 @@ pub fn push_upper(out: &mut String, byte: u8) {
 
 /// `None` for an odd length or a character that is not a hex digit.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| char::from(c).to_digit(16);
     let bytes = text.as_bytes();
     if !bytes.len().is_multiple_of(2) {
         return None;
     }
-    bytes
-        .chunks(2)
-        .map(|pair| Some((digit(pair[0])? << 4 | digit(pair[1])?) as u8))
-        .collect()
+    bytes.chunks(2).map(|pair| byte(pair[0], pair[1])).collect()
+}
+
+/// The byte of two hex digits (either case); `None` if either is not one (no sign,
+/// no space: `u8::from_str_radix` would take `+1`).
+pub fn byte(high: u8, low: u8) -> Option<u8> {
+    let digit = |c: u8| char::from(c).to_digit(16);
+    Some((digit(high)? << 4 | digit(low)?) as u8)
 }
 
 #[cfg(test)]

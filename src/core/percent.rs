@@ -39,7 +39,7 @@ pub fn percent_decode(text: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            out.push(u8::from_str_radix(text.get(i + 1..i + 3)?, 16).ok()?);
+            out.push(hex::byte(*bytes.get(i + 1)?, *bytes.get(i + 2)?)?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -47,4 +47,46 @@ pub fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_escapes_and_refuses_malformed_ones() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("a%2Fb", Some("a/b")),
+            ("%2f%2F", Some("//")),
+            ("a+b c", Some("a+b c")),
+            ("%C3%A9t%C3%A9", Some("été")),
+            ("", Some("")),
+            // Two hex digits and nothing else: no sign, no space, no short escape.
+            ("%+1", None),
+            ("%-1", None),
+            ("% 1", None),
+            ("%1", None),
+            ("%", None),
+            ("%zz", None),
+            ("%1g", None),
+            // Bytes that are not UTF-8.
+            ("%C3", None),
+            ("%FF", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(percent_decode(text).as_deref(), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        for text in ["", "a b+c/d?e=f&g", "été ✓", "-._~AZaz09"] {
+            assert_eq!(percent_decode(&percent_encode(text)).as_deref(), Some(text));
+        }
+        assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");
+        assert_eq!(
+            form_urlencode(&[("a b", "c&d"), ("e", "")]),
+            "a%20b=c%26d&e="
+        );
+    }
 }
