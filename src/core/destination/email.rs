@@ -16,13 +16,47 @@ fn local_ok(local: &str) -> bool {
         })
 }
 
+/// Whether a character may be in a domain label: an ASCII letter, digit or `-`, or
+/// a character outside ASCII that is not in a block of symbols, punctuation, spaces,
+/// compatibility forms or private use, none of which IDNA2008 lets into a name.
+/// By blocks, not by a letter table: the letters of every script pass with their
+/// marks (a Devanagari virama is a mark, not a letter, and `char::is_alphanumeric`
+/// refused हिन्दी), and std's Unicode tables stay out of the module (1 KB gzipped).
+/// What gets through (a script's own punctuation, say) no registry allocates.
+fn label_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '-';
+    }
+    !matches!(
+        c as u32,
+        // C1 controls, no-break space, Latin-1 punctuation and symbols, × and ÷.
+        0x80..=0xBF | 0xD7 | 0xF7
+        // General punctuation (spaces, joiners, bidi controls) through the symbol
+        // blocks: super- and subscripts, currency, letterlike symbols, number
+        // forms, arrows, mathematics, enclosed alphanumerics, box drawing, shapes,
+        // dingbats, braille, to the miscellaneous symbols and arrows.
+        | 0x2000..=0x2BFF
+        // Supplemental punctuation; ideographic description characters.
+        | 0x2E00..=0x2E7F | 0x2FF0..=0x2FFF
+        // CJK spaces and punctuation (not 々, 〆, 〇); enclosed CJK, CJK squares.
+        | 0x3000..=0x3004 | 0x3008..=0x3020 | 0x3200..=0x33FF
+        // Private use (the surrogates before it are not characters).
+        | 0xE000..=0xF8FF
+        // Presentation forms, variation selectors, CJK compatibility and small
+        // forms, half- and full-width forms, specials.
+        | 0xFB00..=0xFFFF
+        // Mathematical alphanumerics; games, enclosed supplements, emoji and the
+        // other pictographs.
+        | 0x1D400..=0x1D7FF | 0x1F000..=0x1FBFF
+        // Tags, variation selectors supplement, the private use planes.
+        | 0xE0000..=0x10FFFF
+    )
+}
+
 /// One domain label to its ASCII form, or `None` if it cannot be a hostname label.
 fn ascii_label(label: &str) -> Option<String> {
     let label = lowercase(label);
-    if !label
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric()))
-    {
+    if !label.chars().all(label_char) {
         return None;
     }
     let ascii = if label.is_ascii() {

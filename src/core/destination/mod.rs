@@ -188,6 +188,23 @@ mod tests {
                     "use***@xn--r8jz45g.jp",
                 )),
             ),
+            // A virama (Devanagari, Tamil) is a mark, not a letter: still a name.
+            (
+                "user@हिन्दी.भारत",
+                Ok((
+                    "user@xn--j2bd4cyah0f.xn--h2brj9c",
+                    Channel::Email,
+                    "use***@xn--j2bd4cyah0f.xn--h2brj9c",
+                )),
+            ),
+            (
+                "user@தமிழ்.example",
+                Ok((
+                    "user@xn--rlcus7b3d.example",
+                    Channel::Email,
+                    "use***@xn--rlcus7b3d.example",
+                )),
+            ),
             (
                 "first.last+tag@sub.example.org",
                 Ok((
@@ -207,6 +224,17 @@ mod tests {
             ("us er@example.com", Err(InvalidEmail)),
             ("üser@example.com", Err(InvalidEmail)),
             ("user@exa mple.com", Err(InvalidEmail)),
+            // Symbols, punctuation, spaces and compatibility forms are no name.
+            ("user@exa\u{a0}mple.com", Err(InvalidEmail)),
+            ("user@exa\u{3000}mple.com", Err(InvalidEmail)),
+            ("user@exa\u{200d}mple.com", Err(InvalidEmail)),
+            ("user@«example».com", Err(InvalidEmail)),
+            ("user@example™.com", Err(InvalidEmail)),
+            ("user@①example.com", Err(InvalidEmail)),
+            ("user@ｅｘａｍｐｌｅ.com", Err(InvalidEmail)),
+            ("user@exa😀mple.com", Err(InvalidEmail)),
+            ("user@exa\u{e000}mple.com", Err(InvalidEmail)),
+            ("user@例え【jp】.com", Err(InvalidEmail)),
             ("user@example.com\r\nBcc: x@y.z", Err(InvalidEmail)),
         ];
         for (input, expected) in cases {
