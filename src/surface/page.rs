@@ -8,7 +8,9 @@ use crate::core::text;
 use crate::delivery::locale::Locale;
 use crate::delivery::message::escape_html;
 
-const TEMPLATE: &str = include_str!("login.html");
+/// `login.html` with its script minified (`scripts/page.mjs` writes it; the test
+/// command checks that it is current).
+const TEMPLATE: &str = include_str!("login.min.html");
 const TURNSTILE: &str = "https://challenges.cloudflare.com";
 
 /// The Content-Security-Policy for a page rendered with `nonce`.
