@@ -21,7 +21,8 @@ SECTIONS = {1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "
 # per-language modules whose string literals are the text.
 TEXTS = {
     "OpenAPI document": "src/surface/openapi.json",
-    "login page (HTML)": "src/surface/login.min.html",
+    "login page (HTML)": "src/surface/login.html",
+    "login page (script, minified)": "src/surface/login.min.js",
     "message locales": "src/delivery/locale",
 }
 

@@ -8,9 +8,10 @@ use crate::core::text;
 use crate::delivery::locale::Locale;
 use crate::delivery::message::escape_html;
 
-/// `login.html` with its script minified (`scripts/page.mjs` writes it; the test
-/// command checks that it is current).
-const TEMPLATE: &str = include_str!("login.min.html");
+const TEMPLATE: &str = include_str!("login.html");
+/// The page's script, `login.js` minified (`scripts/page.mjs` writes it; the test
+/// command checks that it is current), for the template's `{{SCRIPT}}`.
+const SCRIPT: &str = include_str!("login.min.js");
 const TURNSTILE: &str = "https://challenges.cloudflare.com";
 
 /// The Content-Security-Policy for a page rendered with `nonce`.
@@ -39,9 +40,12 @@ pub fn render(
     let texts = locale.texts();
     // JSON inside <script>: no "<" may close the element early.
     let strings = texts.page.json().replace('<', "\\u003c");
+    // The script loads Turnstile's with the same nonce.
+    let script = text::fill(SCRIPT, &[("{{NONCE}}", nonce)]);
     let html = text::fill(
         TEMPLATE,
         &[
+            ("{{SCRIPT}}", &script),
             ("{{LANG}}", locale.as_str()),
             ("{{DIR}}", if texts.rtl { "rtl" } else { "ltr" }),
             ("{{TEXTS}}", &strings),
@@ -145,10 +149,10 @@ mod tests {
     }
 
     /// Every text the page's markup and script ask for is one the locales have: read
-    /// in the page's source, where the script's names are as written.
+    /// in the page's sources, where the script's names are as written.
     #[test]
     fn every_text_the_page_uses_exists() {
-        const SOURCE: &str = include_str!("login.html");
+        const SOURCE: &str = concat!(include_str!("login.html"), include_str!("login.js"));
         let keys = match serde_json::from_str(&Locale::EnUs.texts().page.json()).unwrap() {
             serde_json::Value::Object(map) => map,
             other => panic!("{other}"),
