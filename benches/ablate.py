@@ -26,7 +26,7 @@ from wasm_breakdown import gz as gzipped
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TREE = ROOT / "target" / "ablate" / "tree"
-UNREACHED = 'return Reply::plain(404, serde_json::Value::Null, "ablated");'
+UNREACHED = 'return Reply::plain(404, crate::core::json::Value::Null, "ablated");'
 
 # Each step: (what goes, [(file, anchor, replacement)]); an anchor is found exactly once.
 STEPS = [

@@ -10,8 +10,8 @@
 
 use crate::core::base64url;
 use crate::core::json::object;
+use crate::core::json::Value;
 use crate::core::keys::KeyRing;
-use serde_json::Value;
 
 /// A signing key: its kid and its 32-byte seed. The public key and signatures are
 /// computed through the [`crate::ports::Ed25519`] port.

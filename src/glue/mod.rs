@@ -13,7 +13,7 @@ mod webcrypto;
 
 use crate::config::{Config, ConfigError, Consistency};
 use crate::core::destination::Channel;
-use crate::core::json::object;
+use crate::core::json::{object, Value};
 use crate::delivery::failover::Breaker;
 use crate::policy::budget::LeaseBook;
 use crate::policy::directory::Source;
@@ -312,21 +312,20 @@ pub(crate) fn log<const N: usize>(
     level: &str,
     event: &str,
     detail: &str,
-    mut extra: [(&str, serde_json::Value); N],
+    mut extra: [(&str, Value); N],
 ) {
     write_log(level, event, detail, &mut extra);
 }
 
-/// [`log`]'s one copy. The JSON text by serde_json's writer (`Value`'s `Display`
-/// would bring a second one into the module).
-fn write_log(level: &str, event: &str, detail: &str, extra: &mut [(&str, serde_json::Value)]) {
+/// [`log`]'s one copy. The JSON text by serde_json's writer.
+fn write_log(level: &str, event: &str, detail: &str, extra: &mut [(&str, Value)]) {
     let mut line = object([
         ("level", level.into()),
         ("event", event.into()),
         ("detail", detail.into()),
     ]);
     for (key, value) in extra {
-        line[*key] = std::mem::take(value);
+        line.set(key, std::mem::take(value));
     }
     console(&serde_json::to_string(&line).unwrap_or_default());
 }

@@ -5,6 +5,7 @@
 //! hour). Tokens are checked with Turnstile's siteverify API; a siteverify that
 //! fails or times out refuses the send (fail closed).
 
+use crate::core::json::Value;
 use crate::core::percent::form_urlencode;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
@@ -87,10 +88,10 @@ impl Turnstile {
         if reply.status != 200 {
             return Verdict::Unavailable;
         }
-        let Ok(answer) = serde_json::from_str::<serde_json::Value>(&reply.body) else {
+        let Ok(answer) = serde_json::from_str::<Value>(&reply.body) else {
             return Verdict::Unavailable;
         };
-        let field = |name: &str| answer.get(name).and_then(serde_json::Value::as_str);
+        let field = |name: &str| answer.get(name).and_then(Value::as_str);
         let host_ok = self.hostnames.is_empty()
             || field("hostname").is_some_and(|h| {
                 self.hostnames
@@ -101,7 +102,7 @@ impl Turnstile {
             .action
             .as_deref()
             .is_none_or(|action| field("action") == Some(action));
-        match answer.get("success").and_then(serde_json::Value::as_bool) {
+        match answer.get("success").and_then(Value::as_bool) {
             Some(true) if host_ok && action_ok => Verdict::Valid,
             Some(_) => Verdict::Invalid,
             None => Verdict::Unavailable,

@@ -14,7 +14,7 @@
 //! the same JSON.
 
 use crate::core::destination::Destination;
-use crate::core::json::object;
+use crate::core::json::{object, Value};
 use crate::core::purpose::Purpose;
 use crate::core::text;
 use crate::delivery::provider::webhook::signed_post;
@@ -84,8 +84,8 @@ pub fn request(
     now: u64,
 ) -> OutboundRequest {
     let body = object([
-        ("destination", destination.as_str().into()),
         ("channel", destination.channel().as_str().into()),
+        ("destination", destination.as_str().into()),
         ("purpose", purpose.as_str().into()),
     ]);
     signed_post(
@@ -135,11 +135,11 @@ pub fn account_request(url: &str, secret: &[u8], account: &str, now: u64) -> Out
 
 /// Contacts from their JSON (`{"phone": …, "email": …}`); `None` when malformed.
 pub fn parse_contacts(text: &str) -> Option<Contacts> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    let object = value.as_object()?;
-    let field = |name: &str| match object.get(name) {
-        None | Some(serde_json::Value::Null) => Some(None),
-        Some(serde_json::Value::String(s)) => Some(Some(s.clone())),
+    let value: Value = serde_json::from_str(text).ok()?;
+    value.as_object()?;
+    let field = |name: &str| match value.get(name) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
         Some(_) => None,
     };
     Some(Contacts {
@@ -158,7 +158,7 @@ pub fn classify(reply: &HttpReply) -> Option<bool> {
     if reply.status != 200 {
         return None;
     }
-    serde_json::from_str::<serde_json::Value>(&reply.body)
+    serde_json::from_str::<Value>(&reply.body)
         .ok()?
         .get("exists")?
         .as_bool()

@@ -11,7 +11,7 @@
 //! isolate (two first requests that race in different locations can both send).
 
 use crate::core::base64url;
-use crate::core::json::{self, need, FromMembers, Malformed, Members};
+use crate::core::json::{self, need, FromMembers, Malformed, Members, Value};
 use crate::core::keys::KeyRing;
 use crate::core::sealed::{open, seal, Sealed};
 use crate::ports::kv::StoreError;
@@ -30,7 +30,7 @@ pub fn valid_key(key: &str) -> bool {
 /// A first response as sealed: its status and JSON body (sealed from a borrowed
 /// body, `Stored<&Value>`, so that the reply's body is not copied to seal it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stored<Body = serde_json::Value> {
+pub struct Stored<Body = Value> {
     pub status: u16,
     pub body: Body,
 }
@@ -159,10 +159,10 @@ pub fn open_response(ring: &KeyRing, at: &str, sealed: &Sealed) -> Option<Stored
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::object;
     use crate::policy::state::{State, StateOp};
     use crate::ports::kv::memory::{block_on, MemoryKv};
     use crate::testkit::{SplitMix, KEY1, KEY2};
-    use serde_json::json;
 
     const T0: u64 = 1_700_000_000;
 
@@ -203,7 +203,10 @@ mod tests {
         let body = br#"{"to":"a@example.com"}"#;
         let stored = Stored {
             status: 200,
-            body: json!({"verification_id": "AQJrMQ-secret-token", "to": "a***@example.com"}),
+            body: object([
+                ("verification_id", "AQJrMQ-secret-token".into()),
+                ("to", "a***@example.com".into()),
+            ]),
         };
         let claim_with = |ring: &KeyRing, client, key, body: &[u8]| {
             let op = StateOp::IdemClaim {

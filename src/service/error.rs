@@ -4,7 +4,7 @@
 //! Messages are fixed texts: no input, vendor text, secret or code is ever echoed,
 //! except a field *name* that [`crate::surface::json`] has checked to be plain ASCII.
 
-use serde_json::{Map, Value};
+use crate::core::json::{object, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -182,22 +182,23 @@ impl ApiError {
 
     /// The documented error body: `{"error", "message", "request_id", ...extras}`.
     pub fn body(&self, request_id: &str) -> Value {
-        let mut body = Map::new();
-        body.insert("error".into(), self.code().into());
-        body.insert("message".into(), self.message().into());
-        body.insert("request_id".into(), request_id.into());
+        let mut body = object([
+            ("error", self.code().into()),
+            ("message", self.message().into()),
+            ("request_id", request_id.into()),
+        ]);
         if let ApiError::InvalidRequest {
             field: Some(field), ..
         } = self
         {
-            body.insert("field".into(), field.as_str().into());
+            body.set("field", field.as_str().into());
         }
         if let Some(seconds) = self.retry_after() {
-            body.insert("retry_after".into(), seconds.into());
+            body.set("retry_after", seconds.into());
         }
         if let ApiError::InvalidCode { attempts_remaining } = self {
-            body.insert("attempts_remaining".into(), (*attempts_remaining).into());
+            body.set("attempts_remaining", (*attempts_remaining).into());
         }
-        Value::Object(body)
+        body
     }
 }

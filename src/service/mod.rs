@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::core::base64url;
 use crate::core::code;
 use crate::core::destination::{Channel, Destination, DestinationError};
-use crate::core::json::object;
+use crate::core::json::{object, Value};
 use crate::core::jwt::{self, VerifiedClaims};
 use crate::core::keys::KeySet;
 use crate::core::purpose::Purpose;
@@ -915,7 +915,7 @@ async fn check(
 
 /// `{"keys": [...]}`: the public key of every signing key (none with HS256, whose
 /// key is secret).
-pub async fn jwks(deps: &impl Platform) -> Result<serde_json::Value, ApiError> {
+pub async fn jwks(deps: &impl Platform) -> Result<Value, ApiError> {
     let config = deps.config();
     let mut keys = Vec::new();
     if !config.hs256 {

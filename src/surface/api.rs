@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::core::destination::{Channel, Destination};
 use crate::core::json::object;
+use crate::core::json::Value;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::idempotency::{self, Claim, Stored};
@@ -19,7 +20,6 @@ use crate::surface::http::{RequestHead, FORM, JSON};
 use crate::surface::json::Fields;
 use crate::surface::reply::{reply_response, Reply};
 use base64::Engine;
-use serde_json::Value;
 use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

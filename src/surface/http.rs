@@ -1,11 +1,11 @@
 //! Neutral HTTP shapes between the glue and the dialects, and the rules every
 //! response follows: JSON, `Cache-Control: no-store`, `X-Request-Id`.
 
+use crate::core::json::Value;
 use crate::delivery::locale::Locale;
 use crate::ports::Entropy;
 use crate::service::error::ApiError;
 use crate::surface::json::form_decode;
-use serde_json::Value;
 
 pub const JSON: &str = "application/json";
 pub const FORM: &str = "application/x-www-form-urlencoded";

@@ -5,69 +5,13 @@
 //! of top-level members: duplicates, unknown members, wrong types and control
 //! characters each become `invalid_request` naming the field.
 
+use crate::core::json::Value;
 use crate::core::percent::percent_decode;
 use crate::service::error::ApiError;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-use serde_json::Value;
-use std::fmt;
 
 /// The members of a JSON object body, in order, not yet trusted.
 pub struct Fields {
     members: Vec<(String, Value)>,
-}
-
-/// The members in order, or `None` for a value that is not an object.
-struct InOrder(Option<Vec<(String, Value)>>);
-
-impl<'de> Deserialize<'de> for InOrder {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct InOrderVisitor;
-        /// Anything but an object: every other kind of value serde_json hands a
-        /// visitor reads as `None` here, and the body is read with
-        /// `deserialize_any`. serde's type-error path (`invalid_type`, its
-        /// `Unexpected` text and the float formatting behind it) and the building
-        /// of an error message are then never reached, and leave the module.
-        fn not_an_object<E>() -> Result<InOrder, E> {
-            Ok(InOrder(None))
-        }
-        impl<'de> Visitor<'de> for InOrderVisitor {
-            type Value = InOrder;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InOrder, A::Error> {
-                let mut members = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    let value = map.next_value::<Value>()?;
-                    members.push((key, value));
-                }
-                Ok(InOrder(Some(members)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<InOrder, E> {
-                not_an_object()
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<InOrder, E> {
-                not_an_object()
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<InOrder, E> {
-                not_an_object()
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<InOrder, E> {
-                not_an_object()
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<InOrder, E> {
-                not_an_object()
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<InOrder, E> {
-                not_an_object()
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<InOrder, A::Error> {
-                not_an_object()
-            }
-        }
-        deserializer.deserialize_any(InOrderVisitor)
-    }
 }
 
 /// One name or value of a form or query string: `+` is a space, `%XX` a byte, and
@@ -92,8 +36,7 @@ pub fn form_as_json(body: &[u8]) -> Result<Vec<u8>, ApiError> {
         if i > 0 {
             json.push(',');
         }
-        // JSON strings written by serde_json's one writer (`Value`'s `Display` is
-        // a second copy of it).
+        // JSON strings written by serde_json, the module's one JSON writer.
         json.push_str(&serde_json::to_string(&decode(name)?).unwrap_or_default());
         json.push(':');
         json.push_str(&serde_json::to_string(&decode(value)?).unwrap_or_default());
@@ -120,7 +63,10 @@ impl Fields {
         let members = std::str::from_utf8(body)
             .ok()
             .and_then(|text| serde_json::from_str(text).ok())
-            .and_then(|InOrder(members)| members)
+            .and_then(|value| match value {
+                Value::Object(members) => Some(members),
+                _ => None,
+            })
             .ok_or(ApiError::InvalidRequest {
                 field: None,
                 message: "The body must be a single valid JSON object.",
@@ -165,10 +111,11 @@ impl Fields {
     pub fn unsigned(&mut self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.take(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| ApiError::invalid_field(name, "Must be a non-negative integer.")),
+            Some(Value::Unsigned(n)) => Ok(Some(n)),
+            Some(Value::Negative(_) | Value::Fraction) => Err(ApiError::invalid_field(
+                name,
+                "Must be a non-negative integer.",
+            )),
             Some(_) => Err(ApiError::invalid_field(name, "Must be an integer.")),
         }
     }

@@ -2,9 +2,9 @@
 //! response: shared by the native API and the dialects, so neither imports the other.
 
 use crate::core::destination::Channel;
+use crate::core::json::Value;
 use crate::service::SendOutcome;
 use crate::surface::http::{self, Response};
-use serde_json::Value;
 use std::borrow::Cow;
 
 /// A successful answer, plus what the request log may say about it.

@@ -11,13 +11,13 @@
 use super::Verdict;
 use crate::core::hex;
 use crate::core::json::object;
+use crate::core::json::Value;
 use crate::core::percent::form_urlencode;
 use crate::core::text;
 use crate::delivery::message::Message;
 use crate::delivery::provider::sigv4::{amz_date, hmac, sha256_hex};
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
-use serde_json::Value;
 
 pub const BASE_URL: &str = "https://dysmsapi.aliyuncs.com";
 const ALGORITHM: &str = "ACS3-HMAC-SHA256";

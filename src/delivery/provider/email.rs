@@ -7,6 +7,7 @@
 use super::Verdict;
 use crate::core::destination::Destination;
 use crate::core::json::object;
+use crate::core::json::Value;
 use crate::core::percent::form_urlencode;
 use crate::core::text;
 use crate::delivery::message::Message;
@@ -14,7 +15,6 @@ use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::Value;
 
 /// `EMAIL_FROM`: `no-reply@example.com` or `Acme <no-reply@example.com>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,9 +316,18 @@ pub mod ses {
         now: u64,
     ) -> OutboundRequest {
         let (subject, text, html) = parts(message);
-        let utf8 = |data: &str| object([("Data", data.into()), ("Charset", "UTF-8".into())]);
+        let utf8 = |data: &str| object([("Charset", "UTF-8".into()), ("Data", data.into())]);
         let body = serde_json::to_string(&object([
-            ("FromEmailAddress", from.display().into()),
+            (
+                "Content",
+                object([(
+                    "Simple",
+                    object([
+                        ("Body", object([("Html", utf8(html)), ("Text", utf8(text))])),
+                        ("Subject", utf8(subject)),
+                    ]),
+                )]),
+            ),
             (
                 "Destination",
                 object([(
@@ -326,16 +335,7 @@ pub mod ses {
                     Value::Array(vec![message.to.as_str().into()]),
                 )]),
             ),
-            (
-                "Content",
-                object([(
-                    "Simple",
-                    object([
-                        ("Subject", utf8(subject)),
-                        ("Body", object([("Text", utf8(text)), ("Html", utf8(html))])),
-                    ]),
-                )]),
-            ),
+            ("FromEmailAddress", from.display().into()),
         ]))
         .unwrap_or_default();
         let host = text::without_scheme(account.base_url);

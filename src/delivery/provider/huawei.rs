@@ -7,6 +7,7 @@
 //! array `templateParas`. Success is `"code": "000000"`.
 
 use super::Verdict;
+use crate::core::json::Value;
 use crate::core::percent::form_urlencode;
 use crate::delivery::message::Message;
 use crate::delivery::provider::alibaba::iso8601;
@@ -15,7 +16,6 @@ use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::Value;
 
 pub const AUTHORIZATION: &str = r#"WSSE realm="SDP",profile="UsernameToken",type="Appkey""#;
 

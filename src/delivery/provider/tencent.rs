@@ -7,12 +7,12 @@
 
 use super::Verdict;
 use crate::core::json::object;
+use crate::core::json::Value;
 use crate::core::text;
 use crate::delivery::message::Message;
 use crate::delivery::provider::tc3::{self, Signing};
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
-use serde_json::Value;
 
 pub const BASE_URL: &str = "https://sms.tencentcloudapi.com";
 const VERSION: &str = "2021-01-11";
@@ -75,8 +75,8 @@ impl TencentSms {
             .collect();
         let payload = serde_json::to_string(&object([
             ("PhoneNumberSet", Value::from(vec![message.to.as_str()])),
-            ("SmsSdkAppId", self.sdk_app_id.as_str().into()),
             ("SignName", self.sign_name.as_str().into()),
+            ("SmsSdkAppId", self.sdk_app_id.as_str().into()),
             ("TemplateId", self.template_id.as_str().into()),
             ("TemplateParamSet", params.into()),
         ]))

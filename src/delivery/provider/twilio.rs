@@ -6,6 +6,7 @@
 //! unsubscribed recipient, 21612 cannot route, 20003 authentication).
 
 use super::Verdict;
+use crate::core::json::Value;
 use crate::core::percent::form_urlencode;
 use crate::delivery::message::Message;
 use crate::ports::HttpReply;
@@ -71,9 +72,9 @@ pub fn classify(reply: &HttpReply) -> Verdict {
         200..=299 => Verdict::Delivered,
         429 | 500..=599 => Verdict::Retryable,
         _ => {
-            let code = serde_json::from_str::<serde_json::Value>(&reply.body)
+            let code = serde_json::from_str::<Value>(&reply.body)
                 .ok()
-                .and_then(|v| v.get("code").and_then(serde_json::Value::as_u64));
+                .and_then(|v| v.get("code").and_then(Value::as_u64));
             match code {
                 Some(code) if RECIPIENT_ERRORS.contains(&code) => Verdict::Rejected,
                 _ => Verdict::Failed,

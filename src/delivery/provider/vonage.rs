@@ -6,6 +6,7 @@
 //! codes are account or request problems).
 
 use super::Verdict;
+use crate::core::json::Value;
 use crate::core::percent::form_urlencode;
 use crate::delivery::message::Message;
 use crate::ports::HttpReply;
@@ -62,15 +63,9 @@ pub fn classify(reply: &HttpReply) -> Verdict {
         429 | 500..=599 => return Verdict::Retryable,
         _ => return Verdict::Failed,
     }
-    let status = serde_json::from_str::<serde_json::Value>(&reply.body)
+    let status = serde_json::from_str::<Value>(&reply.body)
         .ok()
-        .and_then(|v| {
-            v.get("messages")?
-                .get(0)?
-                .get("status")?
-                .as_str()
-                .map(str::to_owned)
-        });
+        .and_then(|v| v["messages"][0].get("status")?.as_str().map(str::to_owned));
     match status.as_deref() {
         Some("0") => Verdict::Delivered,
         Some("1" | "5") => Verdict::Retryable,

@@ -198,7 +198,7 @@ pub fn send_error(e: &ApiError, channel: Option<Channel>) -> Reply {
 fn error_reply(e: &ApiError, status: u16, name: &str, description: Option<String>) -> Reply {
     let mut body = object([("error", name.into())]);
     if let Some(description) = description {
-        body["error_description"] = description.into();
+        body.set("error_description", description.into());
     }
     Reply {
         headers: e.headers(),

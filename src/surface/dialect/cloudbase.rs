@@ -99,7 +99,7 @@ pub async fn send(
         ("expires_in", sent.expires_in.into()),
     ]);
     if let Some(is_user) = sent.is_user {
-        body["is_user"] = is_user.into();
+        body.set("is_user", is_user.into());
     }
     Ok(Reply::for_send(&sent, 200, body))
 }

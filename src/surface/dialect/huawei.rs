@@ -16,6 +16,7 @@
 use super::{read_fields, DialectRoute};
 use crate::core::destination::{Channel, Destination};
 use crate::core::json::object;
+use crate::core::json::Value;
 use crate::core::purpose::Purpose;
 use crate::delivery::message::Locale;
 use crate::policy::apig::Signed;
@@ -28,7 +29,6 @@ use crate::service::{
 };
 use crate::surface::http::RequestHead;
 use crate::surface::reply::Reply;
-use serde_json::Value;
 
 /// Remembers a send as the destination's latest pending code (best effort: the
 /// code is out either way; without the record only the Meeting check misses it).
