@@ -9,6 +9,7 @@ pub mod base64url;
 pub mod code;
 pub mod destination;
 pub mod hex;
+pub mod ip;
 pub mod json;
 pub mod jwt;
 pub mod keys;

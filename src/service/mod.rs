@@ -221,14 +221,8 @@ pub fn destination_error(e: DestinationError) -> ApiError {
 
 /// The IP limit's bucket: IPv4 as is, IPv6 by its /64 (one subscriber's prefix).
 pub fn ip_bucket(ip: Option<&str>) -> String {
-    match ip.map(str::trim).map(str::parse::<std::net::IpAddr>) {
-        Some(Ok(std::net::IpAddr::V4(v4))) => v4.to_string(),
-        Some(Ok(std::net::IpAddr::V6(v6))) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        _ => "unknown".to_owned(),
-    }
+    ip.and_then(|ip| crate::core::ip::bucket(ip.trim()))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// A call to a dependency (directory, siteverify): a network error is retried once
