@@ -17,7 +17,7 @@ Usage: python3 scripts/data-layout.py IN.wasm OUT.wasm
 
 import sys
 
-from wasm_module import custom, leb, sections, uleb
+from wasm_module import custom, leb, sections, sleb, uleb
 
 # Relocation types (the tool conventions' Linking.md) whose value is an address in
 # memory: an unsigned LEB128, a signed LEB128, a 4-byte word. Any other kind of
@@ -26,24 +26,13 @@ from wasm_module import custom, leb, sections, uleb
 MEMORY_LEB, MEMORY_SLEB, MEMORY_I32 = 3, 4, 5
 MEMORY_OTHER = {11, 14, 15, 16, 17, 21, 23, 25}
 WITH_ADDEND = {MEMORY_LEB, MEMORY_SLEB, MEMORY_I32, 8, 9, 22} | MEMORY_OTHER
-UNDEFINED, ABSOLUTE = 0x10, 0x200
-
-
-def sleb(data, i):
-    """The signed LEB128 number at `i`, and where it ends."""
-    value = shift = 0
-    while True:
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
-                value -= 1 << shift
-            return value, i
+# Symbol flags: not defined here, written with a name of its own, at an address
+# the linker made up (__heap_base) rather than in a segment.
+UNDEFINED, EXPLICIT_NAME, ABSOLUTE = 0x10, 0x40, 0x200
 
 
 def name(data, i):
+    """The name at `i`, and where it ends."""
     length, i = leb(data, i)
     return data[i:i + length].decode(), i + length
 
@@ -55,7 +44,7 @@ def read_linking(body):
     version, i = leb(body, 0)
     assert version == 2, f"linking section version {version}"
     while i < len(body):
-        kind, size = body[i], 0
+        kind = body[i]
         size, i = leb(body, i + 1)
         end = i + size
         if kind == 5:  # WASM_SEGMENT_INFO
@@ -68,12 +57,12 @@ def read_linking(body):
         elif kind == 8:  # WASM_SYMBOL_TABLE
             count, i = leb(body, i)
             for _ in range(count):
-                sym_kind, flags = body[i], 0
+                sym_kind = body[i]
                 flags, i = leb(body, i + 1)
                 segment = offset = None
                 if sym_kind == 1:  # data
                     _, i = name(body, i)
-                    if not flags & UNDEFINED:
+                    if not flags & UNDEFINED:  # (an absolute one's segment is 0)
                         segment, i = leb(body, i)
                         offset, i = leb(body, i)
                         _, i = leb(body, i)
@@ -81,7 +70,7 @@ def read_linking(body):
                     _, i = leb(body, i)
                 else:  # function, global, tag, table
                     _, i = leb(body, i)
-                    if not flags & UNDEFINED or flags & 0x40:
+                    if not flags & UNDEFINED or flags & EXPLICIT_NAME:
                         _, i = name(body, i)
                 symbols.append((sym_kind, flags, segment, offset))
         i = end
@@ -99,7 +88,7 @@ def read_relocations(body):
         symbol, i = leb(body, i)
         addend = 0
         if kind in WITH_ADDEND:
-            addend, i = sleb(body, i)
+            addend, i = leb(body, i, signed=True)
         out.append((kind, offset, symbol, addend))
     return section, out
 
@@ -111,7 +100,7 @@ def read_data(body):
     for _ in range(count):
         flags, i = leb(body, i)
         assert flags == 0 and body[i] == 0x41, "an active segment at an i32.const"
-        address, i = sleb(body, i + 1)
+        address, i = leb(body, i + 1, signed=True)
         assert body[i] == 0x0B
         length, i = leb(body, i + 1)
         out.append([address, i, bytes(body[i:i + length])])
@@ -182,7 +171,7 @@ def main():
     code = bytearray(code_body)
     bodies = [bytearray(bytes_) for _, _, bytes_ in data]
     starts = [start for _, start, _ in data]
-    rewritten = 0
+    rewritten = kept = 0
     for kind, body in parts:
         if kind != 0 or not custom(body)[0].startswith("reloc."):
             continue
@@ -196,6 +185,7 @@ def main():
                 continue  # a function, type, global or table index: unchanged
             value = new_address(symbol, addend)
             if value is None:
+                kept += 1
                 continue
             if in_code:
                 place, where = code, offset
@@ -206,7 +196,7 @@ def main():
             if rtype == MEMORY_I32:
                 place[where:where + 4] = value.to_bytes(4, "little")
             else:
-                old = sleb(place, where) if rtype == MEMORY_SLEB else leb(place, where)
+                old = leb(place, where, signed=rtype == MEMORY_SLEB)
                 assert old[1] - where == 5, "a padded LEB128 where the linker relocated"
                 place[where:where + 5] = padded_leb(value, rtype == MEMORY_SLEB)
             rewritten += 1
@@ -215,7 +205,7 @@ def main():
     for n in order:
         laid_out[moved[n] - base:moved[n] - base + len(bodies[n])] = bodies[n]
     laid_out = bytes(laid_out).rstrip(b"\0")
-    new_data = uleb(1) + b"\x00\x41" + sleb_bytes(base) + b"\x0b" + uleb(len(laid_out)) + laid_out
+    new_data = uleb(1) + b"\x00\x41" + sleb(base) + b"\x0b" + uleb(len(laid_out)) + laid_out
     out = bytearray(module[:8])
     for kind, body in parts:
         if kind == 0 and (custom(body)[0] == "linking" or custom(body)[0].startswith("reloc.")):
@@ -230,7 +220,8 @@ def main():
             body = uleb(1)
         out += bytes([kind]) + uleb(len(body)) + body
     open(sys.argv[2], "wb").write(out)
-    print(f"data-layout: {len(data)} pieces, {rewritten} addresses written again", file=sys.stderr)
+    print(f"data-layout: {len(data)} pieces, {rewritten} addresses written again, "
+          f"{kept} absolute ones kept", file=sys.stderr)
 
 
 def without_data_names(body):
@@ -246,18 +237,6 @@ def without_data_names(body):
             out += rest[i:start + size]
         i = start + size
     return bytes(out)
-
-
-def sleb_bytes(value):
-    """`value` as signed LEB128."""
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
-        out.append(byte | (0 if done else 0x80))
-        if done:
-            return bytes(out)
 
 
 if __name__ == "__main__":

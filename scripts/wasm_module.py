@@ -3,8 +3,8 @@ link (strip-exports.py, stub-functions.py, short-imports.py), and by the
 bench's breakdown (benches/wasm_breakdown.py)."""
 
 
-def leb(data, i):
-    """The unsigned LEB128 number at `i`, and where it ends."""
+def leb(data, i, signed=False):
+    """The LEB128 number at `i` (unsigned, or `signed`), and where it ends."""
     value = shift = 0
     while True:
         byte = data[i]
@@ -12,6 +12,8 @@ def leb(data, i):
         value |= (byte & 0x7F) << shift
         shift += 7
         if byte < 0x80:
+            if signed and byte & 0x40:
+                value -= 1 << shift
             return value, i
 
 
@@ -22,6 +24,17 @@ def uleb(value):
         byte, value = value & 0x7F, value >> 7
         out.append(byte | (0x80 if value else 0))
         if not value:
+            return bytes(out)
+
+
+def sleb(value):
+    """`value` as signed LEB128."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        done = value == (-1 if byte & 0x40 else 0)
+        out.append(byte | (0 if done else 0x80))
+        if done:
             return bytes(out)
 
 
