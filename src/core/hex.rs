@@ -4,6 +4,17 @@
 const LOWER: &[u8; 16] = b"0123456789abcdef";
 const UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// The lower-case digit of `value` (0 to 15).
+pub fn lower_digit(value: u8) -> char {
+    char::from(LOWER[usize::from(value)])
+}
+
+/// The value of one hex digit (either case); `None` if `c` is not one (no sign, no
+/// space).
+pub fn digit(c: u8) -> Option<u8> {
+    char::from(c).to_digit(16).map(|d| d as u8)
+}
+
 fn push(out: &mut String, byte: u8, digits: &[u8; 16]) {
     out.push(char::from(digits[usize::from(byte >> 4)]));
     out.push(char::from(digits[usize::from(byte & 15)]));
@@ -34,8 +45,7 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
 /// The byte of two hex digits (either case); `None` if either is not one (no sign,
 /// no space: `u8::from_str_radix` would take `+1`).
 pub fn byte(high: u8, low: u8) -> Option<u8> {
-    let digit = |c: u8| char::from(c).to_digit(16);
-    Some((digit(high)? << 4 | digit(low)?) as u8)
+    Some(digit(high)? << 4 | digit(low)?)
 }
 
 #[cfg(test)]

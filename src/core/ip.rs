@@ -5,6 +5,8 @@
 //! parser to std's, over a table and over generated text), without its code and
 //! the `Display` and hex formatting the buckets took (2.8 KB in the module).
 
+use crate::core::hex;
+
 /// The bucket of `ip`: `203.0.113.9`, `2001:db8:1:2::/64`; `None` when it is not an
 /// IPv4 or IPv6 address.
 pub fn bucket(ip: &str) -> Option<String> {
@@ -19,10 +21,10 @@ pub fn bucket(ip: &str) -> Option<String> {
         // Lower-case hex without leading zeros.
         let mut started = false;
         for shift in [12, 8, 4, 0] {
-            let digit = usize::from((group >> shift) & 0xf);
+            let digit = ((group >> shift) & 0xf) as u8;
             started |= digit != 0 || shift == 0;
             if started {
-                out.push(char::from(b"0123456789abcdef"[digit]));
+                out.push(hex::lower_digit(digit));
             }
         }
         out.push(':');
@@ -74,12 +76,12 @@ fn ipv6(text: &[u8]) -> Option<[u16; 8]> {
 /// at most `limit` of them, the last two an IPv4 address if `v4`: how many were
 /// read, or `None` when it is not such text.
 fn read_groups(text: &[u8], groups: &mut [u16; 8], limit: usize, v4: bool) -> Option<usize> {
+    if text.is_empty() {
+        return Some(0);
+    }
     let mut count = 0;
     let mut parts = text.split(|&b| b == b':').peekable();
     while let Some(part) = parts.next() {
-        if text.is_empty() {
-            break;
-        }
         let last = parts.peek().is_none();
         if v4 && last && limit - count >= 2 {
             if let Some([a, b, c, d]) = ipv4(part) {
@@ -93,21 +95,12 @@ fn read_groups(text: &[u8], groups: &mut [u16; 8], limit: usize, v4: bool) -> Op
         }
         let mut value = 0u16;
         for &b in part {
-            value = value << 4 | u16::from(hex_digit(b)?);
+            value = value << 4 | u16::from(hex::digit(b)?);
         }
         groups[count] = value;
         count += 1;
     }
     Some(count)
-}
-
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
