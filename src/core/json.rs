@@ -23,9 +23,12 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::fmt;
 
 /// A JSON value. A number is a whole number, or a fraction (with a fraction part
-/// or an exponent) whose value nothing here reads: it is kept as [`Value::Fraction`],
-/// and writing one is an error. So no float is parsed into a value, and no float
-/// formatting (serde_json's, about 2 KB of code and tables) is in the module.
+/// or an exponent, or beyond 64 bits) whose value nothing here reads: it is kept
+/// as [`Value::Fraction`], and writing one is an error. So no float formatting
+/// (serde_json's, about 2 KB of code and tables) is in the module, and no float
+/// parsing either: with its `arbitrary_precision` feature, serde_json hands such
+/// a number over as its text, not as an `f64` from its float parser (whose table
+/// of powers of ten alone is 2.5 KB gzipped).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Value {
     #[default]
@@ -224,6 +227,13 @@ impl<'de> Deserialize<'de> for Value {
                 let mut members = Vec::new();
                 while let Some(member) = map.next_entry()? {
                     members.push(member);
+                }
+                // A number that is not a whole number in 64 bits: serde_json (with
+                // `arbitrary_precision`) hands its text as this one-member map.
+                if let [(name, Value::String(_))] = members.as_slice() {
+                    if name == "$serde_json::private::Number" {
+                        return Ok(Value::Fraction);
+                    }
                 }
                 Ok(Value::Object(members))
             }
@@ -461,9 +471,27 @@ mod tests {
             let value: Value = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&value).unwrap(), text);
         }
-        for fraction in ["1.5", "-0.25", "1e3", "[2.0]"] {
+        // Not a whole number in 64 bits: a fraction, an exponent, -0, or beyond
+        // the range. Each is a `Fraction`, in an array or object too, and none is
+        // written.
+        let fractions = [
+            "1.5",
+            "-0.25",
+            "1e3",
+            "1E+2",
+            "0.0e-0",
+            "-0",
+            "18446744073709551616",
+            "-9223372036854775809",
+        ];
+        for fraction in fractions {
             let value: Value = serde_json::from_str(fraction).unwrap();
+            assert_eq!(value, Value::Fraction, "{fraction}");
             assert!(serde_json::to_string(&value).is_err(), "{fraction}");
+            let text = format!(r#"{{"a":[{fraction}]}}"#);
+            let nested: Value = serde_json::from_str(&text).unwrap();
+            let expected = Value::Object(vec![("a".into(), vec![Value::Fraction].into())]);
+            assert_eq!(nested, expected, "{text}");
         }
         let repeated: Value = serde_json::from_str(r#"{"k":1,"k":2}"#).unwrap();
         assert_eq!(
@@ -472,7 +500,23 @@ mod tests {
             "the last wins"
         );
         assert_eq!(Value::Null.get("k"), None);
-        for bad in ["", "{", "[1,]", r#"{"a":1}x"#, "01", "NaN"] {
+        let bad = [
+            "",
+            "{",
+            "[1,]",
+            r#"{"a":1}x"#,
+            "01",
+            "NaN",
+            "1.",
+            ".5",
+            "+1",
+            "-",
+            "--1",
+            "1e",
+            "1e+",
+            "0x10",
+        ];
+        for bad in bad {
             assert!(serde_json::from_str::<Value>(bad).is_err(), "{bad}");
         }
     }
