@@ -19,16 +19,16 @@
 //! paths, took several times the code for the same result.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use std::fmt;
 
 /// A JSON value. A number is a whole number, or a fraction (with a fraction part
 /// or an exponent, or beyond 64 bits) whose value nothing here reads: it is kept
-/// as [`Value::Fraction`], and writing one is an error. So no float formatting
-/// (serde_json's, about 2 KB of code and tables) is in the module, and no float
-/// parsing either: with its `arbitrary_precision` feature, serde_json hands such
-/// a number over as its text, not as an `f64` from its float parser (whose table
-/// of powers of ten alone is 2.5 KB gzipped).
+/// as its text ([`Value::Fraction`]) and written back as it was read. So no float
+/// is parsed or formatted in the module: with its `arbitrary_precision` feature,
+/// serde_json hands such a number over as its text, not as an `f64` from its float
+/// parser (whose table of powers of ten alone is 2.5 KB gzipped), and writes it
+/// back from its text.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Value {
     #[default]
@@ -38,11 +38,61 @@ pub enum Value {
     Unsigned(u64),
     /// A whole number from `i64::MIN` to -1.
     Negative(i64),
-    Fraction,
+    Fraction(Fraction),
     String(String),
     Array(Vec<Value>),
     /// The members in the order they were written or parsed.
     Object(Vec<(String, Value)>),
+}
+
+/// A number that is not a whole number in 64 bits, as its JSON text. Only the
+/// parser makes one, from text that is a JSON number ([`Fraction::is_number`]): it
+/// is written back as it is, so it must be nothing else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fraction(String);
+
+/// The name under which serde_json (with `arbitrary_precision`) hands a number
+/// that is not a whole number in 64 bits to a visitor, as a map of this one member
+/// with the number's text; and writes such a text back when it is given a struct
+/// of this name and member.
+const NUMBER: &str = "$serde_json::private::Number";
+
+impl Fraction {
+    /// Whether `text` is a JSON number: `-`, then `0` or digits not starting with
+    /// 0, then `.` and digits, then `e` or `E`, a sign and digits; all but the
+    /// first digits optional (RFC 8259, section 6).
+    fn is_number(text: &str) -> bool {
+        let b = text.as_bytes();
+        let mut i = usize::from(b.first() == Some(&b'-'));
+        let digits = |i: &mut usize| {
+            let start = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > start
+        };
+        if b.get(i) == Some(&b'0') {
+            i += 1;
+        } else if !digits(&mut i) {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return false;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return false;
+            }
+        }
+        i == b.len()
+    }
 }
 
 impl Value {
@@ -172,7 +222,11 @@ impl Serialize for Value {
             Value::Bool(b) => serializer.serialize_bool(*b),
             Value::Unsigned(n) => serializer.serialize_u64(*n),
             Value::Negative(n) => serializer.serialize_i64(*n),
-            Value::Fraction => Err(serde::ser::Error::custom("a fraction is not written")),
+            Value::Fraction(Fraction(text)) => {
+                let mut number = serializer.serialize_struct(NUMBER, 1)?;
+                number.serialize_field(NUMBER, text)?;
+                number.end()
+            }
             Value::String(s) => serializer.serialize_str(s),
             Value::Array(items) => items.serialize(serializer),
             Value::Object(members) => {
@@ -207,8 +261,14 @@ impl<'de> Deserialize<'de> for Value {
             fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
                 Ok(Value::Negative(n))
             }
+            /// Never called: with `arbitrary_precision`, serde_json hands
+            /// `deserialize_any` a number that is not whole as its text (see
+            /// `visit_map`), not as an `f64`. Still written, as a trap: serde's
+            /// default refuses it with a message that formats the float, which would
+            /// bring float formatting and serde_json's message parsing into the
+            /// module (15 KB raw); the tests above break if serde_json ever calls it.
             fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
-                Ok(Value::Fraction)
+                unreachable!("serde_json hands no float to deserialize_any")
             }
             fn visit_str<E>(self, s: &str) -> Result<Value, E> {
                 Ok(Value::String(s.to_owned()))
@@ -228,11 +288,11 @@ impl<'de> Deserialize<'de> for Value {
                 while let Some(member) = map.next_entry()? {
                     members.push(member);
                 }
-                // A number that is not a whole number in 64 bits: serde_json (with
-                // `arbitrary_precision`) hands its text as this one-member map.
-                if let [(name, Value::String(_))] = members.as_slice() {
-                    if name == "$serde_json::private::Number" {
-                        return Ok(Value::Fraction);
+                // A number that is not a whole number in 64 bits (see [`NUMBER`]); an
+                // object of that shape whose text is not a number stays an object.
+                if let [(name, Value::String(text))] = members.as_mut_slice() {
+                    if name == NUMBER && Fraction::is_number(text) {
+                        return Ok(Value::Fraction(Fraction(std::mem::take(text))));
                     }
                 }
                 Ok(Value::Object(members))
@@ -472,26 +532,59 @@ mod tests {
             assert_eq!(serde_json::to_string(&value).unwrap(), text);
         }
         // Not a whole number in 64 bits: a fraction, an exponent, -0, or beyond
-        // the range. Each is a `Fraction`, in an array or object too, and none is
-        // written.
+        // the range. Each is a `Fraction`, in an array or object too, and is
+        // written back as serde_json scanned it (an exponent as `e`, with a sign).
         let fractions = [
-            "1.5",
-            "-0.25",
-            "1e3",
-            "1E+2",
-            "0.0e-0",
-            "-0",
-            "18446744073709551616",
-            "-9223372036854775809",
+            ("1.5", "1.5"),
+            ("-0.25", "-0.25"),
+            ("1e3", "1e+3"),
+            ("1E+2", "1e+2"),
+            ("0.0e-0", "0.0e-0"),
+            ("-0", "-0"),
+            ("18446744073709551616", "18446744073709551616"),
+            ("-9223372036854775809", "-9223372036854775809"),
         ];
-        for fraction in fractions {
-            let value: Value = serde_json::from_str(fraction).unwrap();
-            assert_eq!(value, Value::Fraction, "{fraction}");
-            assert!(serde_json::to_string(&value).is_err(), "{fraction}");
-            let text = format!(r#"{{"a":[{fraction}]}}"#);
-            let nested: Value = serde_json::from_str(&text).unwrap();
-            let expected = Value::Object(vec![("a".into(), vec![Value::Fraction].into())]);
-            assert_eq!(nested, expected, "{text}");
+        for (text, written) in fractions {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert!(matches!(value, Value::Fraction(_)), "{text}");
+            assert_eq!(serde_json::to_string(&value).unwrap(), written, "{text}");
+            let nested = format!(r#"{{"a":[{text}]}}"#);
+            let value: Value = serde_json::from_str(&nested).unwrap();
+            assert!(matches!(&value["a"][0], Value::Fraction(_)), "{nested}");
+            let expected = format!(r#"{{"a":[{written}]}}"#);
+            assert_eq!(serde_json::to_string(&value).unwrap(), expected);
+        }
+        // The member under which serde_json hands such a number over, written in
+        // the text itself: a number's text makes a number, anything else stays
+        // an object (and is written back as one, escaped).
+        let token = "$serde_json::private::Number";
+        let objects = [
+            ("1.5", Some("1.5")),
+            ("-1e-9", Some("-1e-9")),
+            ("1}", None),
+            ("]", None),
+            ("", None),
+            ("01", None),
+            ("1.", None),
+            ("-", None),
+            ("1e", None),
+            ("1e+", None),
+            (".5", None),
+            ("+1", None),
+            ("1 ", None),
+            ("\"x\"", None),
+        ];
+        for (inner, number) in objects {
+            let text = serde_json::to_string(&serde_json::json!({ token: inner })).unwrap();
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let written = serde_json::to_string(&value).unwrap();
+            match number {
+                Some(number) => assert_eq!(written, number, "{text}"),
+                None => {
+                    assert!(matches!(value, Value::Object(_)), "{text}");
+                    assert_eq!(written, text);
+                }
+            }
         }
         let repeated: Value = serde_json::from_str(r#"{"k":1,"k":2}"#).unwrap();
         assert_eq!(

@@ -112,7 +112,7 @@ impl Fields {
         match self.take(name) {
             None => Ok(None),
             Some(Value::Unsigned(n)) => Ok(Some(n)),
-            Some(Value::Negative(_) | Value::Fraction) => Err(ApiError::invalid_field(
+            Some(Value::Negative(_) | Value::Fraction(_)) => Err(ApiError::invalid_field(
                 name,
                 "Must be a non-negative integer.",
             )),
