@@ -266,7 +266,7 @@ impl<'de> Deserialize<'de> for Value {
             /// `visit_map`), not as an `f64`. Still written, as a trap: serde's
             /// default refuses it with a message that formats the float, which would
             /// bring float formatting and serde_json's message parsing into the
-            /// module (15 KB raw); the tests above break if serde_json ever calls it.
+            /// module (15 KB raw); the tests below break if serde_json ever calls it.
             fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
                 unreachable!("serde_json hands no float to deserialize_any")
             }
@@ -488,7 +488,7 @@ impl Members {
 
 #[cfg(test)]
 mod tests {
-    use super::{object, read, FromMembers, Malformed, Members, Value};
+    use super::{object, read, FromMembers, Malformed, Members, Value, NUMBER};
 
     #[test]
     fn builds_objects_in_the_order_written() {
@@ -557,7 +557,6 @@ mod tests {
         // The member under which serde_json hands such a number over, written in
         // the text itself: a number's text makes a number, anything else stays
         // an object (and is written back as one, escaped).
-        let token = "$serde_json::private::Number";
         let objects = [
             ("1.5", Some("1.5")),
             ("-1e-9", Some("-1e-9")),
@@ -575,7 +574,7 @@ mod tests {
             ("\"x\"", None),
         ];
         for (inner, number) in objects {
-            let text = serde_json::to_string(&serde_json::json!({ token: inner })).unwrap();
+            let text = serde_json::to_string(&serde_json::json!({ NUMBER: inner })).unwrap();
             let value: Value = serde_json::from_str(&text).unwrap();
             let written = serde_json::to_string(&value).unwrap();
             match number {
