@@ -32,13 +32,14 @@ pub(super) fn head_of(req: &web_sys::Request) -> RequestHead {
     let (path, query) = path_and_query(&req.url());
     let mut headers = Vec::new();
     // `Headers` iterates as [name, value] pairs, names lower-cased by the runtime;
-    // they are lower-cased here too, as the core's header lookups require.
-    if let Ok(Some(entries)) = worker::js_sys::try_iter(&req.headers()) {
-        for entry in entries.flatten() {
-            let pair: Array = entry.unchecked_into();
-            if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                headers.push((name.to_ascii_lowercase(), value));
-            }
+    // they are lower-cased here too, as the core's header lookups require. The
+    // runtime lists them (`Array.from`), rather than js_sys driving the iterator
+    // protocol from here (its `try_iter` and a JS call per step: 1.8 KB raw).
+    let entries = Array::from(&req.headers());
+    for i in 0..entries.length() {
+        let pair: Array = entries.get(i).unchecked_into();
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            headers.push((name.to_ascii_lowercase(), value));
         }
     }
     RequestHead {
