@@ -12,9 +12,9 @@ use super::{http, settled, OpCounts, Records};
 use crate::core::json;
 use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{Kv, StoreError};
+use crate::surface::http::Response;
 use std::cell::Cell;
 use std::rc::Rc;
-use worker::js_sys;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::web_sys;
 use worker::worker_sys::{DurableObjectNamespace, DurableObjectState, DurableObjectStorage};
@@ -119,13 +119,13 @@ impl Kv for ObjectKv<'_> {
 }
 
 /// Sets the object's alarm a second past `expiry` (Unix seconds; no options, as
-/// worker's `Storage::set_alarm` called it).
+/// worker's `Storage::set_alarm` called it). The time goes as milliseconds since
+/// the epoch, which `setAlarm` takes as it takes a `Date` (worker_sys's binding
+/// names only the `Date`).
 async fn set_alarm(storage: &DurableObjectStorage, expiry: u64) -> Result<(), JsValue> {
     let delay_ms = (expiry.saturating_sub(now_seconds()) + 1) * 1000;
-    let at = js_sys::Date::new(&JsValue::from_f64(
-        (Date::now().as_millis() + delay_ms) as f64,
-    ));
-    settled(storage.set_alarm(at, JsValue::NULL.unchecked_into())).await?;
+    let at = JsValue::from_f64((Date::now().as_millis() + delay_ms) as f64);
+    settled(storage.set_alarm(at.unchecked_into(), JsValue::NULL.unchecked_into())).await?;
     Ok(())
 }
 
@@ -147,9 +147,14 @@ impl VerificationState {
     }
 }
 
-/// The object's answer: `status` with `text`.
+/// The object's answer: `status` with `text` (made as the worker's responses are,
+/// so that the runtime's `Response` is built one way in the module).
 fn reply(status: u16, text: &str) -> Result<web_sys::Response, JsValue> {
-    web_sys::Response::new_with_opt_str_and_init(Some(text), &http::init(status, &[])?)
+    http::into_runtime(Response {
+        status,
+        headers: Vec::new(),
+        body: text.to_owned(),
+    })
 }
 
 /// The object class of `wrangler.toml`, exported as the runtime calls it (worker's
