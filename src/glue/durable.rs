@@ -18,7 +18,6 @@ use std::rc::Rc;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::web_sys;
 use worker::worker_sys::{DurableObjectNamespace, DurableObjectState, DurableObjectStorage};
-use worker::Date;
 
 /// The binding of `wrangler.toml` (`class_name = "VerificationState"`).
 pub const BINDING: &str = "VERIFICATION_STATE";
@@ -124,13 +123,13 @@ impl Kv for ObjectKv<'_> {
 /// names only the `Date`).
 async fn set_alarm(storage: &DurableObjectStorage, expiry: u64) -> Result<(), JsValue> {
     let delay_ms = (expiry.saturating_sub(now_seconds()) + 1) * 1000;
-    let at = JsValue::from_f64((Date::now().as_millis() + delay_ms) as f64);
+    let at = JsValue::from_f64((super::now_ms() + delay_ms) as f64);
     settled(storage.set_alarm(at.unchecked_into(), JsValue::NULL.unchecked_into())).await?;
     Ok(())
 }
 
 fn now_seconds() -> u64 {
-    Date::now().as_millis() / 1000
+    super::now_ms() / 1000
 }
 
 impl VerificationState {

@@ -34,7 +34,7 @@ use std::rc::Rc;
 use worker::js_sys::{self, futures::JsFuture, Array, Object, Promise, Reflect};
 use worker::wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use worker::worker_sys::AnalyticsEngineDataset;
-use worker::{web_sys, Context, Date, Env};
+use worker::{web_sys, Context, Env};
 
 /// The heap: talc, which grows the module's memory as it needs, in place of std's
 /// dlmalloc (why: Cargo.toml).
@@ -226,7 +226,7 @@ async fn serve(
         leases: &leases,
         events,
     };
-    let now = Date::now().as_millis() / 1000;
+    let now = now_ms() / 1000;
     api::handle(route, head, &body, &deps, now).await
 }
 
@@ -264,7 +264,7 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
         return;
     };
     for event in events {
-        let request = event.request(&url, &secret, Date::now().as_millis() / 1000);
+        let request = event.request(&url, &secret, now_ms() / 1000);
         let delivery = Delivery::Post(request, event.kind, config.user_agent.clone());
         ctx.wait_until(deliver(delivery));
     }
@@ -353,6 +353,12 @@ struct RequestLine<'a> {
     do_calls: u32,
 }
 
+/// The time, in milliseconds since the Unix epoch (`Date.now()`: in a Worker, the
+/// time of the last I/O).
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
 /// Workers `fetch`, every request carrying our `User-Agent`.
 fn outbound(user_agent: &str) -> Identified<'_, transport::WorkersTransport> {
     Identified {
@@ -397,7 +403,7 @@ pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Res
     };
     let transport = outbound(&config.user_agent);
     for message in batch.messages() {
-        let now = Date::now().as_millis();
+        let now = now_ms();
         let body = js_sys::JSON::stringify(&message.body())
             .ok()
             .and_then(|text| text.as_string())
@@ -433,14 +439,14 @@ pub async fn handle_fetch(
     ctx: worker::worker_sys::Context,
 ) -> Result<web_sys::Response, JsValue> {
     let ctx = Context::new(ctx);
-    let started = Date::now().as_millis();
+    let started = now_ms();
     let head = http::head_of(&req);
     let request_id = request_id(head.header("x-request-id"), &GetRandom);
     let counts = Rc::new(OpCounts::default());
     let events = RefCell::new(Vec::new());
     let result = serve(&req, &env, &head, &counts, &events).await;
     // The request's latency, read once: its events, its log line and its data point.
-    let latency = Date::now().as_millis().saturating_sub(started);
+    let latency = now_ms().saturating_sub(started);
     post_events(&ctx, &env, events.into_inner(), latency);
     let route = Route::resolve(&head.method, &head.path).ok();
     let (mut response, outcome, reply) = match result {

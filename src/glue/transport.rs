@@ -138,7 +138,7 @@ impl Transport for WorkersTransport {
     }
 
     fn millis(&self) -> u64 {
-        worker::Date::now().as_millis()
+        super::now_ms()
     }
 
     fn console(&self, line: &str) {
