@@ -9,7 +9,7 @@ use crate::core::text;
 use crate::ports::kv::{Kv, StoreError, MIN_TTL};
 use std::rc::Rc;
 use worker::js_sys::{Object, Promise};
-use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
+use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
 
 #[wasm_bindgen]
 extern "C" {
@@ -32,6 +32,11 @@ extern "C" {
 
     #[wasm_bindgen(method, catch)]
     fn delete(this: &KvNamespace, key: &str) -> Result<Promise, JsValue>;
+
+    /// JavaScript's `String(value)`: an `Error` as `name: message` (its
+    /// `toString`), a string as itself.
+    #[wasm_bindgen(js_name = String)]
+    fn as_text(value: &JsValue) -> String;
 }
 
 #[derive(Clone)]
@@ -47,16 +52,9 @@ impl WorkersKv {
     }
 }
 
-/// What a call threw, as text: an `Error`'s `name: message`, or a thrown string.
-fn thrown(error: &JsValue) -> String {
-    match error.dyn_ref::<worker::js_sys::Error>() {
-        Some(error) => String::from(error.to_string()),
-        None => error.as_string().unwrap_or_default(),
-    }
-}
-
 fn classify(error: JsValue) -> StoreError {
-    let text = format!("js error: {}", thrown(&error));
+    // What the call threw, as text: an `Error`'s `name: message`, a thrown string.
+    let text = format!("js error: {}", as_text(&error));
     if text::contains(&text, "429")
         || text::contains(&text.to_ascii_lowercase(), "too many requests")
     {
