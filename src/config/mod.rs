@@ -538,7 +538,7 @@ fn test_destinations(r: &Reader) -> Result<Vec<(String, String)>, ConfigError> {
         .filter(|entry| !entry.is_empty())
         .enumerate()
         .map(|(i, entry)| {
-            let parsed = entry.rsplit_once('=').and_then(|(to, code)| {
+            let parsed = text::rsplit_once(entry, "=").and_then(|(to, code)| {
                 let to = Destination::parse(to).ok()?.canonical();
                 let digits = code.trim();
                 let ok = (code::MIN_LENGTH..=code::MAX_LENGTH).contains(&digits.len())

@@ -24,6 +24,18 @@ pub fn split_once<'a>(text: &'a str, separator: &str) -> Option<(&'a str, &'a st
     find(text, separator).map(|at| (&text[..at], &text[at + separator.len()..]))
 }
 
+/// The text before and after the last `separator`.
+pub fn rsplit_once<'a>(text: &'a str, separator: &str) -> Option<(&'a str, &'a str)> {
+    let at = match separator.len() {
+        0 => text.len(),
+        n => text
+            .as_bytes()
+            .windows(n)
+            .rposition(|window| window == separator.as_bytes())?,
+    };
+    Some((&text[..at], &text[at + separator.len()..]))
+}
+
 /// `url` without its `scheme://` (a base URL's host, a request URL's host and path).
 pub fn without_scheme(url: &str) -> &str {
     split_once(url, "://").map_or(url, |(_, rest)| rest)
@@ -102,11 +114,14 @@ mod tests {
             ("429 Too Many Requests", "too many"),
             ("para one\n\npara two\n\n", "\n\n"),
             ("short", "longer than the text"),
+            ("+15550001=123456=7", "="),
+            ("Team <a<b@example.com", "<"),
         ];
         for (text, needle) in cases {
             assert_eq!(find(text, needle), text.find(needle), "{text:?} {needle:?}");
             assert_eq!(contains(text, needle), text.contains(needle));
             assert_eq!(split_once(text, needle), text.split_once(needle));
+            assert_eq!(rsplit_once(text, needle), text.rsplit_once(needle));
             if needle.is_empty() {
                 assert_eq!(replace(text, needle, "<>"), text);
                 assert_eq!(split(text, needle).collect::<Vec<_>>(), [text]);

@@ -30,7 +30,7 @@ impl Sender {
         }
         let (name, address) = match text.trim().strip_suffix('>') {
             Some(rest) => {
-                let (name, address) = rest.rsplit_once('<')?;
+                let (name, address) = text::rsplit_once(rest, "<")?;
                 (
                     Some(name.trim().to_owned()).filter(|n| !n.is_empty()),
                     address,
