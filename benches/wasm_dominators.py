@@ -8,7 +8,7 @@ visitor method, js-sys's iterator protocol behind one header loop).
 The graph's roots are the exports and the function table (which vtables and JS
 reach); its edges are direct calls and `ref.func`s, read from binaryen's text form
 of the module (wasm-dis, installed with wasm-opt). Sizes are the functions' bytes
-in target/index_bg.named.wasm.
+in target/index_bg.named.wasm, as benches/wasm_breakdown.py counts them.
 
 Usage: python3 benches/wasm_dominators.py target/index_bg.named.wasm [NAME-PART] [ROWS]
 (rows whose share exceeds their own size by 300 bytes or more; NAME-PART keeps the
@@ -21,8 +21,7 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "scripts"))
-from wasm_module import function_bodies, function_names, imported_functions, sections  # noqa: E402
+from wasm_breakdown import functions
 
 ROOT = object()
 NAME = r'\$(?:"([^"]*)"|([^\s()"]+))'
@@ -99,12 +98,7 @@ def main():
     path = sys.argv[1]
     part = sys.argv[2] if len(sys.argv) > 2 else ""
     rows = int(sys.argv[3]) if len(sys.argv) > 3 else 40
-    module = pathlib.Path(path).read_bytes()
-    bodies = dict(sections(module))
-    names = function_names(module)
-    first = imported_functions(bodies[2])
-    sizes = {names.get(first + i): end - start
-             for i, (_, start, end) in enumerate(function_bodies(bodies[10]))}
+    sizes = {name: size for size, name in functions(pathlib.Path(path).read_bytes())}
     calls, roots = graph(path)
     share = dominator_shares(calls, roots, sizes)
     plain = lambda name: re.sub(r"\[[0-9a-f]+\]", "", name)  # noqa: E731 (crate hashes)
