@@ -1,82 +1,83 @@
 #!/usr/bin/env python3
-"""Replaces with a trap the bodies of functions that nothing can call but that the
-module still holds, so that wasm-opt removes the code behind them.
+"""Replaces with a trap the bodies of the functions that the function table holds
+but that nothing can call, so that wasm-opt removes the code behind them.
 
-They are held by the function table, through vtables in the data, which wasm-opt
-cannot see into. Only functions in the table are made traps, and only these
-(their names say which; a function they call goes with them, one called from
-elsewhere stays):
-- the `worker` crate's panic hook, with std's default hook inside it: the build's
-  `-Cpanic=immediate-abort` traps at the panic and calls no hook;
-- the futures of wasm-streams' adapters (a Rust stream handed to JS), made only
-  by the methods whose exports strip-exports.py drops.
+The table holds every function whose address the linked code or data takes, and
+wasm-opt cannot see into the data (vtables) to tell which of those addresses a
+live path still reaches. scripts/reachable.py works it out from the linker's
+relocations, with one rule: the panic hooks never run. The build's
+`-Cpanic=immediate-abort` traps at the panic and calls no hook, so the `worker`
+crate's hook and std's default one (with what only they format with: the
+backtrace and location printers, std's writers into a buffer) are never called.
+What is found this way: those, and what only exports dropped by strip-exports.py
+reach (the futures of wasm-streams' adapters, a Rust stream handed to JS).
 A call would trap at once, as a panic does.
 
-usage: stub-functions.py IN OUT"""
+usage: stub-functions.py LINKED IN OUT
+LINKED is the linker's output with its relocations; IN is the same module with its
+data laid out (scripts/data-layout.py: the same functions at the same indices).
+"""
 
+import importlib.util
 import os
+import pathlib
 import re
 import sys
 
-from wasm_module import function_bodies, function_names, imported_functions, leb, rewrite, sections, uleb
+from reachable import unreachable
+from wasm_module import function_bodies, function_names, imported_functions, rewrite, sections, uleb
 
-HASH = r"(\[[0-9a-f]+\])?"
-DEAD = re.compile(
-    rf"^<std{HASH}::panicking::default_hook as "
-    rf"|^<?worker{HASH}::init::init::\{{closure#0\}}( as |$)"
-    rf"|wasm_streams{HASH}::(readable|writable)::into_underlying_(byte_source|source|sink)::IntoUnderlying"
-)
+# The hooks, by their names as rustc's v0 mangling spells them (`std::panicking::
+# default_hook`, and the closure `worker::init::init` sets as the hook), with the
+# shims and closures within them. A rule that matches nothing stops the build.
+NEVER_RUN = {
+    "std's default panic hook": re.compile(r"3std9panicking12default_hook"),
+    "worker's panic hook": re.compile(r"6worker4init4init0"),
+}
 VERBOSE = bool(os.environ.get("STUB_FUNCTIONS_VERBOSE"))
 TRAP = bytes([0x00, 0x00, 0x0B])  # no locals; unreachable; end
 
 
-def table_functions(body):
-    """The function indices the element section puts in a table."""
-    count, i = leb(body, 0)
-    held = set()
-    for _ in range(count):
-        flags, i = leb(body, i)
-        if flags not in (0, 2):
-            raise SystemExit(f"stub-functions: element segment kind {flags} not read")
-        if flags == 2:
-            _, i = leb(body, i)  # table
-        while body[i] != 0x0B:  # the offset expression (i32.const N)
-            i += 1
-        i += 1
-        if flags == 2:
-            i += 1  # element kind: functions
-        n, i = leb(body, i)
-        for _ in range(n):
-            index, i = leb(body, i)
-            held.add(index)
-    return held
+def never_runs(name):
+    return any(pattern.search(name) for pattern in NEVER_RUN.values())
 
 
-def main(source, target):
+def dropped_export():
+    """strip-exports.py's rule for the exports it drops."""
+    path = pathlib.Path(__file__).with_name("strip-exports.py")
+    spec = importlib.util.spec_from_file_location("strip_exports", path)
+    strip_exports = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(strip_exports)
+    return lambda name: bool(strip_exports.UNUSED.search(name))
+
+
+def main(linked, source, target):
+    module = open(linked, "rb").read()
+    names = function_names(module)
+    for rule, pattern in NEVER_RUN.items():
+        if not any(pattern.search(name) for name in names.values()):
+            raise SystemExit(f"stub-functions: no function is {rule} (has the mangling changed?)")
+    dead = unreachable(module, never_runs, dropped_export())
+
     data = open(source, "rb").read()
-    names = function_names(data)
-    bodies = dict(sections(data))
-    imported = imported_functions(bodies[2])
-    held = table_functions(bodies[9])
-    stubbed = []
+    assert function_names(data) == names, "IN has the functions of LINKED"
+    imported = imported_functions(dict(sections(data))[2])
 
     def stub(code):
         functions = function_bodies(code)
         out = [uleb(len(functions))]
         for n, (entry, _, end) in enumerate(functions):
-            name = names.get(imported + n, "")
-            if imported + n in held and DEAD.search(name):
-                stubbed.append(name)
+            if imported + n in dead:
                 if VERBOSE:
-                    print(f"stub-functions: {name}", file=sys.stderr)
+                    print(f"stub-functions: {names.get(imported + n)}", file=sys.stderr)
                 out.append(uleb(len(TRAP)) + TRAP)
             else:
                 out.append(code[entry:end])
         return b"".join(out)
 
     open(target, "wb").write(rewrite(data, 10, stub))
-    print(f"stub-functions: {len(stubbed)} functions only the table held made traps", file=sys.stderr)
+    print(f"stub-functions: {len(dead)} functions only the table held made traps", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])
