@@ -12,11 +12,17 @@ moves each segment to its new address, writes each such address again (in the
 segment; the relocations and the symbol table are then dropped, so that what
 follows (wasm-bindgen, wasm-opt) sees an ordinary module.
 
+A piece that nothing live addresses (scripts/reachable.py: only code that never
+runs does, such as std's panic hook with its messages and I/O error texts) is
+left out; the addresses of it that such code holds are written as 0. wasm-opt
+cannot do this itself: it does not know which addresses in the code are data's.
+
 Usage: python3 scripts/data-layout.py IN.wasm OUT.wasm
 """
 
 import sys
 
+from reachable import Reach
 from wasm_module import custom, leb, sections, sleb, uleb
 
 # Relocation types (the tool conventions' Linking.md) whose value is an address in
@@ -149,7 +155,10 @@ def main():
         if not is_text(piece):
             return 0
         return 1 if any(b >= 0x80 for b in piece) else 2
-    order = sorted(range(len(data)), key=lambda n: (group(n), -segments[n][1], n))
+    # Pieces nothing live addresses (scripts/reachable.py: only code that never
+    # runs, a panic hook's, does) are left out.
+    reach = Reach(module)
+    order = sorted(reach.live_data, key=lambda n: (group(n), -segments[n][1], n))
     base = min(address for address, _, _ in data)
     end = max(address + len(bytes_) for address, _, bytes_ in data)
     moved = {}
@@ -166,6 +175,8 @@ def main():
         assert kind == 1, "a memory relocation against a data symbol"
         if flags & ABSOLUTE or segment is None:
             return None  # an address the linker made up (__heap_base): unchanged
+        if segment not in moved:
+            return 0  # a piece left out, addressed by code that never runs
         return moved[segment] + offset + addend
 
     code = bytearray(code_body)
@@ -189,10 +200,14 @@ def main():
                 continue
             if in_code:
                 place, where = code, offset
+                holder_runs = reach.runs(reach.function_at(offset))
             else:
                 # Which segment's bytes the offset is in (of the data section's body).
                 n = max(k for k, start in enumerate(starts) if start <= offset)
                 place, where = bodies[n], offset - starts[n]
+                holder_runs = n in moved
+            if holder_runs and value == 0:
+                raise SystemExit("data-layout: live code or data addresses a piece left out")
             if rtype == MEMORY_I32:
                 place[where:where + 4] = value.to_bytes(4, "little")
             else:
@@ -220,8 +235,10 @@ def main():
             body = uleb(1)
         out += bytes([kind]) + uleb(len(body)) + body
     open(sys.argv[2], "wb").write(out)
-    print(f"data-layout: {len(data)} pieces, {rewritten} addresses written again, "
-          f"{kept} absolute ones kept", file=sys.stderr)
+    left_out = [n for n in range(len(data)) if n not in moved]
+    print(f"data-layout: {len(moved)} pieces, {rewritten} addresses written again, "
+          f"{kept} absolute ones kept; {len(left_out)} pieces nothing live addresses "
+          f"({sum(len(data[n][2]) for n in left_out)} bytes) left out", file=sys.stderr)
 
 
 def without_data_names(body):

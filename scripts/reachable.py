@@ -1,18 +1,26 @@
-"""Which functions of the linked module no live code or data can reach, though the
-function table holds them (for stub-functions.py).
+"""What of the linked module can run: which functions the function table holds
+that nothing can call (stub-functions.py makes them traps), and which pieces of
+static data nothing live addresses (data-layout.py leaves them out).
 
 The linker's output keeps its relocations (`--emit-relocs`), which say where every
 reference is: a call, a function's address (in code, or in data: a vtable's
 entry), an address of static data (in code or in data). From the roots (the
-exports), a live function makes live what it calls, the functions whose addresses
-it takes and the data it addresses; live data makes live the functions and the
-data whose addresses it holds. The code calls through the table only at an
-address it took, so a function in the table that this never reaches is never
-called. A function `never_runs` names is reached but not walked: what only it
-references is unreachable too.
+exports that stay), a live function makes live what it calls, the functions whose
+addresses it takes and the data it addresses; live data makes live the functions
+and the data whose addresses it holds. The code calls through the table only at
+an address it took, so a function in the table that this never reaches is never
+called, and data it never reaches is never read.
+
+One rule adds to what the relocations say: the panic hooks never run. The build's
+`-Cpanic=immediate-abort` traps at the panic and calls no hook, so the `worker`
+crate's hook and std's default one are reached (the code sets them) but not
+walked: what only they reference (std's backtrace and location printers, its
+writers into a buffer, its I/O error texts) is unreachable too.
 """
 
 import bisect
+import importlib.util
+import pathlib
 import re
 
 from wasm_module import custom, function_bodies, function_names, imported_functions, leb, sections
@@ -27,6 +35,13 @@ WITH_ADDEND = MEMORY_REFERENCES | {8, 9, 22}
 UNDEFINED, EXPLICIT_NAME, ABSOLUTE = 0x10, 0x40, 0x200
 # wasm-bindgen's exports carry a hash of their crate until it renames them.
 CRATE_HASH = re.compile(r"_[0-9a-f]{16}$")
+# The hooks, by their names as rustc's v0 mangling spells them (`std::panicking::
+# default_hook`, and the closure `worker::init::init` sets as the hook), with the
+# shims and closures within them. A rule that matches nothing stops the build.
+NEVER_RUN = {
+    "std's default panic hook": re.compile(r"3std9panicking12default_hook"),
+    "worker's panic hook": re.compile(r"6worker4init4init0"),
+}
 
 
 def symbols(linking):
@@ -133,52 +148,82 @@ def exported_functions(body):
     return out
 
 
-def unreachable(module, never_runs, dropped_export):
-    """The indices of the functions the table holds that are never called: those
-    no live code or data reaches, and those `never_runs(name)` names. `module` is
-    the linker's output with its relocations; `dropped_export(name)` says which
-    exports go before the module is deployed (they are not roots)."""
-    parts = list(sections(module))
-    index_of = {}
-    for n, (kind, _) in enumerate(parts):
-        index_of.setdefault(kind, n)
-    named = {custom(body)[0]: custom(body)[1] for kind, body in parts if kind == 0}
-    names = function_names(module)
-    symbol = symbols(named["linking"])
-    imported = imported_functions(parts[index_of[2]][1])
-    body_starts = [start for _, start, _ in function_bodies(parts[index_of[10]][1])]
-    segment_starts = data_starts(parts[index_of[11]][1])
+def never_runs(name):
+    return any(pattern.search(name) for pattern in NEVER_RUN.values())
 
-    # What each function's code and each data segment references.
-    from_code = [set() for _ in body_starts]
-    from_data = [set() for _ in segment_starts]
-    for name, body in named.items():
-        if not name.startswith("reloc."):
-            continue
-        target, entries = relocations(body)
-        if target == index_of[10]:
-            starts, holders = body_starts, from_code
-        elif target == index_of[11]:
-            starts, holders = segment_starts, from_data
-        else:
-            continue  # the debugging sections' (none in a release build)
-        for kind, offset, sym in entries:
-            if (kind in FUNCTION_REFERENCES or kind in MEMORY_REFERENCES) and symbol[sym]:
-                holders[bisect.bisect_right(starts, offset) - 1].add(symbol[sym])
 
-    held = table_functions(parts[index_of[9]][1])
-    silent = {f for f in held if never_runs(names.get(f, ""))}
-    live, live_data = set(), set()
-    work = [("function", index) for name, index in exported_functions(parts[index_of[7]][1])
-            if not dropped_export(CRATE_HASH.sub("", name))]
-    while work:
-        kind, index = work.pop()
-        if kind == "data":
-            if index not in live_data:
-                live_data.add(index)
-                work.extend(from_data[index])
-        elif index not in live and index >= imported:
-            live.add(index)
-            if index not in silent:
-                work.extend(from_code[index - imported])
-    return {f for f in held if f not in live or f in silent}
+def dropped_export():
+    """strip-exports.py's rule for the exports it drops (they are not roots)."""
+    path = pathlib.Path(__file__).with_name("strip-exports.py")
+    spec = importlib.util.spec_from_file_location("strip_exports", path)
+    strip_exports = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(strip_exports)
+    return lambda name: bool(strip_exports.UNUSED.search(name))
+
+
+class Reach:
+    """The analysis of a linked module (with its relocations): `uncalled`, the
+    indices of the functions the table holds that are never called (those nothing
+    live reaches, and the hooks); `live_data`, the data segments something live
+    addresses; `runs(function)`, whether a function's code can run (it is live and
+    not a hook)."""
+
+    def __init__(self, module):
+        parts = list(sections(module))
+        index_of = {}
+        for n, (kind, _) in enumerate(parts):
+            index_of.setdefault(kind, n)
+        named = {custom(body)[0]: custom(body)[1] for kind, body in parts if kind == 0}
+        names = function_names(module)
+        for rule, pattern in NEVER_RUN.items():
+            if not any(pattern.search(name) for name in names.values()):
+                raise SystemExit(f"reachable: no function is {rule} (has the mangling changed?)")
+        symbol = symbols(named["linking"])
+        imported = imported_functions(parts[index_of[2]][1])
+        body_starts = [start for _, start, _ in function_bodies(parts[index_of[10]][1])]
+        segment_starts = data_starts(parts[index_of[11]][1])
+        self.code_section, self.data_section = index_of[10], index_of[11]
+        self.body_starts, self.segment_starts, self.imported = body_starts, segment_starts, imported
+
+        # What each function's code and each data segment references.
+        from_code = [set() for _ in body_starts]
+        from_data = [set() for _ in segment_starts]
+        for name, body in named.items():
+            if not name.startswith("reloc."):
+                continue
+            target, entries = relocations(body)
+            if target == index_of[10]:
+                starts, holders = body_starts, from_code
+            elif target == index_of[11]:
+                starts, holders = segment_starts, from_data
+            else:
+                continue  # the debugging sections' (none in a release build)
+            for kind, offset, sym in entries:
+                if (kind in FUNCTION_REFERENCES or kind in MEMORY_REFERENCES) and symbol[sym]:
+                    holders[bisect.bisect_right(starts, offset) - 1].add(symbol[sym])
+
+        held = table_functions(parts[index_of[9]][1])
+        silent = {f for f in range(imported, imported + len(body_starts)) if never_runs(names.get(f, ""))}
+        dropped = dropped_export()
+        live, live_data = set(), set()
+        work = [("function", index) for name, index in exported_functions(parts[index_of[7]][1])
+                if not dropped(CRATE_HASH.sub("", name))]
+        while work:
+            kind, index = work.pop()
+            if kind == "data":
+                if index not in live_data:
+                    live_data.add(index)
+                    work.extend(from_data[index])
+            elif index not in live and index >= imported:
+                live.add(index)
+                if index not in silent:
+                    work.extend(from_code[index - imported])
+        self.live, self.silent, self.live_data = live, silent, live_data
+        self.uncalled = {f for f in held if f not in live or f in silent}
+
+    def function_at(self, offset):
+        """The index of the function whose code holds `offset` (of the code section's body)."""
+        return self.imported + bisect.bisect_right(self.body_starts, offset) - 1
+
+    def runs(self, function):
+        return function in self.live and function not in self.silent
