@@ -350,15 +350,6 @@ doc = {
    "description": "One-time verification codes at the edge: the native API and drop-in dialects of Huawei Cloud Meeting and BSS, Tencent CloudBase and Tencent Cloud CIAM. Every response carries `Cache-Control: no-store` and `X-Request-Id`."},
  "servers": [{"url": "/"}],
  "tags": [{"name": "native"}, {"name": "Tencent CloudBase"}, {"name": "Tencent Cloud CIAM"}, {"name": "Huawei Cloud Meeting"}, {"name": "Huawei Cloud BSS"}],
- "paths": {
-   "/": page, "/openapi.json": openapi_doc, "/healthz": health, "/.well-known/jwks.json": jwks,
-   "/v1/verifications": send, "/v1/verifications/check": check,
-   "/v1/verifications/{id}": status_op, "/v1/verifications/{id}/cancel": cancel_op,
-   "/auth/v1/verification": cloudbase_send, "/auth/v1/verification/verify": cloudbase_verify,
-   "/otp/send": ciam_send, "/oauth2/token": ciam_token,
-   "/v1/usg/acs/verifycode/send": meeting_send, "/v1/usg/acs/verifycode/check": meeting_check,
-   "/v2/bases/verificationcode/send": bss_send,
- },
  "components": {
    "schemas": schemas,
    "headers": {
@@ -369,6 +360,15 @@ doc = {
      "bearer": {"type": "http", "scheme": "bearer", "description": "An API key of `CLIENTS`."},
      "bssToken": {"type": "apiKey", "in": "header", "name": "X-Auth-Token", "description": "One of `BSS_AUTH_TOKENS`."},
      "huaweiAkSk": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` with `X-Sdk-Date`: Huawei's AK/SK request signature with a pair of `BSS_ACCESS_KEYS`."}},
+ },
+ "paths": {
+   "/": page, "/openapi.json": openapi_doc, "/healthz": health, "/.well-known/jwks.json": jwks,
+   "/v1/verifications": send, "/v1/verifications/check": check,
+   "/v1/verifications/{id}": status_op, "/v1/verifications/{id}/cancel": cancel_op,
+   "/auth/v1/verification": cloudbase_send, "/auth/v1/verification/verify": cloudbase_verify,
+   "/otp/send": ciam_send, "/oauth2/token": ciam_token,
+   "/v1/usg/acs/verifycode/send": meeting_send, "/v1/usg/acs/verifycode/check": meeting_check,
+   "/v2/bases/verificationcode/send": bss_send,
  },
 }
 json.dump(doc, open(sys.argv[1], "w"), ensure_ascii=False, separators=(",", ":"))
