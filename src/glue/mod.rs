@@ -336,21 +336,22 @@ fn console(text: &str) {
 
 /// The one line each request logs: never the code, a token or a full destination.
 /// Written straight from this struct (a `json!` map would build and sort a tree of
-/// twelve members first, on every request).
+/// twelve members first, on every request). Its numbers are `u64`s: serde_json keeps
+/// an integer writer for each width it writes, and the module writes only `u64`s.
 #[derive(Serialize)]
 struct RequestLine<'a> {
     request_id: &'a str,
     method: &'a str,
     route: &'static str,
-    status: u16,
+    status: u64,
     outcome: &'static str,
     channel: Option<Channel>,
     calling_code: Option<&'a str>,
     provider: Option<&'static str>,
     latency_ms: u64,
-    kv_reads: u32,
-    kv_writes: u32,
-    do_calls: u32,
+    kv_reads: u64,
+    kv_writes: u64,
+    do_calls: u64,
 }
 
 /// The time, in milliseconds since the Unix epoch (`Date.now()`: in a Worker, the
@@ -479,15 +480,15 @@ pub async fn handle_fetch(
             request_id: &request_id,
             method: &head.method,
             route: route.map_or("-", Route::name),
-            status: response.status,
+            status: response.status.into(),
             outcome,
             channel: reply.as_ref().and_then(|r| r.channel),
             calling_code: reply.as_ref().and_then(|r| r.calling_code.as_deref()),
             provider: reply.as_ref().and_then(|r| r.provider),
             latency_ms: latency,
-            kv_reads: counts.kv_reads.get(),
-            kv_writes: counts.kv_writes.get(),
-            do_calls: counts.do_calls.get(),
+            kv_reads: counts.kv_reads.get().into(),
+            kv_writes: counts.kv_writes.get().into(),
+            do_calls: counts.do_calls.get().into(),
         };
         console(&serde_json::to_string(&line).unwrap_or_default());
     }

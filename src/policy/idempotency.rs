@@ -16,6 +16,7 @@ use crate::core::keys::KeyRing;
 use crate::core::sealed::{open, seal, Sealed};
 use crate::ports::kv::StoreError;
 use crate::ports::Entropy;
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -29,10 +30,21 @@ pub fn valid_key(key: &str) -> bool {
 
 /// A first response as sealed: its status and JSON body (sealed from a borrowed
 /// body, `Stored<&Value>`, so that the reply's body is not copied to seal it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stored<Body = Value> {
     pub status: u16,
     pub body: Body,
+}
+
+/// Written by hand for its status, written as a `u64`: serde_json keeps an integer
+/// writer for each width it writes, and the module writes only `u64`s.
+impl<Body: Serialize> Serialize for Stored<Body> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut stored = serializer.serialize_struct("Stored", 2)?;
+        stored.serialize_field("status", &u64::from(self.status))?;
+        stored.serialize_field("body", &self.body)?;
+        stored.end()
+    }
 }
 
 impl FromMembers for Stored {

@@ -10,6 +10,7 @@
 
 use crate::core::json::{need, FromMembers, Malformed, Members};
 use crate::policy::attempts::FailureBudget;
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
 pub const HOUR: u64 = 3600;
@@ -26,10 +27,21 @@ pub struct DestinationPolicy {
 }
 
 /// A fixed window: `start` is a multiple of the window length.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Window {
     start: u64,
     count: u32,
+}
+
+/// Written by hand for its count, written as a `u64`: serde_json keeps an integer
+/// writer for each width it writes, and the module writes only `u64`s.
+impl Serialize for Window {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut window = serializer.serialize_struct("Window", 2)?;
+        window.serialize_field("start", &self.start)?;
+        window.serialize_field("count", &u64::from(self.count))?;
+        window.end()
+    }
 }
 
 impl FromMembers for Window {

@@ -10,10 +10,11 @@
 use crate::core::json::{need, FromMembers, Malformed, Members};
 use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus, FailureRecord};
 use crate::policy::limits::{CaptchaRule, DestinationPolicy, Gate, Window, DAY, HOUR};
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
 /// The state of one code sent to the destination, until it expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeState {
     /// base64url of the verification's jti.
     id: String,
@@ -23,6 +24,20 @@ pub struct CodeState {
     expires_at: u64,
     /// Absent in records written before cancellation existed.
     canceled: bool,
+}
+
+/// Written by hand for its count, written as a `u64`: serde_json keeps an integer
+/// writer for each width it writes, and the module writes only `u64`s.
+impl Serialize for CodeState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut code = serializer.serialize_struct("CodeState", 5)?;
+        code.serialize_field("id", &self.id)?;
+        code.serialize_field("failed", &u64::from(self.failed))?;
+        code.serialize_field("consumed", &self.consumed)?;
+        code.serialize_field("expires_at", &self.expires_at)?;
+        code.serialize_field("canceled", &self.canceled)?;
+        code.end()
+    }
 }
 
 impl FromMembers for CodeState {

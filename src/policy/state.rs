@@ -102,7 +102,8 @@ pub enum StateReply {
 /// (a missing, extra or unknown member is refused). serde derives its writer, and
 /// [`Members`] reads it, where an enum of ten variants and three nested records
 /// took one visitor each (about 20 KB of wasm). Only these messages use it: nothing
-/// stored has this shape.
+/// stored has this shape. Counts travel as `u64`s: serde_json keeps an integer
+/// writer for each width it writes, and the module writes only `u64`s.
 #[derive(Default, Serialize)]
 struct WireOp {
     op: String,
@@ -120,16 +121,16 @@ struct WireOp {
     #[serde(skip_serializing_if = "Option::is_none")]
     cooldown: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    per_hour: Option<u32>,
+    per_hour: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    per_day: Option<u32>,
+    per_day: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    failure_limit: Option<u32>,
+    failure_limit: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure_window: Option<u64>,
     /// An adaptive captcha rule, both members or neither.
     #[serde(skip_serializing_if = "Option::is_none")]
-    captcha_threshold: Option<u32>,
+    captcha_threshold: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     captcha_passed: Option<bool>,
     /// A check: the code's jti and whether the code matched.
@@ -138,13 +139,13 @@ struct WireOp {
     #[serde(skip_serializing_if = "Option::is_none")]
     matched: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    max_attempts: Option<u32>,
+    max_attempts: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cancel: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    limit: Option<u32>,
+    limit: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     window: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,18 +164,18 @@ impl FromMembers for WireOp {
             now: m.unsigned("now")?,
             uncount: m.flag("uncount")?,
             cooldown: m.unsigned("cooldown")?,
-            per_hour: m.count("per_hour")?,
-            per_day: m.count("per_day")?,
-            failure_limit: m.count("failure_limit")?,
+            per_hour: m.unsigned("per_hour")?,
+            per_day: m.unsigned("per_day")?,
+            failure_limit: m.unsigned("failure_limit")?,
             failure_window: m.unsigned("failure_window")?,
-            captcha_threshold: m.count("captcha_threshold")?,
+            captcha_threshold: m.unsigned("captcha_threshold")?,
             captcha_passed: m.flag("captcha_passed")?,
             jti: m.text("jti")?,
             matched: m.flag("matched")?,
-            max_attempts: m.count("max_attempts")?,
+            max_attempts: m.unsigned("max_attempts")?,
             cancel: m.flag("cancel")?,
             key: m.text("key")?,
-            limit: m.count("limit")?,
+            limit: m.unsigned("limit")?,
             window: m.unsigned("window")?,
             body_sha256: m.text("body_sha256")?,
             response: m.record("response")?,
@@ -187,8 +188,8 @@ impl FromMembers for WireReply {
         Ok(WireReply {
             reply: m.text("reply")?.unwrap_or_default(),
             retry_after: m.unsigned("retry_after")?,
-            attempts_remaining: m.count("attempts_remaining")?,
-            granted: m.count("granted")?,
+            attempts_remaining: m.unsigned("attempts_remaining")?,
+            granted: m.unsigned("granted")?,
             response: m.record("response")?,
         })
     }
@@ -208,6 +209,12 @@ fn from_wire<W: FromMembers, T: TryFrom<W, Error = Malformed>>(
 /// the op or reply is built are the members it does not carry.
 fn take<T>(member: &mut Option<T>) -> Result<T, Malformed> {
     need(member.take())
+}
+
+/// A count an op or reply needs (a `u32` of it, written as a `u64`: see
+/// [`WireOp`]).
+fn take_count(member: &mut Option<u64>) -> Result<u32, Malformed> {
+    u32::try_from(take(member)?).map_err(|_| Malformed)
 }
 
 /// The wire form is written from the op or reply by reference (no copy of it).
@@ -288,24 +295,24 @@ impl WireOp {
 
     fn set_policy(&mut self, policy: DestinationPolicy) {
         self.cooldown = Some(policy.cooldown);
-        self.per_hour = Some(policy.per_hour);
-        self.per_day = Some(policy.per_day);
+        self.per_hour = Some(policy.per_hour.into());
+        self.per_day = Some(policy.per_day.into());
         self.set_failure_budget(policy.failure_budget);
     }
 
     fn set_failure_budget(&mut self, budget: FailureBudget) {
-        self.failure_limit = Some(budget.limit);
+        self.failure_limit = Some(budget.limit.into());
         self.failure_window = Some(budget.window);
     }
 
     fn set_captcha(&mut self, captcha: Option<CaptchaRule>) {
-        self.captcha_threshold = captcha.map(|c| c.threshold);
+        self.captcha_threshold = captcha.map(|c| c.threshold.into());
         self.captcha_passed = captcha.map(|c| c.passed);
     }
 
     fn failure_budget(&mut self) -> Result<FailureBudget, Malformed> {
         Ok(FailureBudget {
-            limit: take(&mut self.failure_limit)?,
+            limit: take_count(&mut self.failure_limit)?,
             window: take(&mut self.failure_window)?,
         })
     }
@@ -313,15 +320,18 @@ impl WireOp {
     fn policy(&mut self) -> Result<DestinationPolicy, Malformed> {
         Ok(DestinationPolicy {
             cooldown: take(&mut self.cooldown)?,
-            per_hour: take(&mut self.per_hour)?,
-            per_day: take(&mut self.per_day)?,
+            per_hour: take_count(&mut self.per_hour)?,
+            per_day: take_count(&mut self.per_day)?,
             failure_budget: self.failure_budget()?,
         })
     }
 
     fn captcha(&mut self) -> Result<Option<CaptchaRule>, Malformed> {
         match (self.captcha_threshold.take(), self.captcha_passed.take()) {
-            (Some(threshold), Some(passed)) => Ok(Some(CaptchaRule { threshold, passed })),
+            (Some(threshold), Some(passed)) => Ok(Some(CaptchaRule {
+                threshold: u32::try_from(threshold).map_err(|_| Malformed)?,
+                passed,
+            })),
             (None, None) => Ok(None),
             _ => Err(Malformed),
         }
@@ -368,7 +378,7 @@ impl From<&StateOp> for WireOp {
                 w.destination = Some(check.destination.clone());
                 w.jti = Some(check.jti.clone());
                 w.matched = Some(check.matched);
-                w.max_attempts = Some(check.max_attempts);
+                w.max_attempts = Some(check.max_attempts.into());
                 w.expires_at = Some(check.expires_at);
                 w.set_failure_budget(check.budget);
                 w.now = Some(*now);
@@ -385,7 +395,7 @@ impl From<&StateOp> for WireOp {
             } => {
                 w.destination = Some(destination.clone());
                 w.code = Some(code.clone());
-                w.max_attempts = Some(*max_attempts);
+                w.max_attempts = Some((*max_attempts).into());
                 w.expires_at = Some(*expires_at);
                 w.cancel = Some(*cancel);
                 w.failure_window = Some(*failure_window);
@@ -401,7 +411,7 @@ impl From<&StateOp> for WireOp {
             } => {
                 w.set_captcha(*captcha);
                 w.key = Some(key.clone());
-                w.limit = Some(*limit);
+                w.limit = Some((*limit).into());
                 w.window = Some(*window);
                 w.now = Some(*now);
                 "hit"
@@ -419,7 +429,7 @@ impl From<&StateOp> for WireOp {
                 now,
             } => {
                 w.key = Some(key.clone());
-                w.limit = Some(*limit);
+                w.limit = Some((*limit).into());
                 w.window = Some(*window);
                 w.now = Some(*now);
                 "lease"
@@ -466,9 +476,9 @@ struct WireReply {
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    attempts_remaining: Option<u32>,
+    attempts_remaining: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    granted: Option<u32>,
+    granted: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response: Option<Sealed>,
 }
@@ -505,7 +515,7 @@ impl From<&StateReply> for WireReply {
             StateReply::Check { record } => match record {
                 CheckRecord::Approved => "check.approved",
                 CheckRecord::Wrong { attempts_remaining } => {
-                    w.attempts_remaining = Some(*attempts_remaining);
+                    w.attempts_remaining = Some((*attempts_remaining).into());
                     "check.wrong"
                 }
                 CheckRecord::Exhausted => "check.exhausted",
@@ -514,7 +524,7 @@ impl From<&StateReply> for WireReply {
                 CheckRecord::Canceled => "check.canceled",
             },
             StateReply::Lease { lease } => {
-                w.granted = Some(lease.granted);
+                w.granted = Some(lease.granted.into());
                 w.retry_after = Some(lease.retry_after);
                 "lease"
             }
@@ -529,7 +539,7 @@ impl From<&StateReply> for WireReply {
             },
             StateReply::Code { status } => match status {
                 CodeStatus::Pending { attempts_remaining } => {
-                    w.attempts_remaining = Some(*attempts_remaining);
+                    w.attempts_remaining = Some((*attempts_remaining).into());
                     "code.pending"
                 }
                 CodeStatus::Approved => "code.approved",
@@ -560,7 +570,7 @@ impl TryFrom<WireReply> for StateReply {
             "gate.captcha" => gate(Gate::Captcha),
             "check.approved" => check(CheckRecord::Approved),
             "check.wrong" => check(CheckRecord::Wrong {
-                attempts_remaining: take(&mut w.attempts_remaining)?,
+                attempts_remaining: take_count(&mut w.attempts_remaining)?,
             }),
             "check.exhausted" => check(CheckRecord::Exhausted),
             "check.locked" => check(CheckRecord::Locked),
@@ -568,7 +578,7 @@ impl TryFrom<WireReply> for StateReply {
             "check.canceled" => check(CheckRecord::Canceled),
             "lease" => StateReply::Lease {
                 lease: Lease {
-                    granted: take(&mut w.granted)?,
+                    granted: take_count(&mut w.granted)?,
                     retry_after: take(&mut w.retry_after)?,
                 },
             },
@@ -579,7 +589,7 @@ impl TryFrom<WireReply> for StateReply {
             }),
             "claim.reused" => claim(Claim::Reused),
             "code.pending" => code(CodeStatus::Pending {
-                attempts_remaining: take(&mut w.attempts_remaining)?,
+                attempts_remaining: take_count(&mut w.attempts_remaining)?,
             }),
             "code.approved" => code(CodeStatus::Approved),
             "code.exhausted" => code(CodeStatus::Exhausted),
@@ -618,7 +628,7 @@ impl TryFrom<WireOp> for StateOp {
                     destination: take(&mut w.destination)?,
                     jti: take(&mut w.jti)?,
                     matched: take(&mut w.matched)?,
-                    max_attempts: take(&mut w.max_attempts)?,
+                    max_attempts: take_count(&mut w.max_attempts)?,
                     expires_at: take(&mut w.expires_at)?,
                     budget: w.failure_budget()?,
                 },
@@ -627,7 +637,7 @@ impl TryFrom<WireOp> for StateOp {
             "code" => StateOp::Code {
                 destination: take(&mut w.destination)?,
                 code: take(&mut w.code)?,
-                max_attempts: take(&mut w.max_attempts)?,
+                max_attempts: take_count(&mut w.max_attempts)?,
                 expires_at: take(&mut w.expires_at)?,
                 cancel: take(&mut w.cancel)?,
                 failure_window: take(&mut w.failure_window)?,
@@ -635,7 +645,7 @@ impl TryFrom<WireOp> for StateOp {
             },
             "hit" => StateOp::Hit {
                 key: take(&mut w.key)?,
-                limit: take(&mut w.limit)?,
+                limit: take_count(&mut w.limit)?,
                 window: take(&mut w.window)?,
                 captcha: w.captcha()?,
                 now: take(&mut w.now)?,
@@ -647,7 +657,7 @@ impl TryFrom<WireOp> for StateOp {
             },
             "lease" => StateOp::Lease {
                 key: take(&mut w.key)?,
-                limit: take(&mut w.limit)?,
+                limit: take_count(&mut w.limit)?,
                 window: take(&mut w.window)?,
                 now: take(&mut w.now)?,
             },
