@@ -548,7 +548,10 @@ fn test_destinations(r: &Reader) -> Result<Vec<(String, String)>, ConfigError> {
             parsed.ok_or_else(|| {
                 fail(
                     "TEST_DESTINATIONS",
-                    &format!("entry {} is not destination=code (6-10 digits)", i + 1),
+                    &format!(
+                        "entry {} is not destination=code (6-10 digits)",
+                        text::decimal((i + 1) as u64)
+                    ),
                 )
             })
         })
@@ -660,7 +663,11 @@ impl Config {
         if !(ttl_min..=ttl_max).contains(&ttl_default) {
             return Err(fail(
                 "CODE_TTL",
-                &format!("must be between {ttl_min} and {ttl_max}"),
+                &format!(
+                    "must be between {} and {}",
+                    text::decimal(ttl_min),
+                    text::decimal(ttl_max)
+                ),
             ));
         }
         let webhook = || {
@@ -691,7 +698,10 @@ impl Config {
             Some(spec) => SigningRing::parse(&spec).map_err(|n| {
                 fail(
                     "SIGNING_KEYS",
-                    &format!("entry {n} is not kid=<base64url of 32 bytes>"),
+                    &format!(
+                        "entry {} is not kid=<base64url of 32 bytes>",
+                        text::decimal(n as u64)
+                    ),
                 )
             })?,
         };
@@ -758,12 +768,15 @@ impl Config {
                     .map(str::trim)
                     .filter(|t| !t.is_empty())
                     .enumerate()
-                    .map(|(i, t)| format!("bss{i}:{t}"))
+                    .map(|(i, t)| format!("bss{}:{t}", text::decimal(i as u64)))
                     .collect();
                 Clients::parse(Some(&entries.join(","))).map_err(|n| {
                     fail(
                         "BSS_AUTH_TOKENS",
-                        &format!("token {n} is too short (12 characters at least)"),
+                        &format!(
+                            "token {} is too short (12 characters at least)",
+                            text::decimal(n as u64)
+                        ),
                     )
                 })
             }),
@@ -771,7 +784,10 @@ impl Config {
                 AccessKeys::parse(r.raw("BSS_ACCESS_KEYS").as_deref()).map_err(|n| {
                     fail(
                         "BSS_ACCESS_KEYS",
-                        &format!("entry {n} is not AK:SK (SK of 16+ characters)"),
+                        &format!(
+                            "entry {} is not AK:SK (SK of 16+ characters)",
+                            text::decimal(n as u64)
+                        ),
                     )
                 }),
             ),
@@ -796,8 +812,10 @@ impl Config {
                 None => Ok(None),
             }),
             clients: first.take(
-                Clients::parse(r.raw("CLIENTS").as_deref())
-                    .map_err(|entry| fail("CLIENTS", &format!("entry {entry} is not id:secret"))),
+                Clients::parse(r.raw("CLIENTS").as_deref()).map_err(|entry| {
+                    let entry = text::decimal(entry as u64);
+                    fail("CLIENTS", &format!("entry {entry} is not id:secret"))
+                }),
             ),
             cors: first.take(
                 Cors::parse(r.raw("CORS_ALLOWED_ORIGINS").as_deref()).map_err(|bad| {

@@ -4,6 +4,7 @@
 //! configuration table ([`markdown_table`]; a native test fails when they differ).
 
 use crate::core::code;
+use crate::core::text;
 use crate::delivery::provider::{alibaba, email, tencent, twilio, vonage};
 use crate::policy::captcha;
 
@@ -259,7 +260,11 @@ pub fn check(var: &Var, value: &str) -> Result<(), String> {
                 .parse()
                 .map_err(|_| format!("not a number: {}", shown(value)))?;
             if n < u64::from(min) || n > u64::from(max) {
-                return Err(format!("must be between {min} and {max}"));
+                return Err(format!(
+                    "must be between {} and {}",
+                    text::decimal(min),
+                    text::decimal(max)
+                ));
             }
         }
         Kind::OneOf(words) => {

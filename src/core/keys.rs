@@ -6,6 +6,7 @@
 //! `HMAC-SHA256(master, "edge-otp/v1/" ‖ label)`.
 
 use crate::core::base64url;
+use crate::core::text::decimal;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -72,8 +73,10 @@ impl std::fmt::Display for KeyRingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeyRingError::Empty => f.write_str("no key"),
-            KeyRingError::BadEntry(n) => write!(f, "entry {n} is malformed"),
-            KeyRingError::DuplicateKid(n) => write!(f, "entry {n} repeats a kid"),
+            KeyRingError::BadEntry(n) => write!(f, "entry {} is malformed", decimal(*n as u64)),
+            KeyRingError::DuplicateKid(n) => {
+                write!(f, "entry {} repeats a kid", decimal(*n as u64))
+            }
         }
     }
 }

@@ -1,9 +1,17 @@
-//! Substring search and template filling for the module's short texts (templates,
-//! URLs, vendor error messages), by a plain scan of bytes. std's `&str` patterns
+//! Substring search, template filling and decimal numbers for the module's short
+//! texts (templates, URLs, vendor error messages), by a plain scan of bytes. std's `&str` patterns
 //! (`replace`, `contains`, `split_once` with a string) bring the Two-Way searcher,
 //! which is worth its code for long texts and adds it to the module for these.
 //! Byte comparison of UTF-8 finds only whole characters, so every offset returned is
 //! a character boundary.
+
+/// A whole number in decimal, as `{}` or `to_string` would write it, by itoa: the
+/// writer serde_json brings for the numbers it writes. Formatting integers with
+/// `core::fmt` instead adds its own writer (padding, signs, prefixes) to the
+/// module. For a width, pad the text: `format!("{:0>2}", decimal(n))`.
+pub fn decimal(n: impl Into<u64>) -> String {
+    itoa::Buffer::new().format(n.into()).to_owned()
+}
 
 /// The byte offset of the first `needle` in `text`; an empty needle is found at 0.
 pub fn find(text: &str, needle: &str) -> Option<usize> {
@@ -132,6 +140,16 @@ mod tests {
                 assert_eq!(replace(text, needle, needle), text);
             }
         }
+    }
+
+    #[test]
+    fn writes_numbers_as_to_string_does() {
+        let numbers = [0, 7, 10, 99, 100, 65_535, 4_294_967_295, u64::MAX];
+        for n in numbers {
+            assert_eq!(decimal(n), n.to_string());
+        }
+        assert_eq!(decimal(200u8), "200");
+        assert_eq!(format!("{:0>2}", decimal(5u8)), "05");
     }
 
     #[test]

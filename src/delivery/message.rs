@@ -125,7 +125,7 @@ fn fill(template: &str, app: &str, code: &str, purpose: &str, minutes: u64, time
         &[
             ("{app}", app),
             ("{purpose}", purpose),
-            ("{minutes}", &minutes.to_string()),
+            ("{minutes}", &text::decimal(minutes)),
             ("{time}", time),
             ("{code}", code),
         ],

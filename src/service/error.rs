@@ -5,6 +5,7 @@
 //! except a field *name* that [`crate::surface::json`] has checked to be plain ASCII.
 
 use crate::core::json::{object, Value};
+use crate::core::text;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
@@ -172,7 +173,7 @@ impl ApiError {
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers = Vec::new();
         if let Some(seconds) = self.retry_after() {
-            headers.push(("retry-after", seconds.to_string()));
+            headers.push(("retry-after", text::decimal(seconds)));
         }
         if let ApiError::MethodNotAllowed { allow } = self {
             headers.push(("allow", (*allow).to_owned()));

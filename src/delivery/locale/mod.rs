@@ -118,7 +118,7 @@ impl Count {
                 _ => many,
             },
         };
-        text::fill(pattern, &[("{n}", &n.to_string())])
+        text::fill(pattern, &[("{n}", &text::decimal(n))])
     }
 }
 

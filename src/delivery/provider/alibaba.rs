@@ -132,7 +132,7 @@ impl AlibabaSms {
         let (host, path) = text::split_once(authority, "/").unwrap_or((authority, ""));
         let path = ["/", path, if path.is_empty() { "" } else { "/" }].concat();
         let date = iso8601(now);
-        let nonce = format!("{}-{attempt}", message.jti);
+        let nonce = format!("{}-{}", message.jti, text::decimal(attempt));
         // The body is empty.
         let payload_hash = sha256_hex(b"");
         let signing = Signing {

@@ -9,6 +9,7 @@
 use super::Verdict;
 use crate::core::json::Value;
 use crate::core::percent::form_urlencode;
+use crate::core::text;
 use crate::delivery::message::Message;
 use crate::delivery::provider::alibaba::iso8601;
 use crate::delivery::provider::sigv4::sha256_hex;
@@ -58,7 +59,7 @@ impl std::fmt::Debug for HuaweiSms {
 impl HuaweiSms {
     /// The nonce is the message's jti (unique, alphanumeric) plus the attempt.
     pub fn request(&self, message: &Message, now: u64, attempt: u32) -> OutboundRequest {
-        let nonce: String = format!("{}{attempt}", message.jti)
+        let nonce: String = format!("{}{}", message.jti, text::decimal(attempt))
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .collect();

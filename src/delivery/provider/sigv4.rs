@@ -5,6 +5,7 @@
 
 use crate::core::hex;
 use crate::core::keys::hmac_sha256;
+use crate::core::text::decimal;
 use sha2::{Digest, Sha256};
 
 pub(crate) fn hmac(key: &[u8], data: &str) -> [u8; 32] {
@@ -29,13 +30,11 @@ pub fn amz_date(unix: u64) -> (String, String) {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let date = format!("{year:04}{month:02}{day:02}");
-    let time = format!(
-        "{date}T{:02}{:02}{:02}Z",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    );
+    let [year, month, day] = [year, month, day].map(|n| decimal(n.unsigned_abs()));
+    let date = format!("{year:0>4}{month:0>2}{day:0>2}");
+    let [hours, minutes, seconds] =
+        [seconds / 3600, seconds % 3600 / 60, seconds % 60].map(decimal);
+    let time = format!("{date}T{hours:0>2}{minutes:0>2}{seconds:0>2}Z");
     (time, date)
 }
 

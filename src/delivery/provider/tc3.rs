@@ -3,6 +3,7 @@
 //! from `"TC3" + SecretKey` through date, service and `tc3_request`.
 
 use crate::core::hex;
+use crate::core::text::decimal;
 use crate::delivery::provider::sigv4::{amz_date, hmac, sha256_hex};
 
 /// `2019-02-25` for a Unix time (UTC).
@@ -33,7 +34,7 @@ pub fn canonical_request(s: &Signing) -> String {
 pub fn string_to_sign(s: &Signing) -> String {
     format!(
         "TC3-HMAC-SHA256\n{}\n{}/{}/tc3_request\n{}",
-        s.timestamp,
+        decimal(s.timestamp),
         utc_date(s.timestamp),
         s.service,
         sha256_hex(canonical_request(s).as_bytes())

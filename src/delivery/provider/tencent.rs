@@ -40,7 +40,7 @@ impl TemplateParam {
     pub fn value(self, message: &Message) -> String {
         match self {
             TemplateParam::Code => message.code.clone(),
-            TemplateParam::Minutes => message.minutes.to_string(),
+            TemplateParam::Minutes => text::decimal(message.minutes),
         }
     }
 }
@@ -98,7 +98,7 @@ impl TencentSms {
                 ("authorization".into(), tc3::authorization(&signing)),
                 ("content-type".into(), CONTENT_TYPE.into()),
                 ("x-tc-action".into(), "SendSms".into()),
-                ("x-tc-timestamp".into(), now.to_string()),
+                ("x-tc-timestamp".into(), text::decimal(now)),
                 ("x-tc-version".into(), VERSION.into()),
                 ("x-tc-region".into(), self.region.clone()),
             ],

@@ -11,6 +11,7 @@ use super::Verdict;
 use crate::core::hex;
 use crate::core::json::object;
 use crate::core::keys::HmacSha256;
+use crate::core::text;
 use crate::delivery::message::Message;
 use crate::ports::HttpReply;
 use crate::ports::OutboundRequest;
@@ -35,7 +36,7 @@ impl std::fmt::Debug for Webhook {
 /// `v1=` + hex HMAC-SHA256 of `"{timestamp}.{body}"`.
 pub fn signature(secret: &[u8], timestamp: u64, body: &str) -> String {
     let mut mac = HmacSha256::new_from_slice(secret).expect("any key length");
-    mac.update(timestamp.to_string().as_bytes());
+    mac.update(text::decimal(timestamp).as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
     format!("v1={}", hex::encode(&mac.finalize().into_bytes()))
@@ -49,7 +50,7 @@ pub fn signed_post(url: &str, secret: &[u8], body: String, now: u64) -> Outbound
         url: url.to_owned(),
         headers: vec![
             ("content-type".into(), "application/json".into()),
-            ("x-edge-otp-timestamp".into(), now.to_string()),
+            ("x-edge-otp-timestamp".into(), text::decimal(now)),
             ("x-edge-otp-signature".into(), signature(secret, now, &body)),
         ],
         body,

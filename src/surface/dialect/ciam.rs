@@ -12,6 +12,7 @@ use crate::core::destination::{Channel, Destination};
 use crate::core::json::object;
 use crate::core::percent::percent_decode;
 use crate::core::purpose::Purpose;
+use crate::core::text;
 use crate::delivery::message::Locale;
 use crate::service::error::ApiError;
 use crate::service::{check_code, send_code, CheckCommand, Platform, SendCommand};
@@ -171,7 +172,8 @@ pub fn send_error(e: &ApiError, channel: Option<Channel>) -> Reply {
             400,
             "email_rate_limit_exceeded",
             Some(format!(
-                "Email rate limit exceeded, retry in {retry_after} seconds"
+                "Email rate limit exceeded, retry in {} seconds",
+                text::decimal(*retry_after)
             )),
         ),
         ApiError::SpendCeiling { .. } if email => (400, "insufficient_email_quota", None),
@@ -309,7 +311,10 @@ pub fn token_error(e: &ApiError) -> Reply {
     };
     let description = match e {
         ApiError::InvalidCode { attempts_remaining } => {
-            format!("The OTP is incorrect; {attempts_remaining} attempts remain.")
+            format!(
+                "The OTP is incorrect; {} attempts remain.",
+                text::decimal(*attempts_remaining)
+            )
         }
         other => other.message().to_owned(),
     };

@@ -10,6 +10,7 @@ use super::{read_fields, DialectRoute};
 use crate::core::destination::Destination;
 use crate::core::json::object;
 use crate::core::purpose::Purpose;
+use crate::core::text;
 use crate::delivery::message::Locale;
 use crate::policy::directory::Existence;
 use crate::service::error::ApiError;
@@ -144,14 +145,32 @@ pub async fn verify(
 /// `{"error", "error_code", "error_description"}`.
 pub fn error(e: &ApiError) -> Reply {
     let (status, name, code, description) = match e {
-        ApiError::InvalidPhoneNumber => (400, "invalid_phone_number", 4001, "Phone number format error, needs +86 prefix".to_owned()),
-        ApiError::UserNotFound => (404, "user_not_found", 4004, "User does not exist".to_owned()),
-        ApiError::CaptchaRequired => (403, "captcha_required", 4028, "Need to complete image verification code verification".to_owned()),
+        ApiError::InvalidPhoneNumber => (
+            400,
+            "invalid_phone_number",
+            4001,
+            "Phone number format error, needs +86 prefix".to_owned(),
+        ),
+        ApiError::UserNotFound => (
+            404,
+            "user_not_found",
+            4004,
+            "User does not exist".to_owned(),
+        ),
+        ApiError::CaptchaRequired => (
+            403,
+            "captcha_required",
+            4028,
+            "Need to complete image verification code verification".to_owned(),
+        ),
         ApiError::RateLimited { retry_after } => (
             429,
             "rate_limit_exceeded",
             4029,
-            format!("Verification code send frequency too high, please try again in {retry_after} seconds"),
+            format!(
+                "Verification code send frequency too high, please try again in {} seconds",
+                text::decimal(*retry_after)
+            ),
         ),
         other => {
             let status = other.status();
@@ -165,8 +184,14 @@ pub fn error(e: &ApiError) -> Reply {
                 other => other.code(),
             };
             let description = match other {
-                ApiError::InvalidCode { attempts_remaining } => format!("Verification code error, {attempts_remaining} attempts remaining"),
-                ApiError::InvalidRequest { field: Some(field), message } => format!("{field}: {message}"),
+                ApiError::InvalidCode { attempts_remaining } => format!(
+                    "Verification code error, {} attempts remaining",
+                    text::decimal(*attempts_remaining)
+                ),
+                ApiError::InvalidRequest {
+                    field: Some(field),
+                    message,
+                } => format!("{field}: {message}"),
                 _ => other.message().to_owned(),
             };
             (status, name, u32::from(status) * 10, description)

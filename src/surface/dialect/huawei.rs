@@ -18,6 +18,7 @@ use crate::core::destination::{Channel, Destination};
 use crate::core::json::object;
 use crate::core::json::Value;
 use crate::core::purpose::Purpose;
+use crate::core::text;
 use crate::delivery::message::Locale;
 use crate::policy::apig::Signed;
 use crate::policy::directory::{is_account_name, Contacts};
@@ -89,7 +90,7 @@ async fn decoy_send(deps: &impl Platform, account: &str, channel: Channel) -> Re
     let (phone, email) = match channel {
         Channel::Sms => {
             let second = 3 + (digits.as_bytes()[0] - b'0') % 7;
-            let fake = format!("+861{second}{}", &digits[1..]);
+            let fake = format!("+861{}{}", text::decimal(second), &digits[1..]);
             let masked = Destination::parse(&fake)
                 .map(|d| d.masked())
                 .unwrap_or_default();
