@@ -333,10 +333,16 @@ impl fmt::Display for Value {
 
 /// The object of `members`. A member's value comes from `Value::from`: `&str`,
 /// `String`, integers, `bool`, and an `Option` of these (`None` is `null`).
-pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
-    let mut object = Value::Object(Vec::with_capacity(N));
+pub fn object<const N: usize>(mut members: [(&str, Value); N]) -> Value {
+    members_object(&mut members)
+}
+
+/// [`object`]'s work, once for every length: each value is taken out of its
+/// member (leaving `null` for the array to drop).
+fn members_object(members: &mut [(&str, Value)]) -> Value {
+    let mut object = Value::Object(Vec::with_capacity(members.len()));
     for (name, value) in members {
-        object.set(name, value);
+        object.set(name, std::mem::take(value));
     }
     object
 }
