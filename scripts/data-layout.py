@@ -23,7 +23,7 @@ Usage: python3 scripts/data-layout.py IN.wasm OUT.wasm
 import sys
 
 from reachable import Reach
-from wasm_module import custom, leb, sections, sleb, uleb
+from wasm_module import ABSOLUTE, custom, data_segments, leb, linking, relocations, sections, sleb, uleb
 
 # Relocation types (the tool conventions' Linking.md) whose value is an address in
 # memory: an unsigned LEB128, a signed LEB128, a 4-byte word. Any other kind of
@@ -31,87 +31,6 @@ from wasm_module import custom, leb, sections, sleb, uleb
 # or PIC: finding one stops the build.
 MEMORY_LEB, MEMORY_SLEB, MEMORY_I32 = 3, 4, 5
 MEMORY_OTHER = {11, 14, 15, 16, 17, 21, 23, 25}
-WITH_ADDEND = {MEMORY_LEB, MEMORY_SLEB, MEMORY_I32, 8, 9, 22} | MEMORY_OTHER
-# Symbol flags: not defined here, written with a name of its own, at an address
-# the linker made up (__heap_base) rather than in a segment.
-UNDEFINED, EXPLICIT_NAME, ABSOLUTE = 0x10, 0x40, 0x200
-
-
-def name(data, i):
-    """The name at `i`, and where it ends."""
-    length, i = leb(data, i)
-    return data[i:i + length].decode(), i + length
-
-
-def read_linking(body):
-    """Data segments (name, alignment) and symbols (kind, flags, segment,
-    offset) from the `linking` section."""
-    segments, symbols = [], []
-    version, i = leb(body, 0)
-    assert version == 2, f"linking section version {version}"
-    while i < len(body):
-        kind = body[i]
-        size, i = leb(body, i + 1)
-        end = i + size
-        if kind == 5:  # WASM_SEGMENT_INFO
-            count, i = leb(body, i)
-            for _ in range(count):
-                segment, i = name(body, i)
-                align, i = leb(body, i)
-                _, i = leb(body, i)
-                segments.append((segment, 1 << align))
-        elif kind == 8:  # WASM_SYMBOL_TABLE
-            count, i = leb(body, i)
-            for _ in range(count):
-                sym_kind = body[i]
-                flags, i = leb(body, i + 1)
-                segment = offset = None
-                if sym_kind == 1:  # data
-                    _, i = name(body, i)
-                    if not flags & UNDEFINED:  # (an absolute one's segment is 0)
-                        segment, i = leb(body, i)
-                        offset, i = leb(body, i)
-                        _, i = leb(body, i)
-                elif sym_kind == 3:  # section
-                    _, i = leb(body, i)
-                else:  # function, global, tag, table
-                    _, i = leb(body, i)
-                    if not flags & UNDEFINED or flags & EXPLICIT_NAME:
-                        _, i = name(body, i)
-                symbols.append((sym_kind, flags, segment, offset))
-        i = end
-    return segments, symbols
-
-
-def read_relocations(body):
-    """(target section index, [(type, offset, symbol, addend)])."""
-    section, i = leb(body, 0)
-    count, i = leb(body, i)
-    out = []
-    for _ in range(count):
-        kind = body[i]
-        offset, i = leb(body, i + 1)
-        symbol, i = leb(body, i)
-        addend = 0
-        if kind in WITH_ADDEND:
-            addend, i = leb(body, i, signed=True)
-        out.append((kind, offset, symbol, addend))
-    return section, out
-
-
-def read_data(body):
-    """Each segment as [address, start of its bytes in `body`, bytes]."""
-    count, i = leb(body, 0)
-    out = []
-    for _ in range(count):
-        flags, i = leb(body, i)
-        assert flags == 0 and body[i] == 0x41, "an active segment at an i32.const"
-        address, i = leb(body, i + 1, signed=True)
-        assert body[i] == 0x0B
-        length, i = leb(body, i + 1)
-        out.append([address, i, bytes(body[i:i + length])])
-        i += length
-    return out
 
 
 def is_text(data):
@@ -135,12 +54,12 @@ def main():
     module = open(sys.argv[1], "rb").read()
     parts = list(sections(module))
     named = {custom(body)[0]: custom(body)[1] for kind, body in parts if kind == 0}
-    segments, symbols = read_linking(named["linking"])
+    segments, symbols = linking(named["linking"])
     index_of = {}
     for n, (kind, body) in enumerate(parts):
         index_of.setdefault(kind, n)
     code_body, data_body = parts[index_of[10]][1], parts[index_of[11]][1]
-    data = read_data(data_body)
+    data = data_segments(data_body)
     assert len(data) == len(segments), "one segment for each of the linking section's"
 
     # The new order: the binary pieces (tables, vtables, numbers; after the code,
@@ -186,10 +105,10 @@ def main():
     for kind, body in parts:
         if kind != 0 or not custom(body)[0].startswith("reloc."):
             continue
-        target, relocations = read_relocations(custom(body)[1])
+        target, entries = relocations(custom(body)[1])
         in_code = target == index_of[10]
         assert in_code or target == index_of[11], f"relocations of section {target}"
-        for rtype, offset, symbol, addend in relocations:
+        for rtype, offset, symbol, addend in entries:
             if rtype in MEMORY_OTHER:
                 raise SystemExit(f"data-layout: a memory relocation of type {rtype}")
             if rtype not in (MEMORY_LEB, MEMORY_SLEB, MEMORY_I32):

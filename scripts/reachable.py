@@ -23,16 +23,13 @@ import importlib.util
 import pathlib
 import re
 
-from wasm_module import custom, function_bodies, function_names, imported_functions, leb, sections
+from wasm_module import (ABSOLUTE, custom, data_segments, function_bodies, function_names,
+                         imported_functions, leb, linking, relocations, sections, table_functions)
 
 # Relocation types (the tool conventions' Linking.md) that reference a function (a
 # call, `ref.func`, an address in code or in data) and that reference static data.
 FUNCTION_REFERENCES = {0, 1, 2, 12, 18, 19, 24, 26}
 MEMORY_REFERENCES = {3, 4, 5, 11, 14, 15, 16, 17, 21, 23, 25}
-WITH_ADDEND = MEMORY_REFERENCES | {8, 9, 22}
-# Symbol flags: not defined here, written with a name of its own, at an address
-# the linker made up (__heap_base) rather than in a segment.
-UNDEFINED, EXPLICIT_NAME, ABSOLUTE = 0x10, 0x40, 0x200
 # wasm-bindgen's exports carry a hash of their crate until it renames them.
 CRATE_HASH = re.compile(r"_[0-9a-f]{16}$")
 # The hooks, by their names as rustc's v0 mangling spells them (`std::panicking::
@@ -44,94 +41,19 @@ NEVER_RUN = {
 }
 
 
-def symbols(linking):
-    """Each symbol of the `linking` section: ("function", index), ("data",
-    segment), or None (a global, a table, a section, an undefined datum)."""
+def referents(symbols):
+    """What each symbol of the `linking` section names: ("function", index),
+    ("data", segment), or None (a global, a table, a section, an undefined datum
+    or an address the linker made up)."""
     out = []
-    version, i = leb(linking, 0)
-    assert version == 2, f"linking section version {version}"
-    while i < len(linking):
-        kind = linking[i]
-        size, i = leb(linking, i + 1)
-        end = i + size
-        if kind == 8:  # WASM_SYMBOL_TABLE
-            count, i = leb(linking, i)
-            for _ in range(count):
-                sym_kind = linking[i]
-                flags, i = leb(linking, i + 1)
-                if sym_kind == 1:  # data: its name, then (defined) segment, offset, size
-                    length, i = leb(linking, i)
-                    i += length
-                    segment = None
-                    if not flags & UNDEFINED:
-                        segment, i = leb(linking, i)
-                        _, i = leb(linking, i)
-                        _, i = leb(linking, i)
-                    out.append(None if segment is None or flags & ABSOLUTE else ("data", segment))
-                elif sym_kind == 3:  # section
-                    _, i = leb(linking, i)
-                    out.append(None)
-                else:  # function, global, tag, table: its index, then its name if defined
-                    index, i = leb(linking, i)
-                    if not flags & UNDEFINED or flags & EXPLICIT_NAME:
-                        length, i = leb(linking, i)
-                        i += length
-                    out.append(("function", index) if sym_kind == 0 else None)
-        i = end
+    for kind, flags, index, _ in symbols:
+        if kind == 0:
+            out.append(("function", index))
+        elif kind == 1 and index is not None and not flags & ABSOLUTE:
+            out.append(("data", index))
+        else:
+            out.append(None)
     return out
-
-
-def relocations(body):
-    """A `reloc.*` section: the index of the section it applies to, and its
-    entries as (type, offset, symbol)."""
-    section, i = leb(body, 0)
-    count, i = leb(body, i)
-    out = []
-    for _ in range(count):
-        kind = body[i]
-        offset, i = leb(body, i + 1)
-        symbol, i = leb(body, i)
-        if kind in WITH_ADDEND:
-            _, i = leb(body, i, signed=True)
-        out.append((kind, offset, symbol))
-    return section, out
-
-
-def data_starts(body):
-    """Where each data segment's bytes start in the data section's body."""
-    count, i = leb(body, 0)
-    starts = []
-    for _ in range(count):
-        flags, i = leb(body, i)
-        assert flags == 0 and body[i] == 0x41, "an active segment at an i32.const"
-        _, i = leb(body, i + 1, signed=True)
-        assert body[i] == 0x0B
-        length, i = leb(body, i + 1)
-        starts.append(i)
-        i += length
-    return starts
-
-
-def table_functions(body):
-    """The function indices the element section puts in a table."""
-    count, i = leb(body, 0)
-    held = set()
-    for _ in range(count):
-        flags, i = leb(body, i)
-        if flags not in (0, 2):
-            raise SystemExit(f"reachable: element segment kind {flags} not read")
-        if flags == 2:
-            _, i = leb(body, i)  # table
-        while body[i] != 0x0B:  # the offset expression (i32.const N)
-            i += 1
-        i += 1
-        if flags == 2:
-            i += 1  # element kind: functions
-        n, i = leb(body, i)
-        for _ in range(n):
-            index, i = leb(body, i)
-            held.add(index)
-    return held
 
 
 def exported_functions(body):
@@ -178,10 +100,10 @@ class Reach:
         for rule, pattern in NEVER_RUN.items():
             if not any(pattern.search(name) for name in names.values()):
                 raise SystemExit(f"reachable: no function is {rule} (has the mangling changed?)")
-        symbol = symbols(named["linking"])
+        symbol = referents(linking(named["linking"])[1])
         imported = imported_functions(parts[index_of[2]][1])
         body_starts = [start for _, start, _ in function_bodies(parts[index_of[10]][1])]
-        segment_starts = data_starts(parts[index_of[11]][1])
+        segment_starts = [start for _, start, _ in data_segments(parts[index_of[11]][1])]
         self.code_section, self.data_section = index_of[10], index_of[11]
         self.body_starts, self.segment_starts, self.imported = body_starts, segment_starts, imported
 
@@ -198,7 +120,7 @@ class Reach:
                 starts, holders = segment_starts, from_data
             else:
                 continue  # the debugging sections' (none in a release build)
-            for kind, offset, sym in entries:
+            for kind, offset, sym, _ in entries:
                 if (kind in FUNCTION_REFERENCES or kind in MEMORY_REFERENCES) and symbol[sym]:
                     holders[bisect.bisect_right(starts, offset) - 1].add(symbol[sym])
 

@@ -1,6 +1,7 @@
 """A wasm module's sections, read and rewritten: for the build's steps after the
-link (strip-exports.py, stub-functions.py, short-imports.py), and by the
-bench's breakdown (benches/wasm_breakdown.py)."""
+link (data-layout.py and reachable.py, which read the linker's notes;
+strip-exports.py, stub-functions.py, short-imports.py), and by the bench's
+breakdown (benches/wasm_breakdown.py)."""
 
 
 def leb(data, i, signed=False):
@@ -129,3 +130,114 @@ def function_names(data):
                     j += length
             i = start + size
     return names
+
+
+# The linker's notes (the tool conventions' Linking.md), kept with `--emit-relocs`:
+# relocation types with an addend (addresses in memory, offsets into sections).
+WITH_ADDEND = {3, 4, 5, 8, 9, 11, 14, 15, 16, 17, 21, 22, 23, 25}
+# Symbol flags: not defined here, written with a name of its own, at an address
+# the linker made up (__heap_base) rather than in a segment.
+UNDEFINED, EXPLICIT_NAME, ABSOLUTE = 0x10, 0x40, 0x200
+
+
+def name(data, i):
+    """The name at `i`, and where it ends."""
+    length, i = leb(data, i)
+    return data[i:i + length].decode(), i + length
+
+
+def linking(body):
+    """The `linking` section of a linked module (with `--emit-relocs`): its data
+    segments (name, alignment) and symbols (kind, flags, index, offset): a data
+    symbol's index is its segment (None when undefined), the others' their
+    function, global, tag or table index."""
+    segments, symbols = [], []
+    version, i = leb(body, 0)
+    assert version == 2, f"linking section version {version}"
+    while i < len(body):
+        kind = body[i]
+        size, i = leb(body, i + 1)
+        end = i + size
+        if kind == 5:  # WASM_SEGMENT_INFO
+            count, i = leb(body, i)
+            for _ in range(count):
+                segment, i = name(body, i)
+                align, i = leb(body, i)
+                _, i = leb(body, i)
+                segments.append((segment, 1 << align))
+        elif kind == 8:  # WASM_SYMBOL_TABLE
+            count, i = leb(body, i)
+            for _ in range(count):
+                sym_kind = body[i]
+                flags, i = leb(body, i + 1)
+                segment = offset = None
+                if sym_kind == 1:  # data
+                    _, i = name(body, i)
+                    if not flags & UNDEFINED:  # (an absolute one's segment is 0)
+                        segment, i = leb(body, i)
+                        offset, i = leb(body, i)
+                        _, i = leb(body, i)
+                elif sym_kind == 3:  # section
+                    _, i = leb(body, i)
+                else:  # function, global, tag, table
+                    segment, i = leb(body, i)
+                    if not flags & UNDEFINED or flags & EXPLICIT_NAME:
+                        _, i = name(body, i)
+                symbols.append((sym_kind, flags, segment, offset))
+        i = end
+    return segments, symbols
+
+
+def relocations(body):
+    """A `reloc.*` section: the index of the section it applies to, and its
+    entries as (type, offset, symbol, addend)."""
+    section, i = leb(body, 0)
+    count, i = leb(body, i)
+    out = []
+    for _ in range(count):
+        kind = body[i]
+        offset, i = leb(body, i + 1)
+        symbol, i = leb(body, i)
+        addend = 0
+        if kind in WITH_ADDEND:
+            addend, i = leb(body, i, signed=True)
+        out.append((kind, offset, symbol, addend))
+    return section, out
+
+
+def data_segments(body):
+    """Each active segment of the data section `body` as [address, start of its
+    bytes in `body`, bytes]."""
+    count, i = leb(body, 0)
+    out = []
+    for _ in range(count):
+        flags, i = leb(body, i)
+        assert flags == 0 and body[i] == 0x41, "an active segment at an i32.const"
+        address, i = leb(body, i + 1, signed=True)
+        assert body[i] == 0x0B
+        length, i = leb(body, i + 1)
+        out.append([address, i, bytes(body[i:i + length])])
+        i += length
+    return out
+
+
+def table_functions(body):
+    """The function indices the element section `body` puts in a table."""
+    count, i = leb(body, 0)
+    held = set()
+    for _ in range(count):
+        flags, i = leb(body, i)
+        if flags not in (0, 2):
+            raise SystemExit(f"wasm_module: element segment kind {flags} not read")
+        if flags == 2:
+            _, i = leb(body, i)  # table
+        while body[i] != 0x0B:  # the offset expression (i32.const N)
+            i += 1
+        i += 1
+        if flags == 2:
+            i += 1  # element kind: functions
+        n, i = leb(body, i)
+        for _ in range(n):
+            index, i = leb(body, i)
+            held.add(index)
+    return held
