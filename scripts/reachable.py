@@ -104,8 +104,7 @@ class Reach:
         imported = imported_functions(parts[index_of[2]][1])
         body_starts = [start for _, start, _ in function_bodies(parts[index_of[10]][1])]
         segment_starts = [start for _, start, _ in data_segments(parts[index_of[11]][1])]
-        self.code_section, self.data_section = index_of[10], index_of[11]
-        self.body_starts, self.segment_starts, self.imported = body_starts, segment_starts, imported
+        self.body_starts, self.imported = body_starts, imported
 
         # What each function's code and each data segment references.
         from_code = [set() for _ in body_starts]
