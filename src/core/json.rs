@@ -376,6 +376,11 @@ pub fn read<T: FromMembers>(text: &str) -> Result<T, Malformed> {
     T::read(&mut Members::parse(text)?)
 }
 
+/// A count read as a whole number: one beyond `u32` is malformed.
+pub fn count(n: u64) -> Result<u32, Malformed> {
+    u32::try_from(n).map_err(|_| Malformed)
+}
+
 /// A member a reader needs.
 pub fn need<T>(member: Option<T>) -> Result<T, Malformed> {
     member.ok_or(Malformed)
@@ -424,9 +429,7 @@ impl Members {
 
     /// A whole number from 0 to `u32::MAX`.
     pub fn count(&mut self, name: &str) -> Result<Option<u32>, Malformed> {
-        self.unsigned(name)?
-            .map(|n| u32::try_from(n).map_err(|_| Malformed))
-            .transpose()
+        self.unsigned(name)?.map(count).transpose()
     }
 
     pub fn flag(&mut self, name: &str) -> Result<Option<bool>, Malformed> {

@@ -8,7 +8,7 @@
 //! own storage, one op at a time. Budget leases ([`StateOp::Lease`]) always go to a
 //! Durable Object: KV cannot count a cap exactly.
 
-use crate::core::json::{need, FromMembers, Malformed, Members};
+use crate::core::json::{self, need, FromMembers, Malformed, Members};
 use crate::core::sealed::Sealed;
 use crate::policy::attempts::{CheckInput, CheckRecord, CodeStatus, FailureBudget};
 use crate::policy::budget::{self, Lease};
@@ -214,7 +214,7 @@ fn take<T>(member: &mut Option<T>) -> Result<T, Malformed> {
 /// A count an op or reply needs (a `u32` of it, written as a `u64`: see
 /// [`WireOp`]).
 fn take_count(member: &mut Option<u64>) -> Result<u32, Malformed> {
-    u32::try_from(take(member)?).map_err(|_| Malformed)
+    json::count(take(member)?)
 }
 
 /// The wire form is written from the op or reply by reference (no copy of it).
@@ -329,7 +329,7 @@ impl WireOp {
     fn captcha(&mut self) -> Result<Option<CaptchaRule>, Malformed> {
         match (self.captcha_threshold.take(), self.captcha_passed.take()) {
             (Some(threshold), Some(passed)) => Ok(Some(CaptchaRule {
-                threshold: u32::try_from(threshold).map_err(|_| Malformed)?,
+                threshold: json::count(threshold)?,
                 passed,
             })),
             (None, None) => Ok(None),
