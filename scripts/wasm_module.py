@@ -170,20 +170,20 @@ def linking(body):
             for _ in range(count):
                 sym_kind = body[i]
                 flags, i = leb(body, i + 1)
-                segment = offset = None
-                if sym_kind == 1:  # data
+                index = offset = None
+                if sym_kind == 1:  # data: its segment (an absolute one's is 0)
                     _, i = name(body, i)
-                    if not flags & UNDEFINED:  # (an absolute one's segment is 0)
-                        segment, i = leb(body, i)
+                    if not flags & UNDEFINED:
+                        index, i = leb(body, i)
                         offset, i = leb(body, i)
                         _, i = leb(body, i)
                 elif sym_kind == 3:  # section
                     _, i = leb(body, i)
                 else:  # function, global, tag, table
-                    segment, i = leb(body, i)
+                    index, i = leb(body, i)
                     if not flags & UNDEFINED or flags & EXPLICIT_NAME:
                         _, i = name(body, i)
-                symbols.append((sym_kind, flags, segment, offset))
+                symbols.append((sym_kind, flags, index, offset))
         i = end
     return segments, symbols
 
