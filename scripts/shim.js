@@ -4,7 +4,9 @@
 // and `queue` on the entrypoint, and the VerificationState Durable Object class.
 // A trap in the module (a panic: the build aborts on panic) marks the instance
 // broken; the next call starts a fresh one (wasm-bindgen's reset-state function)
-// and re-creates the Durable Object's instance on its next use.
+// and re-creates the Durable Object's instance on its next use. Inside ./index.js,
+// scripts/instance-guard.mjs does the same for any exception that crosses the
+// module, at every entry (a future's poll included).
 import { WorkerEntrypoint } from "cloudflare:workers";
 import * as exports from "./index.js";
 
