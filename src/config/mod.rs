@@ -100,32 +100,33 @@ pub struct AuthSource {
 
 fn auth_sources(r: &Reader) -> Result<Vec<AuthSource>, ConfigError> {
     let spec = r.raw("CIAM_AUTH_SOURCES").unwrap_or_default();
-    spec.split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| {
-            let parts: Vec<&str> = entry.split(':').collect();
-            let parsed = match parts[..] {
-                [id, length, seconds] if !id.is_empty() => length
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|l| (code::MIN_LENGTH..=code::MAX_LENGTH).contains(l))
-                    .zip(seconds.parse::<u64>().ok())
-                    .map(|(code_length, validity)| AuthSource {
-                        id: id.to_owned(),
-                        code_length,
-                        validity,
-                    }),
-                _ => None,
-            };
-            parsed.ok_or_else(|| {
-                fail(
-                    "CIAM_AUTH_SOURCES",
-                    &format!("{} is not id:length(6-10):seconds", quoted(entry)),
-                )
-            })
-        })
-        .collect()
+    let mut sources = Vec::new();
+    for entry in text::entries(&spec) {
+        if entry.is_empty() {
+            continue;
+        }
+        let mut parts = entry.split(':');
+        let parsed = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(length), Some(seconds), None) if !id.is_empty() => length
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (code::MIN_LENGTH..=code::MAX_LENGTH).contains(l))
+                .zip(seconds.parse::<u64>().ok())
+                .map(|(code_length, validity)| AuthSource {
+                    id: id.to_owned(),
+                    code_length,
+                    validity,
+                }),
+            _ => None,
+        };
+        sources.push(parsed.ok_or_else(|| {
+            fail(
+                "CIAM_AUTH_SOURCES",
+                &format!("{} is not id:length(6-10):seconds", quoted(entry)),
+            )
+        })?);
+    }
+    Ok(sources)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -490,28 +491,28 @@ fn providers(
 ) -> Result<Vec<Provider>, ConfigError> {
     let names = r.value(variable).unwrap_or_default();
     let local = r.choice("LOCAL_DEVELOPMENT")? == "true";
-    names
-        .split(',')
-        .map(str::trim)
-        .map(|name| {
-            if name == "log" && !local {
+    let mut chain = Vec::new();
+    for name in text::entries(&names) {
+        if name == "log" && !local {
+            return Err(fail(
+                variable,
+                "the log provider prints every code to the Workers logs: it runs under \
+                 scripts/dev only (LOCAL_DEVELOPMENT); set a real provider chain to deploy",
+            ));
+        }
+        let provider = provider(r, name, webhook)
+            .ok_or_else(|| fail(variable, &format!("unknown provider {}", quoted(name))))??;
+        match provider.channel() {
+            Some(carries) if carries != channel => {
                 return Err(fail(
                     variable,
-                    "the log provider prints every code to the Workers logs: it runs under \
-                     scripts/dev only (LOCAL_DEVELOPMENT); set a real provider chain to deploy",
-                ));
-            }
-            let provider = provider(r, name, webhook)
-                .ok_or_else(|| fail(variable, &format!("unknown provider {}", quoted(name))))??;
-            match provider.channel() {
-                Some(carries) if carries != channel => Err(fail(
-                    variable,
                     &format!("{name} cannot send {}", channel.as_str()),
-                )),
-                _ => Ok(provider),
+                ))
             }
-        })
-        .collect()
+            _ => chain.push(provider),
+        }
+    }
+    Ok(chain)
 }
 
 fn templates(r: &Reader) -> Result<Templates, ConfigError> {
@@ -536,29 +537,30 @@ fn templates(r: &Reader) -> Result<Templates, ConfigError> {
 /// `TEST_DESTINATIONS = "+15555550100=424242,review@example.com=135790"`.
 fn test_destinations(r: &Reader) -> Result<Vec<(String, String)>, ConfigError> {
     let spec = r.raw("TEST_DESTINATIONS").unwrap_or_default();
-    spec.split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .enumerate()
-        .map(|(i, entry)| {
-            let parsed = text::rsplit_once(entry, "=").and_then(|(to, code)| {
-                let to = Destination::parse(to).ok()?.canonical();
-                let digits = code.trim();
-                let ok = (code::MIN_LENGTH..=code::MAX_LENGTH).contains(&digits.len())
-                    && digits.bytes().all(|b| b.is_ascii_digit());
-                ok.then(|| (to, digits.to_owned()))
-            });
-            parsed.ok_or_else(|| {
-                fail(
-                    "TEST_DESTINATIONS",
-                    &format!(
-                        "entry {} is not destination=code (6-10 digits)",
-                        text::decimal((i + 1) as u64)
-                    ),
-                )
-            })
-        })
-        .collect()
+    let mut pairs = Vec::new();
+    for entry in text::entries(&spec) {
+        if entry.is_empty() {
+            continue;
+        }
+        let parsed = text::rsplit_once(entry, "=").and_then(|(to, code)| {
+            let to = Destination::parse(to).ok()?.canonical();
+            let digits = code.trim();
+            let ok = (code::MIN_LENGTH..=code::MAX_LENGTH).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit());
+            ok.then(|| (to, digits.to_owned()))
+        });
+        let Some(pair) = parsed else {
+            return Err(fail(
+                "TEST_DESTINATIONS",
+                &format!(
+                    "entry {} is not destination=code (6-10 digits)",
+                    text::decimal((pairs.len() + 1) as u64)
+                ),
+            ));
+        };
+        pairs.push(pair);
+    }
+    Ok(pairs)
 }
 
 /// The dialects in `DIALECTS`.
@@ -567,8 +569,9 @@ pub const DIALECT_NAMES: [&str; 4] = ["cloudbase", "ciam", "meeting", "bss"];
 fn dialects(r: &Reader) -> Result<Vec<String>, ConfigError> {
     let spec = r.raw("DIALECTS").unwrap_or_default();
     let mut served = Vec::new();
-    for name in spec.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in text::entries(&spec) {
         match name {
+            "" => {}
             "all" => served.extend(DIALECT_NAMES.iter().map(|n| n.to_string())),
             n if DIALECT_NAMES.contains(&n) => served.push(n.to_owned()),
             other => {
@@ -601,13 +604,16 @@ fn captcha_config(r: &Reader) -> Result<Captcha, ConfigError> {
             })?,
             verify_url: r.value("TURNSTILE_VERIFY_URL").unwrap_or_default(),
             timeout_ms: r.number("TURNSTILE_TIMEOUT_MS")?,
-            hostnames: r
-                .raw("TURNSTILE_HOSTNAMES")
-                .unwrap_or_default()
-                .split(',')
-                .map(|h| h.trim().to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect(),
+            hostnames: {
+                let spec = r.raw("TURNSTILE_HOSTNAMES").unwrap_or_default();
+                let mut hostnames = Vec::new();
+                for hostname in text::entries(&spec) {
+                    if !hostname.is_empty() {
+                        hostnames.push(hostname.to_ascii_lowercase());
+                    }
+                }
+                hostnames
+            },
             action: r.raw("TURNSTILE_ACTION"),
         }),
     };
@@ -766,13 +772,15 @@ impl Config {
             auth_sources: first.take(auth_sources(&r)),
             bss_tokens: first.take({
                 let tokens = r.raw("BSS_AUTH_TOKENS").unwrap_or_default();
-                let entries: Vec<String> = tokens
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .enumerate()
-                    .map(|(i, t)| format!("bss{}:{t}", text::decimal(i as u64)))
-                    .collect();
+                let mut entries: Vec<String> = Vec::new();
+                for token in text::entries(&tokens) {
+                    if !token.is_empty() {
+                        entries.push(format!(
+                            "bss{}:{token}",
+                            text::decimal(entries.len() as u64)
+                        ));
+                    }
+                }
                 Clients::parse(Some(&entries.join(","))).map_err(|n| {
                     fail(
                         "BSS_AUTH_TOKENS",

@@ -68,7 +68,7 @@ impl Cors {
             any: false,
             origins: Vec::new(),
         };
-        for entry in spec.unwrap_or("").split(',').map(str::trim) {
+        for entry in text::entries(spec.unwrap_or("")) {
             match entry {
                 "" => {}
                 "*" => cors.any = true,

@@ -39,7 +39,11 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     if !bytes.len().is_multiple_of(2) {
         return None;
     }
-    bytes.chunks(2).map(|pair| byte(pair[0], pair[1])).collect()
+    let mut decoded = Vec::with_capacity(bytes.len() / 2);
+    for pair in bytes.chunks(2) {
+        decoded.push(byte(pair[0], pair[1])?);
+    }
+    Some(decoded)
 }
 
 /// The byte of two hex digits (either case); `None` if either is not one (no sign,

@@ -457,14 +457,14 @@ impl Members {
 
     /// An array of whole numbers (each from 0 to `u64::MAX`).
     pub fn numbers(&mut self, name: &str) -> Result<Option<Vec<u64>>, Malformed> {
-        self.elements(name)?
-            .map(|elements| {
-                elements
-                    .iter()
-                    .map(|n| n.as_u64().ok_or(Malformed))
-                    .collect()
-            })
-            .transpose()
+        let Some(elements) = self.elements(name)? else {
+            return Ok(None);
+        };
+        let mut numbers = Vec::with_capacity(elements.len());
+        for n in &elements {
+            numbers.push(n.as_u64().ok_or(Malformed)?);
+        }
+        Ok(Some(numbers))
     }
 
     /// A member that is an object, read as a `T`.
@@ -476,14 +476,14 @@ impl Members {
 
     /// A member that is an array of objects, each read as a `T`.
     pub fn records<T: FromMembers>(&mut self, name: &str) -> Result<Option<Vec<T>>, Malformed> {
-        self.elements(name)?
-            .map(|elements| {
-                elements
-                    .into_iter()
-                    .map(|value| T::read(&mut Members::of(value)?))
-                    .collect()
-            })
-            .transpose()
+        let Some(elements) = self.elements(name)? else {
+            return Ok(None);
+        };
+        let mut records = Vec::with_capacity(elements.len());
+        for value in elements {
+            records.push(T::read(&mut Members::of(value)?)?);
+        }
+        Ok(Some(records))
     }
 
     /// For readers that know every member: whether each member was read (the

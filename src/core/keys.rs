@@ -6,7 +6,7 @@
 //! `HMAC-SHA256(master, "edge-otp/v1/" ‖ label)`.
 
 use crate::core::base64url;
-use crate::core::text::decimal;
+use crate::core::text::{self, decimal};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -91,7 +91,7 @@ fn kid_ok(kid: &str) -> bool {
 impl KeyRing {
     pub fn parse(spec: &str) -> Result<KeyRing, KeyRingError> {
         let mut sets: Vec<KeySet> = Vec::new();
-        for (i, entry) in spec.split(',').map(str::trim).enumerate() {
+        for (i, entry) in text::entries(spec).into_iter().enumerate() {
             let (kid, secret) = entry.split_once('=').ok_or(KeyRingError::BadEntry(i + 1))?;
             let master = base64url::decode(secret.trim())
                 .filter(|m| m.len() >= MIN_KEY_BYTES)

@@ -12,6 +12,7 @@ use crate::core::base64url;
 use crate::core::json::object;
 use crate::core::json::Value;
 use crate::core::keys::KeyRing;
+use crate::core::text;
 
 /// A signing key: its kid and its 32-byte seed. The public key and signatures are
 /// computed through the [`crate::ports::Ed25519`] port.
@@ -50,7 +51,7 @@ impl SigningRing {
     /// `Err(n)`: entry `n` (from 1) is not `kid=<base64url of 32 bytes>`, or repeats a kid.
     pub fn parse(spec: &str) -> Result<SigningRing, usize> {
         let mut keys: Vec<Signing> = Vec::new();
-        for (i, entry) in spec.split(',').map(str::trim).enumerate() {
+        for (i, entry) in text::entries(spec).into_iter().enumerate() {
             let parsed = entry.split_once('=').and_then(|(kid, seed)| {
                 let seed: [u8; 32] = base64url::decode(seed.trim())?.try_into().ok()?;
                 let kid = kid.trim();

@@ -49,6 +49,14 @@ pub fn without_scheme(url: &str) -> &str {
     split_once(url, "://").map_or(url, |(_, rest)| rest)
 }
 
+/// A list's entries: `spec` split at each comma, each entry trimmed, the empty ones
+/// kept (a caller that numbers the entries counts them). One body for every list
+/// the configuration reads, where a `split(',').map(str::trim)` chain was compiled
+/// again into each of them.
+pub fn entries(spec: &str) -> Vec<&str> {
+    spec.split(',').map(str::trim).collect()
+}
+
 /// The pieces of `text` around each `separator`, as `str::split` gives them; an empty
 /// separator splits nothing.
 pub fn split<'a>(text: &'a str, separator: &'a str) -> impl Iterator<Item = &'a str> {
@@ -109,6 +117,22 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_list_entries_trimmed_with_the_empty_ones() {
+        let cases: [(&str, &[&str]); 5] = [
+            ("", &[""]),
+            ("a", &["a"]),
+            (" a , b,c ", &["a", "b", "c"]),
+            ("a,,b,", &["a", "", "b", ""]),
+            ("\u{3000}x\t,\ny", &["x", "y"]),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(entries(spec), expected, "{spec:?}");
+            let std: Vec<&str> = spec.split(',').map(str::trim).collect();
+            assert_eq!(entries(spec), std);
+        }
+    }
 
     #[test]
     fn searches_as_std_does() {

@@ -241,22 +241,21 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
     let Ok(config) = config(env) else {
         return;
     };
-    let events: Vec<Event> = events
-        .into_iter()
-        .map(|event| Event {
-            id: event_id(),
-            latency_ms: Some(latency_ms),
-            ..event
-        })
-        .collect();
+    let mut events = events;
+    for event in &mut events {
+        event.id = event_id();
+        event.latency_ms = Some(latency_ms);
+    }
     if let Some(queue) = binding::<queue::Producer>(env, EVENTS_QUEUE_BINDING) {
         // Each event as the JS object of its JSON (serde_json writes it; the
         // runtime parses it), so no second serializer comes into the module.
-        let bodies: Vec<JsValue> = events
-            .iter()
-            .filter_map(|event| serde_json::to_string(event).ok())
-            .filter_map(|text| js_sys::JSON::parse(&text).ok())
-            .collect();
+        let mut bodies: Vec<JsValue> = Vec::new();
+        for event in &events {
+            let text = serde_json::to_string(event).ok();
+            if let Some(body) = text.and_then(|text| js_sys::JSON::parse(&text).ok()) {
+                bodies.push(body);
+            }
+        }
         ctx.wait_until(deliver(Delivery::Queue(queue, bodies)));
         return;
     }

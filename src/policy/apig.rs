@@ -12,6 +12,7 @@
 use crate::core::hex;
 use crate::core::keys::HmacSha256;
 use crate::core::percent::{percent_decode, percent_encode};
+use crate::core::text;
 use crate::delivery::provider::sigv4::sha256_hex;
 use hmac::Mac;
 
@@ -39,7 +40,7 @@ impl AccessKeys {
     /// `Err(n)`: entry `n` (from 1) is not `AK:SK`.
     pub fn parse(spec: Option<&str>) -> Result<AccessKeys, usize> {
         let mut pairs = Vec::new();
-        for (i, entry) in spec.unwrap_or("").split(',').map(str::trim).enumerate() {
+        for (i, entry) in text::entries(spec.unwrap_or("")).into_iter().enumerate() {
             if entry.is_empty() {
                 continue;
             }
@@ -98,25 +99,20 @@ fn parse_authorization(value: &str) -> Option<(&str, &str, &str)> {
 }
 
 fn canonical_request(request: &Signed, signed_headers: &str) -> Option<String> {
-    let mut uri: String = request
-        .path
-        .split('/')
-        .map(|segment| percent_decode(segment).map(|s| percent_encode(&s)))
-        .collect::<Option<Vec<_>>>()?
-        .join("/");
+    let decode = |s: &str| percent_decode(s).map(|s| percent_encode(&s));
+    let mut segments = Vec::new();
+    for segment in request.path.split('/') {
+        segments.push(decode(segment)?);
+    }
+    let mut uri = segments.join("/");
     if !uri.ends_with('/') {
         uri.push('/');
     }
-    let mut params: Vec<(String, String)> = request
-        .query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (name, value) = p.split_once('=').unwrap_or((p, ""));
-            let decode = |s: &str| percent_decode(s).map(|s| percent_encode(&s));
-            Some((decode(name)?, decode(value)?))
-        })
-        .collect::<Option<_>>()?;
+    let mut params: Vec<(String, String)> = Vec::new();
+    for p in request.query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = p.split_once('=').unwrap_or((p, ""));
+        params.push((decode(name)?, decode(value)?));
+    }
     params.sort();
     let query = params
         .iter()

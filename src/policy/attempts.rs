@@ -35,17 +35,19 @@ impl FromMembers for FailureRecord {
 }
 
 impl FailureRecord {
-    fn recent(&self, budget: &FailureBudget, now: u64) -> impl Iterator<Item = u64> + '_ {
-        let window = budget.window;
-        self.times
-            .iter()
-            .copied()
-            .filter(move |&t| t + window > now)
+    fn recent(&self, budget: &FailureBudget, now: u64) -> Vec<u64> {
+        let mut recent = Vec::new();
+        for &t in &self.times {
+            if t + budget.window > now {
+                recent.push(t);
+            }
+        }
+        recent
     }
 
     /// Seconds until the destination may try again, if its budget is spent.
     pub fn locked_for(&self, budget: &FailureBudget, now: u64) -> Option<u64> {
-        let recent: Vec<u64> = self.recent(budget, now).collect();
+        let recent = self.recent(budget, now);
         let over = recent.len().checked_sub(budget.limit as usize)?;
         // The budget frees up when the failure that filled it leaves the window.
         recent.get(over).map(|&t| t + budget.window - now)
@@ -57,7 +59,7 @@ impl FailureRecord {
     }
 
     pub fn with_failure(&self, budget: &FailureBudget, now: u64) -> FailureRecord {
-        let mut times: Vec<u64> = self.recent(budget, now).collect();
+        let mut times = self.recent(budget, now);
         times.push(now);
         let excess = times.len().saturating_sub(budget.limit as usize);
         times.drain(..excess);

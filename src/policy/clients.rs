@@ -8,6 +8,7 @@
 
 use crate::core::base64url;
 use crate::core::keys::HmacSha256;
+use crate::core::text;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::Mac;
@@ -46,7 +47,7 @@ impl Clients {
         if spec.is_empty() {
             return Ok(Clients { entries });
         }
-        for (i, entry) in spec.split(',').map(str::trim).enumerate() {
+        for (i, entry) in text::entries(spec).into_iter().enumerate() {
             let mut parts = entry.splitn(3, ':');
             let (id, secret, audience) = (parts.next(), parts.next(), parts.next());
             let client = match (id, secret) {

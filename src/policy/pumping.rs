@@ -6,6 +6,7 @@
 //! three digits), and a global daily cap per channel is the spend ceiling.
 
 use crate::core::destination::{Channel, Destination};
+use crate::core::text;
 
 /// Country allow and deny lists, by calling code (`"86"`, `"1"`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,21 +16,19 @@ pub struct CountryRules {
 }
 
 fn calling_codes(variable: Option<&str>) -> Result<Vec<String>, String> {
-    variable
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            let digits = c.trim_start_matches('+');
-            let ok = (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-            if ok {
-                Ok(digits.to_owned())
-            } else {
-                Err(c.to_owned())
-            }
-        })
-        .collect()
+    let mut codes = Vec::new();
+    for c in text::entries(variable.unwrap_or("")) {
+        if c.is_empty() {
+            continue;
+        }
+        let digits = c.trim_start_matches('+');
+        let ok = (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        if !ok {
+            return Err(c.to_owned());
+        }
+        codes.push(digits.to_owned());
+    }
+    Ok(codes)
 }
 
 impl CountryRules {

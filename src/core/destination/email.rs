@@ -83,10 +83,10 @@ pub fn normalize(input: &str) -> Option<String> {
             _ => c,
         })
         .collect();
-    let labels = domain
-        .split('.')
-        .map(ascii_label)
-        .collect::<Option<Vec<_>>>()?;
+    let mut labels = Vec::new();
+    for label in domain.split('.') {
+        labels.push(ascii_label(label)?);
+    }
     let tld = labels.last()?;
     if labels.len() < 2 || tld.bytes().all(|b| b.is_ascii_digit()) {
         return None;

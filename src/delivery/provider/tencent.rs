@@ -28,13 +28,15 @@ pub enum TemplateParam {
 impl TemplateParam {
     /// `"code,minutes"` → the list; `None` for anything else.
     pub fn parse_list(spec: &str) -> Option<Vec<TemplateParam>> {
-        spec.split(',')
-            .map(|p| match p.trim() {
-                "code" => Some(TemplateParam::Code),
-                "minutes" => Some(TemplateParam::Minutes),
-                _ => None,
-            })
-            .collect()
+        let mut list = Vec::new();
+        for p in text::entries(spec) {
+            list.push(match p {
+                "code" => TemplateParam::Code,
+                "minutes" => TemplateParam::Minutes,
+                _ => return None,
+            });
+        }
+        Some(list)
     }
 
     pub fn value(self, message: &Message) -> String {

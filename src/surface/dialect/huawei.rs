@@ -241,11 +241,13 @@ pub async fn meeting_check(
         MeetingUser::Destination(destination) => (vec![destination], Some(user)),
         // The pending code is looked up per contact, which binds it to the account.
         MeetingUser::Account(contacts) => {
-            let parsed = [contacts.phone, contacts.email]
-                .into_iter()
-                .flatten()
-                .filter_map(|c| Destination::parse(&c).ok());
-            (parsed.collect(), None)
+            let mut parsed = Vec::new();
+            for contact in [contacts.phone, contacts.email].into_iter().flatten() {
+                if let Ok(destination) = Destination::parse(&contact) {
+                    parsed.push(destination);
+                }
+            }
+            (parsed, None)
         }
     };
     // Meeting codes are for signing in; BSS registration codes are checked here too.
