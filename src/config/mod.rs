@@ -572,7 +572,11 @@ fn dialects(r: &Reader) -> Result<Vec<String>, ConfigError> {
     for name in text::entries(&spec) {
         match name {
             "" => {}
-            "all" => served.extend(DIALECT_NAMES.iter().map(|n| n.to_string())),
+            "all" => {
+                for n in DIALECT_NAMES {
+                    served.push(n.to_owned());
+                }
+            }
             n if DIALECT_NAMES.contains(&n) => served.push(n.to_owned()),
             other => {
                 return Err(fail(

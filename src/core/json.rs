@@ -211,7 +211,11 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 
 impl<T: Into<Value>> From<Vec<T>> for Value {
     fn from(items: Vec<T>) -> Value {
-        Value::Array(items.into_iter().map(Into::into).collect())
+        let mut array = Vec::with_capacity(items.len());
+        for item in items {
+            array.push(item.into());
+        }
+        Value::Array(array)
     }
 }
 

@@ -24,11 +24,16 @@ pub fn percent_encode(text: &str) -> String {
 /// `application/x-www-form-urlencoded`: unreserved characters as they are, every
 /// other byte percent-encoded (so `+` and spaces are never ambiguous).
 pub fn form_urlencode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut form = String::new();
+    for (k, v) in fields {
+        if !form.is_empty() {
+            form.push('&');
+        }
+        form.push_str(&percent_encode(k));
+        form.push('=');
+        form.push_str(&percent_encode(v));
+    }
+    form
 }
 
 /// `%XX` sequences decoded (a `+` stays a plus); `None` for a malformed escape or

@@ -69,16 +69,14 @@ impl SigningRing {
 
     /// One key per master key of `OTP_KEYS`, derived (never the master itself).
     pub fn derived(ring: &KeyRing) -> SigningRing {
-        SigningRing {
-            keys: ring
-                .sets()
-                .iter()
-                .map(|set| Signing {
-                    kid: format!("otp-{}", set.kid()),
-                    seed: set.ed25519_seed,
-                })
-                .collect(),
+        let mut keys = Vec::new();
+        for set in ring.sets() {
+            keys.push(Signing {
+                kid: format!("otp-{}", set.kid()),
+                seed: set.ed25519_seed,
+            });
         }
+        SigningRing { keys }
     }
 
     /// The key that signs.

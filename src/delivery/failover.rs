@@ -150,15 +150,15 @@ pub async fn deliver<T: Transport>(
     masked_to: &str,
 ) -> Delivery {
     let now = attempt.now;
-    let open: Vec<&Provider> = providers
-        .iter()
-        .filter(|p| attempt.breaker.borrow().allows(p.name(), now))
-        .collect();
-    let chain = if open.is_empty() {
-        providers.iter().collect()
-    } else {
-        open
-    };
+    let mut chain: Vec<&Provider> = Vec::new();
+    for provider in providers {
+        if attempt.breaker.borrow().allows(provider.name(), now) {
+            chain.push(provider);
+        }
+    }
+    if chain.is_empty() {
+        chain.extend(providers);
+    }
     let mut committed_ms = 0u32;
     for provider in chain {
         let record = |worked| {

@@ -151,18 +151,19 @@ pub fn escape_html(text: &str) -> String {
 
 /// The HTML part of an email: the text's paragraphs, with the code set large.
 fn email_html(text: &str, code: &str, locale: Locale) -> String {
-    let paragraphs: String = text::split(text, "\n\n")
-        .map(|p| {
-            let escaped = escape_html(p);
-            let highlighted = match text::split_once(&escaped, code) {
-                Some((before, after)) => format!(
-                    "{before}<strong style=\"font-size:28px;letter-spacing:4px\">{code}</strong>{after}"
-                ),
-                None => escaped,
-            };
-            format!("<p>{highlighted}</p>")
-        })
-        .collect();
+    let mut paragraphs = String::new();
+    for p in text::split(text, "\n\n") {
+        let escaped = escape_html(p);
+        let highlighted = match text::split_once(&escaped, code) {
+            Some((before, after)) => format!(
+                "{before}<strong style=\"font-size:28px;letter-spacing:4px\">{code}</strong>{after}"
+            ),
+            None => escaped,
+        };
+        paragraphs.push_str("<p>");
+        paragraphs.push_str(&highlighted);
+        paragraphs.push_str("</p>");
+    }
     format!(
         "<!doctype html><html lang=\"{}\"{}><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">{paragraphs}</body></html>",
         locale.as_str(),

@@ -114,11 +114,15 @@ fn canonical_request(request: &Signed, signed_headers: &str) -> Option<String> {
         params.push((decode(name)?, decode(value)?));
     }
     params.sort();
-    let query = params
-        .iter()
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let mut query = String::new();
+    for (n, v) in &params {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(n);
+        query.push('=');
+        query.push_str(v);
+    }
     let mut headers = String::new();
     for name in signed_headers.split(';') {
         let value = request

@@ -246,18 +246,63 @@ impl DestinationRecord {
     /// How long the record must live: until the day's count, the cooldown, every
     /// live code and every counted failure are over.
     pub fn ttl(&self, failure_window: u64, now: u64) -> u64 {
-        let codes = self.codes.iter().map(|c| c.expires_at.saturating_sub(now));
-        let failures = self
-            .failures
-            .newest()
-            .map(|t| (t + failure_window).saturating_sub(now));
-        codes
-            .chain(failures)
-            .chain([
-                Window::remaining(now, DAY),
-                self.cooldown_until.saturating_sub(now),
-            ])
-            .max()
-            .unwrap_or(DAY)
+        let mut ttl = Window::remaining(now, DAY).max(self.cooldown_until.saturating_sub(now));
+        for code in &self.codes {
+            ttl = ttl.max(code.expires_at.saturating_sub(now));
+        }
+        if let Some(t) = self.failures.newest() {
+            ttl = ttl.max((t + failure_window).saturating_sub(now));
+        }
+        ttl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::attempts::FailureBudget;
+
+    fn code(expires_at: u64) -> CodeState {
+        CodeState {
+            id: "jti".into(),
+            failed: 0,
+            consumed: false,
+            expires_at,
+            canceled: false,
+        }
+    }
+
+    #[test]
+    fn lives_until_the_last_of_its_clocks() {
+        let now = 86_400 * 3 + 1_000;
+        let until_midnight = 85_400;
+        // (cooldown_until, code expiries, newest failure, failure window, ttl)
+        type Case<'a> = (u64, &'a [u64], Option<u64>, u64, u64);
+        let cases: [Case; 7] = [
+            (0, &[], None, 600, until_midnight),
+            (now + 90_000, &[], None, 600, 90_000),
+            (now - 5, &[now - 1], None, 600, until_midnight),
+            (0, &[now + 300, now + 100_000], None, 600, 100_000),
+            (0, &[now + 300], Some(now - 10), 200_000, 199_990),
+            (0, &[], Some(now - 700), 600, until_midnight),
+            (now + 86_000, &[now + 85_000], Some(now), 86_500, 86_500),
+        ];
+        for (cooldown_until, expiries, failure, window, ttl) in cases {
+            let record = DestinationRecord {
+                cooldown_until,
+                codes: expiries.iter().map(|&e| code(e)).collect(),
+                failures: match failure {
+                    None => FailureRecord::default(),
+                    Some(t) => FailureRecord::default()
+                        .with_failure(&FailureBudget { limit: 5, window }, t),
+                },
+                ..DestinationRecord::default()
+            };
+            assert_eq!(
+                record.ttl(window, now),
+                ttl,
+                "{cooldown_until} {expiries:?} {failure:?}"
+            );
+        }
     }
 }

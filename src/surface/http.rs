@@ -45,11 +45,13 @@ impl RequestHead {
     /// A query parameter's value, percent-decoded (`+` is a space); the first one
     /// when it repeats.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-            .find(|(n, _)| *n == name)
-            .and_then(|(_, value)| form_decode(value))
+        for pair in self.query.split('&') {
+            let (n, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if n == name {
+                return form_decode(value);
+            }
+        }
+        None
     }
 
     /// The client IP the limits count: `CF-Connecting-IP` only, never
@@ -168,12 +170,9 @@ pub fn json_response(status: u16, body: &Value, request_id: &str) -> Response {
 
 pub fn error_response(error: &ApiError, request_id: &str) -> Response {
     let mut response = json_response(error.status(), &error.body(request_id), request_id);
-    response.headers.extend(
-        error
-            .headers()
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value)),
-    );
+    for (name, value) in error.headers() {
+        response.headers.push((name.to_owned(), value));
+    }
     response
 }
 

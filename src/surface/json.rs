@@ -123,11 +123,11 @@ impl Fields {
     /// The names of the members not taken (a lenient reader ignores them): at most
     /// 16, each echoable or `?`, for the log.
     pub fn rest(self) -> Vec<String> {
-        self.members
-            .iter()
-            .take(16)
-            .map(|(name, _)| echoable(name).unwrap_or_else(|| "?".to_owned()))
-            .collect()
+        let mut names = Vec::new();
+        for (name, _) in self.members.iter().take(16) {
+            names.push(echoable(name).unwrap_or_else(|| "?".to_owned()));
+        }
+        names
     }
 
     /// Ends parsing: any member not taken is unknown.

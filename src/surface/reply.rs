@@ -60,11 +60,8 @@ pub fn reply_response(reply: &Reply, request_id: &str) -> Response {
         }
         None => http::json_response(reply.status, &reply.body, request_id),
     };
-    response.headers.extend(
-        reply
-            .headers
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.clone())),
-    );
+    for (name, value) in &reply.headers {
+        response.headers.push(((*name).to_owned(), value.clone()));
+    }
     response
 }

@@ -76,13 +76,14 @@ pub fn normalize(input: &str) -> Option<String> {
         return None;
     }
     // IDNA full stops: ideographic, full-width and half-width forms mean '.'.
-    let domain: String = domain
-        .chars()
-        .map(|c| match c {
+    let mut full_stops = String::new();
+    for c in domain.chars() {
+        full_stops.push(match c {
             '\u{3002}' | '\u{FF0E}' | '\u{FF61}' => '.',
             _ => c,
-        })
-        .collect();
+        });
+    }
+    let domain = full_stops;
     let mut labels = Vec::new();
     for label in domain.split('.') {
         labels.push(ascii_label(label)?);

@@ -62,7 +62,10 @@ fn national_ok(cc: &str, national: &str) -> bool {
 }
 
 pub fn normalize(input: &str) -> Option<String> {
-    let folded: String = input.trim().chars().map(fold).collect();
+    let mut folded = String::new();
+    for c in input.trim().chars() {
+        folded.push(fold(c));
+    }
     let rest = folded
         .strip_prefix('+')
         .or_else(|| folded.strip_prefix("00"))?;

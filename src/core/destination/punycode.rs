@@ -30,7 +30,10 @@ fn digit(d: u32) -> char {
 
 /// Encodes one label; `None` on arithmetic overflow (absurd input).
 pub fn encode(label: &str) -> Option<String> {
-    let input: Vec<u32> = label.chars().map(u32::from).collect();
+    let mut input: Vec<u32> = Vec::new();
+    for c in label.chars() {
+        input.push(u32::from(c));
+    }
     let mut output: String = label.chars().filter(char::is_ascii).collect();
     let basic = output.len() as u32;
     let mut handled = basic;

@@ -338,11 +338,11 @@ fn qvalue(text: &str) -> Option<u16> {
     if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let thousandths = fraction
-        .bytes()
-        .chain(std::iter::repeat(b'0'))
-        .take(3)
-        .fold(0u16, |n, digit| n * 10 + u16::from(digit - b'0'));
+    let mut digits = fraction.bytes();
+    let mut thousandths = 0u16;
+    for _ in 0..3 {
+        thousandths = thousandths * 10 + u16::from(digits.next().unwrap_or(b'0') - b'0');
+    }
     match whole {
         "0" => Some(thousandths),
         "1" if thousandths == 0 => Some(1000),

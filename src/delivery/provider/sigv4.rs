@@ -64,20 +64,24 @@ impl Scope<'_> {
 }
 
 pub fn signed_headers(request: &Request) -> String {
-    request
-        .headers
-        .iter()
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(";")
+    let mut names = String::new();
+    for (i, (name, _)) in request.headers.iter().enumerate() {
+        if i > 0 {
+            names.push(';');
+        }
+        names.push_str(name);
+    }
+    names
 }
 
 pub fn canonical_request(request: &Request) -> String {
-    let headers: String = request
-        .headers
-        .iter()
-        .map(|(name, value)| format!("{name}:{value}\n"))
-        .collect();
+    let mut headers = String::new();
+    for (name, value) in request.headers {
+        headers.push_str(name);
+        headers.push(':');
+        headers.push_str(value);
+        headers.push('\n');
+    }
     format!(
         "{}\n{}\n{}\n{headers}\n{}\n{}",
         request.method,

@@ -70,11 +70,10 @@ impl std::fmt::Debug for TencentSms {
 
 impl TencentSms {
     pub fn request(&self, message: &Message, now: u64) -> OutboundRequest {
-        let params: Vec<String> = self
-            .template_params
-            .iter()
-            .map(|p| p.value(message))
-            .collect();
+        let mut params: Vec<String> = Vec::new();
+        for p in &self.template_params {
+            params.push(p.value(message));
+        }
         let payload = serde_json::to_string(&object([
             ("PhoneNumberSet", Value::from(vec![message.to.as_str()])),
             ("SignName", self.sign_name.as_str().into()),
