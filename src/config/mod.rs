@@ -518,7 +518,7 @@ fn providers(
 fn templates(r: &Reader) -> Result<Templates, ConfigError> {
     let mut templates = Templates::default();
     for locale in crate::delivery::locale::ALL {
-        let suffix = locale.as_str().to_ascii_uppercase().replace('-', "_");
+        let suffix = text::replace(&locale.as_str().to_ascii_uppercase(), "-", "_");
         for (prefix, channel) in [("SMS", Channel::Sms), ("EMAIL", Channel::Email)] {
             // Every name is declared in `vars` (one per locale and channel).
             let Some(var) = vars::find(&format!("{prefix}_TEMPLATE_{suffix}")) else {

@@ -269,7 +269,14 @@ pub fn check(var: &Var, value: &str) -> Result<(), String> {
         }
         Kind::OneOf(words) => {
             if !words.contains(&value) {
-                return Err(format!("must be one of {}", words.join(", ")));
+                let mut message = "must be one of ".to_owned();
+                for (i, word) in words.iter().enumerate() {
+                    if i > 0 {
+                        message.push_str(", ");
+                    }
+                    message.push_str(word);
+                }
+                return Err(message);
             }
         }
         Kind::Url => {

@@ -54,7 +54,11 @@ pub fn without_scheme(url: &str) -> &str {
 /// the configuration reads, where a `split(',').map(str::trim)` chain was compiled
 /// again into each of them.
 pub fn entries(spec: &str) -> Vec<&str> {
-    spec.split(',').map(str::trim).collect()
+    let mut entries = Vec::new();
+    for entry in spec.split(',') {
+        entries.push(entry.trim());
+    }
+    entries
 }
 
 /// The pieces of `text` around each `separator`, as `str::split` gives them; an empty

@@ -7,6 +7,7 @@
 
 use crate::core::json::Value;
 use crate::core::percent::percent_decode;
+use crate::core::text;
 use crate::service::error::ApiError;
 
 /// The members of a JSON object body, in order, not yet trusted.
@@ -17,7 +18,7 @@ pub struct Fields {
 /// One name or value of a form or query string: `+` is a space, `%XX` a byte, and
 /// the result must be UTF-8.
 pub fn form_decode(part: &str) -> Option<String> {
-    percent_decode(&part.replace('+', " "))
+    percent_decode(&text::replace(part, "+", " "))
 }
 
 /// An `application/x-www-form-urlencoded` body as the JSON object of its string

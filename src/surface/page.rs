@@ -39,7 +39,7 @@ pub fn render(
     let site_key = page.turnstile_site_key.as_deref().unwrap_or("");
     let texts = locale.texts();
     // JSON inside <script>: no "<" may close the element early.
-    let strings = texts.page.json().replace('<', "\\u003c");
+    let strings = text::replace(&texts.page.json(), "<", "\\u003c");
     // The script loads Turnstile's with the same nonce.
     let script = text::fill(SCRIPT, &[("{{NONCE}}", nonce)]);
     let html = text::fill(

@@ -2,6 +2,7 @@
 //! IDN labels turned to punycode, at most 254 characters in all.
 
 use super::{lowercase::lowercase, punycode};
+use crate::core::text;
 
 const LOCAL_SPECIALS: &str = "!#$%&'*+/=?^_`{|}~-";
 
@@ -70,7 +71,7 @@ fn ascii_label(label: &str) -> Option<String> {
 }
 
 pub fn normalize(input: &str) -> Option<String> {
-    let input = input.trim().replace('＠', "@");
+    let input = text::replace(input.trim(), "＠", "@");
     let (local, domain) = input.split_once('@')?;
     if !local_ok(local) {
         return None;

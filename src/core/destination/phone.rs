@@ -105,12 +105,12 @@ pub fn mask(e164: &str) -> String {
     let stars = national.len().saturating_sub(lead + trail).max(1);
     let lead = lead.min(national.len());
     let trail = trail.min(national.len() - lead);
-    format!(
-        "+{cc}{}{}{}",
-        &national[..lead],
-        "*".repeat(stars),
-        &national[national.len() - trail..]
-    )
+    let mut masked = format!("+{cc}{}", &national[..lead]);
+    for _ in 0..stars {
+        masked.push('*');
+    }
+    masked.push_str(&national[national.len() - trail..]);
+    masked
 }
 
 #[cfg(test)]

@@ -61,9 +61,15 @@ const SIGNED_HEADERS: &str =
 pub fn canonical_request(s: &Signing) -> String {
     let mut out = [s.method, "\n", s.path, "\n", s.query, "\n"].concat();
     for (name, value) in signed_headers(s) {
-        out.extend([name, ":", value.trim(), "\n"]);
+        out.push_str(name);
+        out.push(':');
+        out.push_str(value.trim());
+        out.push('\n');
     }
-    out.extend(["\n", SIGNED_HEADERS, "\n", s.payload_hash]);
+    out.push('\n');
+    out.push_str(SIGNED_HEADERS);
+    out.push('\n');
+    out.push_str(s.payload_hash);
     out
 }
 

@@ -30,10 +30,17 @@ pub fn amz_date(unix: u64) -> (String, String) {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let [year, month, day] = [year, month, day].map(|n| decimal(n.unsigned_abs()));
+    let (year, month, day) = (
+        decimal(year.unsigned_abs()),
+        decimal(month.unsigned_abs()),
+        decimal(day.unsigned_abs()),
+    );
     let date = format!("{year:0>4}{month:0>2}{day:0>2}");
-    let [hours, minutes, seconds] =
-        [seconds / 3600, seconds % 3600 / 60, seconds % 60].map(decimal);
+    let (hours, minutes, seconds) = (
+        decimal(seconds / 3600),
+        decimal(seconds % 3600 / 60),
+        decimal(seconds % 60),
+    );
     let time = format!("{date}T{hours:0>2}{minutes:0>2}{seconds:0>2}Z");
     (time, date)
 }

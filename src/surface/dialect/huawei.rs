@@ -77,16 +77,15 @@ fn protected(deps: &impl Platform) -> bool {
 async fn decoy_send(deps: &impl Platform, account: &str, channel: Channel) -> Reply {
     wait_like_a_delivery(deps, channel).await;
     let seed = deps.config().keys.hash_id("meeting-decoy", account);
-    let digits: String = seed
-        .bytes()
-        .map(|b| char::from(b'0' + b % 10))
-        .take(10)
-        .collect();
-    let letters: String = seed
-        .bytes()
-        .map(|b| char::from(b'a' + b % 26))
-        .take(6)
-        .collect();
+    let (mut digits, mut letters) = (String::new(), String::new());
+    for (i, b) in seed.bytes().enumerate() {
+        if i < 10 {
+            digits.push(char::from(b'0' + b % 10));
+        }
+        if i < 6 {
+            letters.push(char::from(b'a' + b % 26));
+        }
+    }
     let (phone, email) = match channel {
         Channel::Sms => {
             let second = 3 + (digits.as_bytes()[0] - b'0') % 7;
