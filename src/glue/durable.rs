@@ -8,13 +8,14 @@
 //! Storage has no TTL: the object remembers the latest expiry it has written and
 //! an alarm deletes everything once that instant has passed.
 
-use super::{http, settled, OpCounts, Records};
+use super::{http, promise, settled, OpCounts, Records};
 use crate::core::json;
 use crate::policy::state::{apply, State, StateOp, StateReply};
 use crate::ports::kv::{Kv, StoreError};
 use crate::surface::http::Response;
 use std::cell::Cell;
 use std::rc::Rc;
+use worker::js_sys::Promise;
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsCast, JsValue};
 use worker::web_sys;
 use worker::worker_sys::{DurableObjectNamespace, DurableObjectState, DurableObjectStorage};
@@ -132,18 +133,15 @@ fn now_seconds() -> u64 {
     super::now_ms() / 1000
 }
 
-impl VerificationState {
-    /// Pushes the clean-up alarm out to the latest expiry written so far.
-    async fn extend_expiry(&self, expiry: u64) -> Result<(), JsValue> {
-        let storage = &self.storage;
-        let known = stored_expiry(storage).await?;
-        if expiry > known {
-            // A number (exact: expiries are far below 2^53).
-            settled(storage.put(EXPIRES_KEY, JsValue::from_f64(expiry as f64))).await?;
-            set_alarm(storage, expiry).await?;
-        }
-        Ok(())
+/// Pushes the clean-up alarm out to the latest expiry written so far.
+async fn extend_expiry(storage: &DurableObjectStorage, expiry: u64) -> Result<(), JsValue> {
+    let known = stored_expiry(storage).await?;
+    if expiry > known {
+        // A number (exact: expiries are far below 2^53).
+        settled(storage.put(EXPIRES_KEY, JsValue::from_f64(expiry as f64))).await?;
+        set_alarm(storage, expiry).await?;
     }
+    Ok(())
 }
 
 /// The object's answer: `status` with `text` (made as the worker's responses are,
@@ -163,11 +161,7 @@ pub struct VerificationState {
     storage: DurableObjectStorage,
 }
 
-#[wasm_bindgen(
-    wasm_bindgen = worker::wasm_bindgen,
-    wasm_bindgen_futures = worker::wasm_bindgen_futures,
-    js_sys = worker::js_sys
-)]
+#[wasm_bindgen(wasm_bindgen = worker::wasm_bindgen)]
 impl VerificationState {
     #[wasm_bindgen(constructor)]
     pub fn new(state: DurableObjectState, _env: JsValue) -> Result<VerificationState, JsValue> {
@@ -177,40 +171,54 @@ impl VerificationState {
     }
 
     /// One state op, its JSON the request's body; the reply's JSON the answer's.
-    pub async fn fetch(&self, req: web_sys::Request) -> Result<web_sys::Response, JsValue> {
-        let Some(op) = http::text(req.text())
-            .await
-            .ok()
-            .and_then(|text: String| json::read::<StateOp>(&text).ok())
-        else {
-            return reply(400, "bad op");
-        };
-        let kv = ObjectKv {
-            storage: &self.storage,
-            now: now_seconds(),
-            latest_expiry: Cell::new(0),
-        };
-        match apply(&Records::Object(&kv), &op).await {
-            Ok(answer) => {
-                self.extend_expiry(kv.latest_expiry.get()).await?;
-                let text = serde_json::to_string(&answer)
-                    .map_err(|_| JsValue::from_str("the reply did not serialize"))?;
-                reply(200, &text)
-            }
-            Err(StoreError::Busy) => reply(429, "busy"),
-            Err(StoreError::Unavailable) => reply(503, "unavailable"),
-        }
+    pub fn fetch(&self, req: web_sys::Request) -> Promise {
+        let storage = self.storage.clone().unchecked_into();
+        promise(async move { run_op(storage, req).await.map(JsValue::from) })
     }
 
     /// Deletes everything once the latest expiry has passed, else waits for it.
-    pub async fn alarm(&self) -> Result<JsValue, JsValue> {
-        let storage = &self.storage;
-        let expiry = stored_expiry(storage).await?;
-        if now_seconds() >= expiry {
-            settled(storage.delete_all()).await?;
-        } else {
-            set_alarm(storage, expiry).await?;
-        }
-        Ok(JsValue::UNDEFINED)
+    pub fn alarm(&self) -> Promise {
+        let storage = self.storage.clone().unchecked_into();
+        promise(async move { clean_up(storage).await })
     }
+}
+
+/// [`VerificationState::fetch`]'s work.
+async fn run_op(
+    storage: DurableObjectStorage,
+    req: web_sys::Request,
+) -> Result<web_sys::Response, JsValue> {
+    let Some(op) = http::text(req.text())
+        .await
+        .ok()
+        .and_then(|text: String| json::read::<StateOp>(&text).ok())
+    else {
+        return reply(400, "bad op");
+    };
+    let kv = ObjectKv {
+        storage: &storage,
+        now: now_seconds(),
+        latest_expiry: Cell::new(0),
+    };
+    match apply(&Records::Object(&kv), &op).await {
+        Ok(answer) => {
+            extend_expiry(&storage, kv.latest_expiry.get()).await?;
+            let text = serde_json::to_string(&answer)
+                .map_err(|_| JsValue::from_str("the reply did not serialize"))?;
+            reply(200, &text)
+        }
+        Err(StoreError::Busy) => reply(429, "busy"),
+        Err(StoreError::Unavailable) => reply(503, "unavailable"),
+    }
+}
+
+/// [`VerificationState::alarm`]'s work.
+async fn clean_up(storage: DurableObjectStorage) -> Result<JsValue, JsValue> {
+    let expiry = stored_expiry(&storage).await?;
+    if now_seconds() >= expiry {
+        settled(storage.delete_all()).await?;
+    } else {
+        set_alarm(&storage, expiry).await?;
+    }
+    Ok(JsValue::UNDEFINED)
 }

@@ -30,11 +30,14 @@ use crate::surface::http::{request_id, RequestHead};
 use crate::surface::reply::{reply_response, Reply};
 use serde::Serialize;
 use std::cell::{Cell, OnceCell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use worker::js_sys::{self, futures::JsFuture, Array, Object, Promise, Reflect};
 use worker::wasm_bindgen::{prelude::wasm_bindgen, JsCast, JsValue};
 use worker::worker_sys::AnalyticsEngineDataset;
-use worker::{web_sys, Context, Env};
+use worker::worker_sys::Context;
+use worker::{web_sys, Env};
 
 /// The heap: talc, which grows the module's memory as it needs, in place of std's
 /// dlmalloc (why: Cargo.toml).
@@ -230,6 +233,31 @@ async fn serve(
     api::handle(route, head, &body, &deps, now).await
 }
 
+/// A future the runtime awaits as a promise: an entry point's answer, or work after
+/// the response. Every one goes through this one boxed type, so that the futures
+/// runtime's spawning code is in the module once rather than once per future type
+/// (about 300 bytes of wasm each).
+pub(crate) fn promise(task: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let task: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(task);
+    worker::wasm_bindgen_futures::future_to_promise(task)
+}
+
+/// `task` run after the response (`waitUntil`).
+fn after_response(ctx: &Context, task: impl Future<Output = ()> + 'static) {
+    let task = promise(async move {
+        task.await;
+        Ok(JsValue::UNDEFINED)
+    });
+    if ctx.wait_until(&task).is_err() {
+        log(
+            "error",
+            "events",
+            "the runtime refused the work after the response",
+            [],
+        );
+    }
+}
+
 /// After the response (`waitUntil`): stamps the request's lifecycle events with an
 /// id and its latency, then sends them to the `EVENTS_QUEUE` queue when one is
 /// bound (its consumer delivers them), else posts each to `EVENTS_URL` with one
@@ -256,7 +284,7 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
                 bodies.push(body);
             }
         }
-        ctx.wait_until(deliver(Delivery::Queue(queue, bodies)));
+        after_response(ctx, deliver(Delivery::Queue(queue, bodies)));
         return;
     }
     let Some((url, secret)) = config.events.clone() else {
@@ -265,7 +293,7 @@ fn post_events(ctx: &Context, env: &Env, events: Vec<Event>, latency_ms: u64) {
     for event in events {
         let request = event.request(&url, &secret, now_ms() / 1000);
         let delivery = Delivery::Post(request, event.kind, config.user_agent.clone());
-        ctx.wait_until(deliver(delivery));
+        after_response(ctx, deliver(delivery));
     }
 }
 
@@ -381,13 +409,16 @@ fn event_id() -> String {
 /// [`events::retry_delay`] until the queue's `max_retries`. The runtime calls it as
 /// the worker's `queue` handler; a broken configuration rejects the batch, which
 /// the queue then delivers again.
-#[wasm_bindgen(
-    js_name = queue,
-    wasm_bindgen = worker::wasm_bindgen,
-    wasm_bindgen_futures = worker::wasm_bindgen_futures,
-    js_sys = worker::js_sys
-)]
-pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Result<(), JsValue> {
+#[wasm_bindgen(js_name = queue, wasm_bindgen = worker::wasm_bindgen)]
+pub fn queue_handler(batch: queue::Batch, env: Env, _ctx: JsValue) -> Promise {
+    promise(async move {
+        consume_events(batch, env)
+            .await
+            .map(|()| JsValue::UNDEFINED)
+    })
+}
+
+async fn consume_events(batch: queue::Batch, env: Env) -> Result<(), JsValue> {
     let config = config(&env).map_err(|e| {
         misconfigured(&e.to_string());
         JsValue::from_str("configuration")
@@ -427,18 +458,16 @@ pub async fn consume_events(batch: queue::Batch, env: Env, _ctx: JsValue) -> Res
 /// The worker's `fetch` handler, exported as the runtime calls it: worker's
 /// `#[event(fetch)]` passes the request and the answer through its own `Request`
 /// and `Response` (10 KB gzipped of a hello-world module).
-#[wasm_bindgen(
-    js_name = fetch,
-    wasm_bindgen = worker::wasm_bindgen,
-    wasm_bindgen_futures = worker::wasm_bindgen_futures,
-    js_sys = worker::js_sys
-)]
-pub async fn handle_fetch(
+#[wasm_bindgen(js_name = fetch, wasm_bindgen = worker::wasm_bindgen)]
+pub fn fetch_handler(req: web_sys::Request, env: Env, ctx: Context) -> Promise {
+    promise(async move { handle_fetch(req, env, ctx).await.map(JsValue::from) })
+}
+
+async fn handle_fetch(
     req: web_sys::Request,
     env: Env,
-    ctx: worker::worker_sys::Context,
+    ctx: Context,
 ) -> Result<web_sys::Response, JsValue> {
-    let ctx = Context::new(ctx);
     let started = now_ms();
     let head = http::head_of(&req);
     let request_id = request_id(head.header("x-request-id"), &GetRandom);
