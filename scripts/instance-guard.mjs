@@ -6,9 +6,10 @@
 // panic: the build aborts on panic), or a JS exception thrown by an import the Rust
 // code called. A `RefCell` stays borrowed, a lock stays held, the shadow stack
 // pointer stays where it was. So:
-// - an exception that leaves any import or export marks the instance broken and
-//   calls `broken` (wasm-bindgen's reinit: its guard at every entry into the module,
-//   a closure's included, then starts a fresh instance first), then goes on;
+// - an exception that leaves any import or export marks the instance broken, calls
+//   `broken` (which schedules wasm-bindgen's reinit: its guard at every entry into
+//   the module, a closure's included, then starts a fresh instance first), and goes
+//   on as it was;
 // - an import that returns normally to a broken instance throws instead, so that the
 //   Rust frames that called it go no further (an export nested in the import broke
 //   it, and the import's JS swallowed the exception, as wasm-bindgen's `catch`
